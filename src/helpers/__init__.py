@@ -1,0 +1,22 @@
+"""helpers: the engine behind the active-learning study's notebooks and paper.
+
+Modules, one concern each:
+
+- :mod:`helpers.paths`      -- every directory the project reads or writes
+- :mod:`helpers.config`     -- the protocol configuration, validated once
+- :mod:`helpers.compat`     -- the small modAL compatibility layer
+- :mod:`helpers.data`       -- dataset loading, caching and preprocessing
+- :mod:`helpers.splits`     -- validation / pool / initial labelled index sets
+- :mod:`helpers.models`     -- logistic regression and the skorch-wrapped CNN
+- :mod:`helpers.pool`       -- pool-based query strategies
+- :mod:`helpers.stream`     -- stream-based query strategy
+- :mod:`helpers.strategies` -- the registry mapping names to strategies
+- :mod:`helpers.loop`       -- one active-learning run
+- :mod:`helpers.results`    -- the on-disk layout of results, written atomically
+- :mod:`helpers.grid`       -- resumable grids of runs
+- :mod:`helpers.stats`      -- aggregation and statistical tests
+- :mod:`helpers.figures`    -- one function per figure
+- :mod:`helpers.report`     -- LaTeX tables and macros for the paper
+"""
+
+__version__ = "0.1.0"
