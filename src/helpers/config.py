@@ -1,0 +1,247 @@
+"""The protocol configuration: one object, validated once, carried everywhere.
+
+A :class:`ProtocolConfig` names one active-learning run (pair x experiment x strategy x
+seed) and everything needed to repeat it. Constructing it validates every field and fills
+the pair's defaults, so code that receives a config never re-checks it.
+
+Model-dataset pairs
+-------------------
+``mnist_logreg``   multinomial logistic regression on MNIST (the study's shallow model)
+``cifar10_cnn``    the study's small CNN on CIFAR-10, wrapped by skorch
+``digits_logreg``  the same logistic regression on scikit-learn's 8x8 digits (smoke runs)
+``digits_cnn``     a narrow version of the CNN on the 8x8 digits (smoke runs on a CPU)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+#: Fraction of the official training set held out as validation data.
+VALIDATION_FRACTION = 0.2
+
+#: Initial labelled set per experiment: an int is "samples per class", a float a pool fraction.
+EXPERIMENTS: dict[str, int | float] = {
+    "small": 1,  # one random sample per class
+    "moderate": 0.15,
+    "large": 0.80,
+}
+
+#: Logistic regression as the study specifies, plus the fine-tuning budget (see models.py).
+LOGREG_PARAMS: dict[str, Any] = {
+    "C": 0.01,
+    "max_iter": 500,
+    "tol": 1e-3,
+    "finetune_max_iter": 10,
+}
+
+#: The study's CNN. Widths and epochs are this project's choice, documented in models.py.
+CNN_PARAMS: dict[str, Any] = {
+    "l1_channels": 32,
+    "l2_channels": 64,
+    "l4_input": 256,
+    "l5_input": 128,
+    "dropout": 0.25,
+    "lr": 1e-3,
+    "batch_size": 128,
+    "pretrain_epochs": 10,
+    "finetune_epochs": 2,
+    "predict_batch_size": 4096,
+}
+
+
+@dataclass(frozen=True)
+class PairSpec:
+    """A model-dataset pair and its protocol defaults.
+
+    Attributes
+    ----------
+    name : str
+        Registry key, also the first level of the results layout.
+    dataset : str
+        Name understood by :func:`helpers.data.load_dataset`.
+    model : str
+        ``"logreg"`` or ``"cnn"``.
+    query_size : int
+        Labels acquired per iteration.
+    n_iterations : int
+        Number of query iterations.
+    model_params : dict
+        Model hyper-parameters (see :mod:`helpers.models`).
+    smoke : bool
+        True for the tiny offline pairs used by tests and the smoke profile.
+    """
+
+    name: str
+    dataset: str
+    model: str
+    query_size: int
+    n_iterations: int
+    model_params: Mapping[str, Any]
+    smoke: bool = False
+
+
+PAIRS: dict[str, PairSpec] = {
+    "mnist_logreg": PairSpec("mnist_logreg", "mnist", "logreg", 5, 250, LOGREG_PARAMS),
+    "cifar10_cnn": PairSpec("cifar10_cnn", "cifar10", "cnn", 250, 50, CNN_PARAMS),
+    "digits_logreg": PairSpec("digits_logreg", "digits", "logreg", 5, 20, LOGREG_PARAMS, smoke=True),
+    "digits_cnn": PairSpec(
+        "digits_cnn",
+        "digits",
+        "cnn",
+        20,
+        5,
+        {
+            **CNN_PARAMS,
+            "l1_channels": 8,
+            "l2_channels": 16,
+            "l4_input": 64,
+            "l5_input": 32,
+            "batch_size": 64,
+            "pretrain_epochs": 20,
+            "finetune_epochs": 2,
+        },
+        smoke=True,
+    ),
+}
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+class ConfigError(ValueError):
+    """A configuration value that cannot describe a valid run."""
+
+
+def _choice(value: str, options, what: str) -> str:
+    if value not in options:
+        raise ConfigError(f"unknown {what} {value!r}; choose one of: {', '.join(options)}")
+    return value
+
+
+def _positive_int(value, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ConfigError(f"{what} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class ProtocolConfig:
+    """One active-learning run, validated on construction.
+
+    Parameters
+    ----------
+    pair : str
+        A key of :data:`PAIRS`.
+    experiment : str
+        A key of :data:`EXPERIMENTS` (initial labelled-set size).
+    strategy : str
+        A query strategy name of :data:`helpers.strategies.STRATEGIES`.
+    seed : int
+        Seeds the split, the initial set, the models and the strategies.
+    query_size, n_iterations : int, optional
+        Labels per iteration and number of iterations; default to the pair's.
+    stream_threshold : float
+        Uncertainty (``1 - max_y P(y|x)``) above which the stream strategy asks for a label;
+        in [0, 1].
+    initial_size : int or float, optional
+        Overrides the experiment's initial labelled-set size: an int is a number of samples,
+        a float in (0, 1) a fraction of the pool.
+    model_params : dict
+        Overrides of the pair's model hyper-parameters (unknown keys are rejected).
+    data_root, results_dir : str, optional
+        Dataset root and results root; ``None`` means :mod:`helpers.paths` decides.
+    device : str
+        ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``; used by the CNN.
+    """
+
+    pair: str
+    experiment: str
+    strategy: str
+    seed: int = 42
+    query_size: int | None = None
+    n_iterations: int | None = None
+    stream_threshold: float = 0.5
+    initial_size: int | float | None = None
+    model_params: Mapping[str, Any] = field(default_factory=dict)
+    data_root: str | None = None
+    results_dir: str | None = None
+    device: str = "auto"
+
+    def __post_init__(self):
+        # Imported here: strategies imports modAL, and config must stay cheap to import.
+        from helpers.strategies import STRATEGIES
+
+        spec = PAIRS.get(_choice(self.pair, PAIRS, "pair"))
+        _choice(self.experiment, EXPERIMENTS, "experiment")
+        _choice(self.strategy, STRATEGIES, "strategy")
+        _choice(self.device, DEVICES, "device")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral) or self.seed < 0:
+            raise ConfigError(f"seed must be a non-negative integer, got {self.seed!r}")
+        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen)
+        set_("seed", int(self.seed))
+        set_("query_size", _positive_int(spec.query_size if self.query_size is None else self.query_size, "query_size"))
+        set_(
+            "n_iterations",
+            _positive_int(spec.n_iterations if self.n_iterations is None else self.n_iterations, "n_iterations"),
+        )
+        threshold = self.stream_threshold
+        if not isinstance(threshold, numbers.Real) or not (0.0 <= float(threshold) <= 1.0) or math.isnan(threshold):
+            raise ConfigError(f"stream_threshold must lie in [0, 1], got {threshold!r}")
+        set_("stream_threshold", float(threshold))
+        if self.initial_size is not None:
+            size = self.initial_size
+            if isinstance(size, bool) or not isinstance(size, numbers.Real):
+                raise ConfigError(f"initial_size must be an int or a fraction, got {size!r}")
+            if isinstance(size, numbers.Integral):
+                _positive_int(size, "initial_size")
+            elif not 0.0 < float(size) < 1.0:
+                raise ConfigError(f"a fractional initial_size must lie in (0, 1), got {size!r}")
+        unknown = set(self.model_params) - set(spec.model_params)
+        if unknown:
+            raise ConfigError(
+                f"unknown model parameter(s) {sorted(unknown)} for pair {self.pair!r}; "
+                f"known: {sorted(spec.model_params)}"
+            )
+        set_("model_params", {**spec.model_params, **dict(self.model_params)})
+        for name in ("data_root", "results_dir"):
+            value = getattr(self, name)
+            if value is not None:
+                set_(name, str(value))
+
+    @property
+    def spec(self) -> PairSpec:
+        """The :class:`PairSpec` of this run's pair."""
+        return PAIRS[self.pair]
+
+    def initial_rule(self) -> int | float:
+        """Return the initial-set rule: samples per class (experiment), a count, or a fraction."""
+        return EXPERIMENTS[self.experiment] if self.initial_size is None else self.initial_size
+
+    def replace(self, **changes) -> "ProtocolConfig":
+        """Return a validated copy with some fields changed."""
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        # Pair defaults were filled in; drop them so a changed pair gets its own defaults.
+        if "pair" in changes and changes["pair"] != self.pair:
+            fields.update(query_size=None, n_iterations=None, model_params={})
+        fields.update(changes)
+        return ProtocolConfig(**fields)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-serialisable dict of every field (paths as strings)."""
+        return {f.name: (dict(v) if isinstance(v := getattr(self, f.name), Mapping) else v) for f in dataclasses.fields(self)}
+
+    def results_root(self) -> Path:
+        """Return the results root this run writes under."""
+        from helpers import paths
+
+        return Path(self.results_dir).expanduser().resolve() if self.results_dir else paths.results_dir()
+
+    def data_path(self) -> Path:
+        """Return the dataset root this run reads from."""
+        from helpers import paths
+
+        return Path(self.data_root).expanduser().resolve() if self.data_root else paths.data_dir()

@@ -1,0 +1,264 @@
+"""One active-learning run on modAL's ``ActiveLearner``, and the reference fit.
+
+A run pre-trains the model on the initial labelled set, evaluates it on the test set
+(iteration 0), then repeats ``n_iterations`` times: the strategy queries ``query_size``
+instances of the unlabelled pool, their labels are revealed (the oracle is the dataset),
+the model is fine-tuned on the grown labelled set, and the test set is evaluated again.
+The loop stops early, and records why, when the pool is exhausted; an iteration that finds
+fewer unlabelled instances than ``query_size`` labels all that remain.
+
+Everything random is seeded from ``config.seed``: the split, the initial set, the model
+initialisation, the training batches and the strategies' own draws.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+from tqdm.auto import tqdm
+
+from helpers import compat, results
+from helpers.config import EXPERIMENTS, ProtocolConfig
+from helpers.data import Dataset, channel_stats, load_dataset, normalize_channels
+from helpers.models import make_estimator, resolve_device
+from helpers.splits import Splits, make_splits
+from helpers.strategies import get_strategy
+
+
+@dataclass
+class RunResult:
+    """What one run produced.
+
+    Attributes
+    ----------
+    rows : DataFrame
+        One row per evaluation, columns :data:`helpers.results.COLUMNS`.
+    meta : dict
+        Everything written to the run's JSON (confusion matrix, timings, versions, ...).
+    queried : ndarray of int
+        Training-set indices of the queried instances, in query order.
+    """
+
+    rows: pd.DataFrame
+    meta: dict[str, Any]
+    queried: np.ndarray
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, numpy and torch, and make cuDNN deterministic."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
+
+
+def model_inputs(model: str, dataset: Dataset, pool: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the training and test features in the form ``model`` takes.
+
+    Logistic regression takes flat vectors. The CNN takes ``(N, C, H, W)`` images (flat
+    square inputs such as 8x8 digits become one-channel images), normalised per channel
+    with statistics of the training pool only, so nothing leaks from validation or test.
+    """
+    X_train, X_test = dataset.X_train, dataset.X_test
+    if model == "logreg":
+        return X_train.reshape(len(X_train), -1), X_test.reshape(len(X_test), -1)
+    if X_train.ndim == 2:
+        side = math.isqrt(X_train.shape[1])
+        if side * side != X_train.shape[1]:
+            raise ValueError(f"the CNN needs images; flat inputs of {X_train.shape[1]} features are not square")
+        X_train = X_train.reshape(-1, 1, side, side)
+        X_test = X_test.reshape(-1, 1, side, side)
+    mean, std = channel_stats(X_train[pool])
+    return normalize_channels(X_train, mean, std), normalize_channels(X_test, mean, std)
+
+
+def prepare(config: ProtocolConfig, dataset: Dataset | None = None) -> tuple[Dataset, Splits]:
+    """Load the pair's dataset (unless given) and draw the seed's splits.
+
+    Raises the configuration's errors (sizes that do not fit, missing data) before any
+    model is trained.
+    """
+    if dataset is None:
+        dataset = load_dataset(config.spec.dataset, config.data_path())
+    per_class = config.initial_size is None and isinstance(EXPERIMENTS[config.experiment], int)
+    splits = make_splits(dataset.y_train, config.initial_rule(), config.seed, per_class=per_class)
+    return dataset, splits
+
+
+def _device_name(config: ProtocolConfig) -> str:
+    if config.spec.model != "cnn":
+        return "cpu"
+    device = resolve_device(config.device)
+    return torch.cuda.get_device_name(0) if device == "cuda" else "cpu"
+
+
+def run_active_learning(config: ProtocolConfig, dataset: Dataset | None = None, *, progress: bool = True) -> RunResult:
+    """Run one active-learning experiment as ``config`` describes.
+
+    Parameters
+    ----------
+    config : ProtocolConfig
+    dataset : Dataset, optional
+        Already loaded data (the grid loads it once for many runs).
+    progress : bool
+        Show a tqdm bar over iterations.
+
+    Returns
+    -------
+    RunResult
+    """
+    started = datetime.now(timezone.utc)
+    t_start = time.perf_counter()
+    dataset, splits = prepare(config, dataset)
+    X, X_test = model_inputs(config.spec.model, dataset, splits.pool)
+    y, y_test = dataset.y_train, dataset.y_test
+    n_pool = splits.pool.size
+    strategy = get_strategy(config.strategy)
+
+    seed_everything(config.seed)
+    rng = np.random.default_rng(config.seed)
+    estimator = make_estimator(config, X.shape[1:], len(dataset.classes))
+    ActiveLearner = compat.active_learner_class()
+
+    t0 = time.perf_counter()
+    learner = ActiveLearner(
+        estimator=estimator,
+        query_strategy=strategy.bind(rng, config.stream_threshold),
+        X_training=X[splits.initial],
+        y_training=y[splits.initial],
+    )
+    pretrain_seconds = time.perf_counter() - t0
+    is_stream = strategy.family == "stream"
+
+    def evaluate(iteration, fit_seconds, query_seconds, info):
+        y_pred = learner.predict(X_test)
+        return {
+            "pair": config.pair, "experiment": config.experiment, "strategy": config.strategy,
+            "seed": config.seed, "iteration": iteration,
+            "n_labeled": len(learner.y_training), "frac_labeled": len(learner.y_training) / n_pool,
+            "accuracy": accuracy_score(y_test, y_pred),
+            "macro_f1": f1_score(y_test, y_pred, average="macro", zero_division=0),
+            "train_accuracy": accuracy_score(learner.y_training, learner.predict(learner.X_training)),
+            "fit_seconds": fit_seconds, "query_seconds": query_seconds,
+            "fit_steps": learner.estimator.fit_steps_,
+            "n_inspected": info.get("n_inspected", 0 if is_stream and iteration == 0 else np.nan),
+            "n_fallback": info.get("n_fallback", 0 if is_stream and iteration == 0 else np.nan),
+        }
+
+    rows = [evaluate(0, pretrain_seconds, 0.0, {})]
+    unlabeled = splits.unlabeled.copy()
+    queried: list[np.ndarray] = []
+    stop_reason = None
+    bar = tqdm(range(1, config.n_iterations + 1), disable=not progress, leave=False,
+               desc=f"{config.pair}/{config.experiment}/{config.strategy}/seed{config.seed}")
+    for iteration in bar:
+        if unlabeled.size == 0:
+            stop_reason = f"pool exhausted: all {n_pool} pool samples labelled after {iteration - 1} iterations"
+            break
+        t0 = time.perf_counter()
+        positions, _, info = learner.query(
+            X[unlabeled], n_instances=min(config.query_size, unlabeled.size), return_metrics=True
+        )
+        query_seconds = time.perf_counter() - t0
+        chosen = unlabeled[positions]
+        unlabeled = np.delete(unlabeled, positions)
+        t0 = time.perf_counter()
+        learner.teach(X[chosen], y[chosen])
+        fit_seconds = time.perf_counter() - t0
+        queried.append(chosen)
+        rows.append(evaluate(iteration, fit_seconds, query_seconds, info or {}))
+    bar.close()
+
+    frame = pd.DataFrame(rows, columns=results.COLUMNS)
+    queried_all = np.concatenate(queried) if queried else np.empty(0, dtype=int)
+    y_pred = learner.predict(X_test)
+    meta = {
+        "pair": config.pair, "experiment": config.experiment, "strategy": config.strategy, "seed": config.seed,
+        "dataset": {"name": dataset.name, "source": dataset.source, "n_train": int(len(y)), "n_test": int(len(y_test))},
+        "n_pool": int(n_pool), "n_initial": int(splits.initial.size), "n_validation": int(splits.validation.size),
+        "classes": list(dataset.classes),
+        "confusion_matrix": confusion_matrix(y_test, y_pred, labels=np.arange(len(dataset.classes))).tolist(),
+        "iterations_run": int(len(rows) - 1),
+        "stopped_early": stop_reason is not None, "stop_reason": stop_reason,
+        "queried_indices": queried_all.tolist(),
+        "timings": {
+            "pretrain_seconds": pretrain_seconds,
+            "fit_seconds_total": float(frame["fit_seconds"].sum()),
+            "query_seconds_total": float(frame["query_seconds"].sum()),
+            "total_seconds": time.perf_counter() - t_start,
+        },
+        "device": _device_name(config),
+        "versions": results.library_versions(),
+        "git_revision": results.git_revision(),
+        "started_at": started.isoformat(timespec="seconds"),
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    return RunResult(frame, meta, queried_all)
+
+
+def run_and_save(config: ProtocolConfig, dataset: Dataset | None = None, *, progress: bool = True,
+                 force: bool = False) -> bool:
+    """Run ``config`` and write its CSV and JSON, unless it finished before.
+
+    Returns
+    -------
+    bool
+        True if the run was executed, False if a finished result was kept.
+    """
+    results.ensure_writable(results.config_stem(config).parent)
+    if not force and results.is_complete(config):
+        return False
+    outcome = run_active_learning(config, dataset, progress=progress)
+    results.write_run(config, outcome.rows, outcome.meta)
+    return True
+
+
+def run_reference(config: ProtocolConfig, dataset: Dataset | None = None, *, force: bool = False) -> dict[str, Any]:
+    """Fit ``config``'s model once on the whole training pool and write its test accuracy.
+
+    This is the upper bound a learning curve heads towards. The model gets the same
+    budget as pre-training (logistic regression: max_iter and tol of the protocol; CNN:
+    ``pretrain_epochs`` epochs). Written to ``<root>/<pair>/reference/seed<k>.json``;
+    an existing file for the same pair, seed and model parameters is reused.
+
+    Returns
+    -------
+    dict
+        pair, seed, n_train, accuracy, macro_f1, fit_seconds, model_params.
+    """
+    path = results.reference_path(config.results_root(), config.pair, config.seed)
+    results.ensure_writable(path.parent)
+    if not force and path.exists():
+        import json
+
+        stored = json.loads(path.read_text())
+        if stored.get("model_params") == dict(config.model_params):
+            return stored
+    dataset, splits = prepare(config, dataset)
+    X, X_test = model_inputs(config.spec.model, dataset, splits.pool)
+    seed_everything(config.seed)
+    estimator = make_estimator(config, X.shape[1:], len(dataset.classes))
+    t0 = time.perf_counter()
+    estimator.fit(X[splits.pool], dataset.y_train[splits.pool])
+    fit_seconds = time.perf_counter() - t0
+    y_pred = estimator.predict(X_test)
+    record = {
+        "pair": config.pair, "seed": config.seed, "n_train": int(splits.pool.size),
+        "accuracy": float(accuracy_score(dataset.y_test, y_pred)),
+        "macro_f1": float(f1_score(dataset.y_test, y_pred, average="macro", zero_division=0)),
+        "fit_seconds": fit_seconds, "fit_steps": int(estimator.fit_steps_),
+        "model_params": dict(config.model_params), "device": _device_name(config),
+        "versions": results.library_versions(), "git_revision": results.git_revision(),
+    }
+    results.write_json(path, record)
+    return record

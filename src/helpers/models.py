@@ -1,0 +1,221 @@
+"""The study's two models, both fine-tuned (never re-initialised) between queries.
+
+Logistic regression
+    scikit-learn's multinomial ``LogisticRegression`` (lbfgs, C=0.01, max_iter=500,
+    tol=1e-3) for pre-training on the initial labelled set. Fine-tuning after a query
+    starts from the current weights (``warm_start``). Measured fact: with tol=1e-3 such a
+    refit usually stops after **zero** iterations, because adding a handful of samples to
+    thousands barely moves the mean gradient, so the model would never change. Fine-tuning
+    therefore runs a fixed budget of ``finetune_max_iter`` L-BFGS iterations (tolerance 0),
+    the counterpart of the CNN's fine-tuning epochs; ``fit_steps_`` records how many ran.
+
+CNN
+    ``conv(in -> l1) + ReLU -> conv(l1 -> l2) + ReLU + max-pool + dropout -> flatten ->
+    fc(l4) + ReLU + dropout -> fc(l5) + ReLU + dropout -> fc(n_classes)``, 3x3 convolutions
+    with padding 1, 2x2 max-pool, cross-entropy loss, Adam (lr 1e-3), batch 128. Widths
+    chosen here: l1=32, l2=64, l4=256, l5=128, dropout 0.25, which gives a model in the
+    size range the study describes (about 4.3 M parameters on 32x32 inputs). Pre-training
+    runs 10 epochs on the initial labelled set; each fine-tuning runs 2 epochs over the
+    whole labelled set. Wrapped by skorch with ``warm_start=True`` (skorch would otherwise
+    re-initialise the module on every ``fit``) and ``train_split=None`` (the labelled set
+    can be ten images; validation data is held out separately).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from skorch import NeuralNetClassifier
+from torch import nn
+
+
+class FineTunedLogisticRegression(ClassifierMixin, BaseEstimator):
+    """Multinomial logistic regression whose later fits fine-tune the previous weights.
+
+    Parameters
+    ----------
+    C, max_iter, tol : float, int, float
+        Regularisation and the stopping rule of the first (pre-training) fit.
+    finetune_max_iter : int
+        L-BFGS iterations of every later fit, run from the current weights.
+    warm_start : bool
+        If False, every fit starts from scratch with ``max_iter`` and ``tol``.
+    random_state : int, optional
+        Passed to ``LogisticRegression`` (lbfgs itself is deterministic).
+
+    Attributes
+    ----------
+    model_ : LogisticRegression
+        The fitted scikit-learn model.
+    fit_steps_ : int
+        L-BFGS iterations run by the last fit.
+    n_fits_ : int
+        Number of fits so far.
+    """
+
+    def __init__(self, C=0.01, max_iter=500, tol=1e-3, finetune_max_iter=10, warm_start=True, random_state=None):
+        self.C = C
+        self.max_iter = max_iter
+        self.tol = tol
+        self.finetune_max_iter = finetune_max_iter
+        self.warm_start = warm_start
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        """Pre-train (first call) or fine-tune (later calls) on ``X, y``; return self."""
+        fine_tune = (
+            self.warm_start
+            and hasattr(self, "model_")
+            and np.array_equal(np.unique(y), self.model_.classes_)  # new classes need a cold fit
+        )
+        if fine_tune:
+            # tol=0: run exactly the fine-tuning budget instead of stopping at once.
+            self.model_.set_params(max_iter=self.finetune_max_iter, tol=0.0)
+        else:
+            self.model_ = LogisticRegression(
+                C=self.C, solver="lbfgs", max_iter=self.max_iter, tol=self.tol,
+                warm_start=self.warm_start, random_state=self.random_state,
+            )
+            self.n_fits_ = 0
+        with warnings.catch_warnings():
+            # Hitting the iteration budget is the point of fixed-budget fine-tuning.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            self.model_.fit(X, y)
+        self.classes_ = self.model_.classes_
+        self.fit_steps_ = int(np.max(self.model_.n_iter_))
+        self.n_fits_ += 1
+        return self
+
+    def predict_proba(self, X):
+        """Return class probabilities, shape (n_samples, n_classes)."""
+        return self.model_.predict_proba(X)
+
+    def predict(self, X):
+        """Return the most likely class of each sample."""
+        return self.model_.predict(X)
+
+
+class CNN(nn.Module):
+    """The study's CNN: two convolutions and three fully connected layers.
+
+    Parameters
+    ----------
+    in_channels, image_size, n_classes : int
+        Input channels, input height (= width) in pixels and number of classes.
+    l1_channels, l2_channels : int
+        Output channels of the two convolutions.
+    l4_input, l5_input : int
+        Widths of the two hidden fully connected layers.
+    dropout : float
+        Dropout probability after the pooling and after each hidden fc layer.
+    """
+
+    def __init__(self, in_channels=3, image_size=32, n_classes=10, l1_channels=32, l2_channels=64,
+                 l4_input=256, l5_input=128, dropout=0.25):
+        super().__init__()
+        flat = l2_channels * (image_size // 2) ** 2
+        self.features = nn.Sequential(
+            nn.Conv2d(in_channels, l1_channels, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(l1_channels, l2_channels, 3, padding=1), nn.ReLU(),
+            nn.MaxPool2d(2), nn.Dropout(dropout),
+        )
+        self.classifier = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(flat, l4_input), nn.ReLU(), nn.Dropout(dropout),
+            nn.Linear(l4_input, l5_input), nn.ReLU(), nn.Dropout(dropout),
+            nn.Linear(l5_input, n_classes),
+        )
+
+    def forward(self, X):
+        """Return class logits, shape (batch, n_classes)."""
+        return self.classifier(self.features(X))
+
+
+class FineTunedNet(NeuralNetClassifier):
+    """skorch classifier whose first fit pre-trains and later fits fine-tune.
+
+    The first ``fit`` runs ``max_epochs``; with ``warm_start=True`` every later ``fit``
+    continues from the current weights and optimiser state for ``finetune_epochs``.
+    ``fit_steps_`` records the epochs the last fit ran.
+    """
+
+    def __init__(self, *args, finetune_epochs=2, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.finetune_epochs = finetune_epochs
+
+    def fit(self, X, y=None, **fit_params):
+        """Pre-train or fine-tune on ``X, y``; return self."""
+        fine_tune = self.warm_start and getattr(self, "initialized_", False) and len(self.history) > 0
+        if not fine_tune:
+            self.initialize()
+        before = len(self.history)
+        epochs = self.finetune_epochs if fine_tune else self.max_epochs
+        self.partial_fit(X, y, epochs=epochs, **fit_params)
+        self.fit_steps_ = len(self.history) - before
+        return self
+
+
+def resolve_device(device: str = "auto") -> str:
+    """Return ``"cuda"`` for ``"auto"`` when a GPU is visible, else ``"cpu"``; other values as given."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device 'cuda' requested but torch sees no GPU; use device='auto' or 'cpu'")
+    return device
+
+
+def make_logreg(params: dict, seed: int) -> FineTunedLogisticRegression:
+    """Return the study's logistic regression with ``params`` (see ``config.LOGREG_PARAMS``)."""
+    return FineTunedLogisticRegression(
+        C=params["C"], max_iter=params["max_iter"], tol=params["tol"],
+        finetune_max_iter=params["finetune_max_iter"], random_state=seed,
+    )
+
+
+def make_cnn(params: dict, input_shape: tuple[int, int, int], n_classes: int, device: str = "auto") -> FineTunedNet:
+    """Return the skorch-wrapped CNN for inputs of shape (channels, size, size).
+
+    Returns
+    -------
+    FineTunedNet
+        Unfitted; seed torch before fitting for a deterministic initialisation.
+    """
+    channels, height, width = input_shape
+    if height != width:
+        raise ValueError(f"the CNN expects square images, got {height}x{width}")
+    return FineTunedNet(
+        CNN,
+        module__in_channels=channels, module__image_size=height, module__n_classes=n_classes,
+        module__l1_channels=params["l1_channels"], module__l2_channels=params["l2_channels"],
+        module__l4_input=params["l4_input"], module__l5_input=params["l5_input"],
+        module__dropout=params["dropout"],
+        criterion=nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam, lr=params["lr"],
+        batch_size=params["batch_size"],
+        max_epochs=params["pretrain_epochs"], finetune_epochs=params["finetune_epochs"],
+        iterator_train__shuffle=True,
+        iterator_valid__batch_size=params["predict_batch_size"],
+        classes=np.arange(n_classes),
+        warm_start=True, train_split=None, verbose=0,
+        device=resolve_device(device),
+    )
+
+
+def make_estimator(config, input_shape: tuple[int, ...], n_classes: int):
+    """Return the estimator of ``config``'s pair, unfitted.
+
+    Parameters
+    ----------
+    config : helpers.config.ProtocolConfig
+    input_shape : tuple of int
+        Shape of one sample (``(n_features,)`` or ``(channels, h, w)``).
+    n_classes : int
+    """
+    if config.spec.model == "logreg":
+        return make_logreg(config.model_params, config.seed)
+    return make_cnn(config.model_params, tuple(input_shape), n_classes, config.device)

@@ -1,0 +1,164 @@
+"""The on-disk layout of results, written atomically so interrupted runs leave no traces.
+
+Layout under the results root (:func:`helpers.paths.results_dir` unless configured)::
+
+    <pair>/<experiment>/<strategy>/seed<k>.csv   one row per evaluation (COLUMNS)
+    <pair>/<experiment>/<strategy>/seed<k>.json  configuration, versions, git revision,
+                                                 device, timings, final confusion matrix
+    <pair>/reference/seed<k>.json                model trained on the whole pool
+
+A run is finished when its JSON exists, holds ``"complete": true`` and the same
+configuration; the JSON is written after the CSV, so it doubles as the completion mark.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from helpers import paths
+
+#: Columns of a run's CSV, in order.
+COLUMNS = [
+    "pair", "experiment", "strategy", "seed", "iteration", "n_labeled", "frac_labeled",
+    "accuracy", "macro_f1", "train_accuracy", "fit_seconds", "query_seconds", "fit_steps",
+    "n_inspected", "n_fallback",
+]
+#: Columns that depend on the machine's speed and are ignored when comparing runs.
+TIMING_COLUMNS = ["fit_seconds", "query_seconds"]
+
+
+class ResultsDirError(OSError):
+    """The results directory cannot be created or written."""
+
+
+def run_stem(results_root: Path, pair: str, experiment: str, strategy: str, seed: int) -> Path:
+    """Return ``<root>/<pair>/<experiment>/<strategy>/seed<k>`` (add ``.csv`` / ``.json``)."""
+    return Path(results_root) / pair / experiment / strategy / f"seed{seed}"
+
+
+def config_stem(config) -> Path:
+    """Return :func:`run_stem` for a :class:`helpers.config.ProtocolConfig`."""
+    return run_stem(config.results_root(), config.pair, config.experiment, config.strategy, config.seed)
+
+
+def reference_path(results_root: Path, pair: str, seed: int) -> Path:
+    """Return ``<root>/<pair>/reference/seed<k>.json``."""
+    return Path(results_root) / pair / "reference" / f"seed{seed}.json"
+
+
+def ensure_writable(directory: Path) -> Path:
+    """Create ``directory`` if needed and prove it writable with a probe file.
+
+    Returns
+    -------
+    Path
+        The directory.
+
+    Raises
+    ------
+    ResultsDirError
+        With the path and the operating-system reason.
+    """
+    directory = Path(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".probe-"):
+            pass
+    except OSError as err:
+        raise ResultsDirError(f"results directory {directory} is not writable: {err.strerror or err}") from None
+    return directory
+
+
+def _atomic_write(path: Path, write) -> None:
+    """Write through ``write(file)`` to a temporary sibling, then rename over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", newline="") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, data: dict[str, Any]) -> Path:
+    """Write ``data`` as indented JSON atomically; return the path."""
+    _atomic_write(Path(path), lambda f: json.dump(data, f, indent=1, sort_keys=False, default=_jsonable))
+    return Path(path)
+
+
+def write_run(config, rows: pd.DataFrame, meta: dict[str, Any]) -> tuple[Path, Path]:
+    """Write a finished run's CSV, then its JSON (the completion mark).
+
+    Returns
+    -------
+    (Path, Path)
+        The CSV and JSON paths.
+    """
+    stem = config_stem(config)
+    csv_path, json_path = stem.with_suffix(".csv"), stem.with_suffix(".json")
+    json_path.unlink(missing_ok=True)  # a stale mark must never vouch for a new CSV
+    _atomic_write(csv_path, lambda f: rows[COLUMNS].to_csv(f, index=False))
+    write_json(json_path, {**meta, "config": config.to_dict(), "complete": True})
+    return csv_path, json_path
+
+
+def is_complete(config) -> bool:
+    """Return True when ``config``'s run finished earlier with the same configuration."""
+    stem = config_stem(config)
+    try:
+        meta = json.loads(stem.with_suffix(".json").read_text())
+    except (OSError, ValueError):
+        return False
+    return bool(meta.get("complete")) and meta.get("config") == config.to_dict() and stem.with_suffix(".csv").exists()
+
+
+def read_run(config) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Return the CSV rows and JSON metadata of a finished run."""
+    stem = config_stem(config)
+    return pd.read_csv(stem.with_suffix(".csv")), json.loads(stem.with_suffix(".json").read_text())
+
+
+def git_revision() -> str | None:
+    """Return the repository's current commit (with ``-dirty`` if modified), or None."""
+    try:
+        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=paths.REPO_ROOT, capture_output=True,
+                             text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=paths.REPO_ROOT,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return rev + ("-dirty" if dirty else "")
+
+
+def library_versions() -> dict[str, str]:
+    """Return the versions of Python and of the libraries a result depends on."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for dist in ("numpy", "scipy", "scikit-learn", "torch", "torchvision", "skorch", "modAL-python", "pandas"):
+        try:
+            out[dist] = version(dist)
+        except PackageNotFoundError:
+            out[dist] = "not installed"
+    return out
+
+
+def _jsonable(value):
+    """Convert numpy scalars and arrays for ``json.dump``."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

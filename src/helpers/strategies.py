@@ -1,0 +1,96 @@
+"""The registry of query strategies: one entry per strategy, looked up by name.
+
+Adding a strategy is one :class:`Strategy` entry in :data:`STRATEGIES`: a query function
+with the shared signature ``query(classifier, X_pool, n_instances, rng, **params)``
+returning ``(indices, info)`` (see :mod:`helpers.pool`), its score function, and the names
+of the protocol parameters it takes (so far only the stream's ``threshold``).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from helpers import compat
+from helpers.pool import (
+    classifier_entropy,
+    classifier_margin,
+    classifier_uncertainty,
+    entropy_query,
+    least_confident_query,
+    margin_query,
+    random_query,
+)
+from helpers.stream import stream_uncertainty_query
+
+compat.patch_modal()
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """A named query strategy.
+
+    Attributes
+    ----------
+    name : str
+        Registry key; also a folder name in the results layout.
+    label : str
+        Display name for figures and tables.
+    family : str
+        ``"random"``, ``"pool"`` or ``"stream"``.
+    query : callable
+        ``query(classifier, X_pool, n_instances, rng, **params) -> (indices, info)``.
+    score : callable or None
+        ``score(classifier, X) -> ndarray``, the per-instance score the query ranks or
+        thresholds (None for random sampling).
+    params : tuple of str
+        Protocol parameters passed to ``query`` (``"threshold"`` for the stream strategy).
+    """
+
+    name: str
+    label: str
+    family: str
+    query: Callable
+    score: Callable | None = None
+    params: tuple[str, ...] = field(default=())
+
+    def bind(self, rng: np.random.Generator, threshold: float | None = None) -> Callable:
+        """Return a modAL ``query_strategy``: ``query`` with ``rng`` and its parameters bound."""
+        values = {"threshold": threshold}
+        return functools.partial(self.query, rng=rng, **{p: values[p] for p in self.params})
+
+
+STRATEGIES: dict[str, Strategy] = {
+    s.name: s
+    for s in (
+        Strategy("random", "Random", "random", random_query),
+        Strategy("least_confident", "Least confident", "pool", least_confident_query, classifier_uncertainty),
+        Strategy("margin", "Margin", "pool", margin_query, classifier_margin),
+        Strategy("entropy", "Entropy", "pool", entropy_query, classifier_entropy),
+        Strategy(
+            "stream_uncertainty",
+            "Stream (threshold)",
+            "stream",
+            stream_uncertainty_query,
+            classifier_uncertainty,
+            params=("threshold",),
+        ),
+    )
+}
+
+
+def get_strategy(name: str) -> Strategy:
+    """Return the registered strategy called ``name``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, listing the registered ones.
+    """
+    try:
+        return STRATEGIES[name]
+    except KeyError:
+        raise ValueError(f"unknown strategy {name!r}; choose one of: {', '.join(STRATEGIES)}") from None
