@@ -1,0 +1,90 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Active learning with a CNN on CIFAR-10
+#
+# This notebook runs one experiment of the study for the deep model: a small CNN (two
+# convolutions, three fully connected layers, ReLU, max-pooling and dropout) written in
+# PyTorch and wrapped by skorch, on CIFAR-10 images normalised per channel with statistics
+# of the training pool. A fifth of the official training set is held out, leaving a pool
+# of 40,000 images; after pre-training on the initial labelled set, 250 labels are queried
+# per iteration for 50 iterations, and the network is fine-tuned (never re-initialised)
+# after each query. A GPU is used when one is visible.
+#
+# The experiment parameter picks the initial labelled set: `small` (one image per class),
+# `moderate` (15 % of the pool) or `large` (80 % of the pool; this pool runs out after 32
+# iterations, and the run records that). Finished runs are read back, not recomputed.
+# `./run_all.sh` executes this notebook once per experiment with papermill.
+
+# %% tags=["parameters"]
+pair = "cifar10_cnn"  # the smoke profile runs "digits_cnn" here
+experiment = "small"
+strategies = ["random", "least_confident", "margin", "entropy", "stream_uncertainty"]
+seeds = [42, 43, 44, 45, 46]
+query_size = None  # None: the pair's protocol value
+n_iterations = None
+stream_threshold = 0.5
+data_root = None  # None: $AL_DATA_DIR or data/
+results_dir = None  # None: $AL_RESULTS_DIR or results/
+device = "auto"
+jobs = 1
+reference = True  # also train the CNN on the whole pool, once per seed
+progress = True
+
+# %%
+from pathlib import Path
+
+from IPython.display import Image, display
+
+from helpers import paths
+from helpers.notebook import experiment_figures, run_experiment, summarize_experiment
+
+results_root = Path(results_dir) if results_dir else paths.results_dir()
+counts = run_experiment(
+    pair, experiment, strategies, seeds, jobs=jobs, reference=reference, progress=progress,
+    query_size=query_size, n_iterations=n_iterations, stream_threshold=stream_threshold,
+    data_root=data_root, results_dir=str(results_root), device=device,
+)
+counts
+
+# %% [markdown]
+# ## Learning curves
+#
+# Test accuracy after every query, averaged over seeds, with 95 % confidence bands; the
+# dashed line is the same CNN trained on the whole pool. The second plot puts the fraction
+# of the pool labelled on the x axis.
+
+# %%
+summary = summarize_experiment(results_root, pair, experiment)
+for png in experiment_figures(summary, pair, experiment, results_root / "notebooks" / "figures"):
+    display(Image(filename=str(png)))
+
+# %% [markdown]
+# ## Summary over seeds
+#
+# Area under the learning curve (AULC) and final accuracy, mean and 95 % confidence
+# interval over seeds; then each strategy against random sampling, paired by seed
+# (Wilcoxon signed-rank, Holm-corrected).
+
+# %%
+summary.table
+
+# %%
+summary.tests
+
+# %% [markdown]
+# Runs that stopped before their last iteration, and why (empty when none did):
+
+# %%
+[(m["strategy"], m["seed"], m["stop_reason"]) for m in summary.meta if m.get("stopped_early")]

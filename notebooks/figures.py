@@ -1,0 +1,53 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Figures and generated paper inputs
+#
+# This notebook reads every result CSV and JSON under the results folder and writes
+# every figure the paper uses (PDF for the paper, PNG for reading) and the paper's
+# generated inputs: LaTeX summary tables and `macros.tex`, the numbers the text quotes.
+# Each figure is drawn by one function of `helpers.figures`, whose docstring names the
+# file it writes; nothing here recomputes a run. `./run_all.sh` executes it last.
+
+# %% tags=["parameters"]
+results_dir = None  # None: $AL_RESULTS_DIR or results/
+figures_dir = None  # None: figures/
+generated_dir = None  # None: paper/generated/
+
+# %%
+from pathlib import Path
+
+from IPython.display import Image, display
+
+from helpers import figures, paths, report
+
+results_root = Path(results_dir) if results_dir else paths.results_dir()
+figures_out = Path(figures_dir) if figures_dir else paths.FIGURES_DIR
+generated_out = Path(generated_dir) if generated_dir else paths.PAPER_GENERATED_DIR
+
+# %% [markdown]
+# ## Figures
+
+# %%
+written = figures.make_all_figures(results_root, out_dir=figures_out)
+for png in sorted(p for p in written if p.suffix == ".png"):
+    print(png.name)
+    display(Image(filename=str(png)))
+
+# %% [markdown]
+# ## Generated paper inputs
+
+# %%
+generated = report.write_all(results_root, out_dir=generated_out)
+sorted(p.name for p in generated)
