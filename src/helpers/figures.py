@@ -1,0 +1,555 @@
+"""One function per figure of the study.
+
+Every ``plot_*`` function takes data frames from :mod:`helpers.stats` and an
+output directory (default :data:`helpers.paths.FIGURES_DIR`), writes the figure
+as PDF (vector, for the paper) and PNG (150 dpi, for people), closes it and
+returns the paths written. :func:`make_all_figures` builds every figure from a
+result tree; it is what the figures notebook calls.
+
+Sizes follow a two-column paper: :data:`SINGLE_COLUMN` (3.3 in) or
+:data:`FULL_WIDTH` (6.75 in) wide. Each strategy has one colour in every figure
+(:data:`STRATEGY_COLORS`); random sampling, the reference, is dark grey.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable
+
+import matplotlib
+import matplotlib.colors
+import matplotlib.pyplot as plt
+import matplotlib.ticker
+import matplotlib.transforms as mtransforms
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from helpers import stats
+from helpers.paths import FIGURES_DIR
+
+#: Width of one column of a two-column paper, in inches.
+SINGLE_COLUMN = 3.3
+#: Width of a full page (both columns), in inches.
+FULL_WIDTH = 6.75
+#: Resolution of the PNG copies.
+PNG_DPI = 150
+
+_PALETTE = sns.color_palette("colorblind")
+#: Colour of each strategy, identical in every figure; random (reference) is dark grey.
+STRATEGY_COLORS = {
+    "random": "#404040",
+    "least_confident": _PALETTE[0],
+    "margin": _PALETTE[1],
+    "entropy": _PALETTE[2],
+    "stream_uncertainty": _PALETTE[4],
+}
+#: Marker of each strategy (helps in greyscale print).
+STRATEGY_MARKERS = {
+    "random": "o",
+    "least_confident": "s",
+    "margin": "D",
+    "entropy": "^",
+    "stream_uncertainty": "v",
+}
+#: Colours for strategies not in :data:`STRATEGY_COLORS`, assigned in name order.
+_EXTRA_COLORS = [_PALETTE[i] for i in (3, 5, 6, 8, 9)]
+#: Colour and marker of each model-dataset pair (stream-cost figure).
+PAIR_COLORS = {"mnist_logreg": _PALETTE[0], "cifar10_cnn": _PALETTE[3], "digits_logreg": _PALETTE[2]}
+_PAIR_MARKERS = {"mnist_logreg": "o", "cifar10_cnn": "s", "digits_logreg": "^"}
+
+#: Matplotlib settings used for every figure (applied in a context, never globally).
+RC = {
+    **sns.axes_style("whitegrid"),
+    "font.size": 8,
+    "axes.titlesize": 8,
+    "axes.labelsize": 8,
+    "xtick.labelsize": 7,
+    "ytick.labelsize": 7,
+    "legend.fontsize": 7,
+    "legend.title_fontsize": 7,
+    "lines.linewidth": 1.2,
+    "lines.markersize": 3.5,
+    "grid.linewidth": 0.5,
+    "axes.linewidth": 0.6,
+    "pdf.fonttype": 42,  # embed TrueType so the PDF text stays editable/searchable
+    "savefig.bbox": "tight",
+    "savefig.pad_inches": 0.02,
+}
+
+STREAM_STRATEGY = "stream_uncertainty"
+
+
+def strategy_color(name: str):
+    """Return the colour of a strategy (a fixed extra colour for unknown names)."""
+    if name in STRATEGY_COLORS:
+        return STRATEGY_COLORS[name]
+    return _EXTRA_COLORS[sum(map(ord, name)) % len(_EXTRA_COLORS)]
+
+
+def strategy_marker(name: str) -> str:
+    """Return the marker of a strategy (``"X"`` for unknown names)."""
+    return STRATEGY_MARKERS.get(name, "X")
+
+
+def _out_dir(out_dir) -> Path:
+    path = Path(FIGURES_DIR if out_dir is None else out_dir)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _save(fig, out_dir, stem: str) -> list[Path]:
+    """Write ``<stem>.pdf`` and ``<stem>.png`` atomically, close ``fig``, return both paths."""
+    directory = _out_dir(out_dir)
+    written = []
+    try:
+        for ext, kwargs in (("pdf", {"metadata": {"CreationDate": None}}),
+                            ("png", {"dpi": PNG_DPI})):
+            final = directory / f"{stem}.{ext}"
+            tmp = directory / f".{stem}.{os.getpid()}.tmp.{ext}"
+            fig.savefig(tmp, format=ext, **kwargs)
+            os.replace(tmp, final)
+            written.append(final)
+    finally:
+        plt.close(fig)
+    return written
+
+
+def _facet_keys(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
+    return (stats.ordered_pairs(frame["pair"]), stats.ordered_experiments(frame["experiment"]))
+
+
+def _facet_grid(pairs, experiments, panel_height: float):
+    """Full-width grid: one row per pair, one column per experiment."""
+    fig, axes = plt.subplots(len(pairs), len(experiments), squeeze=False,
+                             figsize=(FULL_WIDTH, 0.45 + panel_height * len(pairs)),
+                             sharey=True, constrained_layout=True)
+    return fig, axes
+
+
+def _panel_title(pair: str, experiment: str, n_pairs: int) -> str:
+    if n_pairs == 1:
+        return stats.experiment_label(experiment)
+    return f"{stats.pair_label(pair)}\n{stats.experiment_label(experiment)}"
+
+
+# --------------------------------------------------------------------------- 1. learning curves
+def plot_learning_curves(summary: pd.DataFrame, reference: pd.DataFrame | None, pair: str,
+                         experiment: str, x: str = "n_labeled", out_dir=None) -> list[Path]:
+    """Mean test accuracy against labels, one line per strategy with a 95 % CI band.
+
+    Writes ``learning_curves_<pair>_<experiment>.pdf/.png`` when ``x="n_labeled"``
+    (number of labelled examples) or ``learning_curves_frac_<pair>_<experiment>.pdf/.png``
+    when ``x="frac_labeled"`` (percentage of the training pool labelled).
+
+    The shaded band is the t interval over seeds from :func:`helpers.stats.curve_summary`.
+    A dashed black line marks the mean full-pool reference accuracy when ``reference``
+    has rows for ``pair``. The y-axis is zoomed to the plotted data (curves, bands
+    and reference line), so differences stay visible in the large-start experiment
+    where every curve lies within a fraction of a percentage point.
+
+    Parameters
+    ----------
+    summary
+        Output of :func:`helpers.stats.curve_summary` (accuracy).
+    reference
+        Output of :func:`helpers.stats.load_reference`, or ``None``.
+    pair, experiment
+        Which curves to draw.
+    x
+        ``"n_labeled"`` or ``"frac_labeled"``.
+    out_dir
+        Output directory (default :data:`helpers.paths.FIGURES_DIR`).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PDF and PNG written.
+    """
+    if x not in ("n_labeled", "frac_labeled"):
+        raise ValueError("x must be 'n_labeled' or 'frac_labeled'")
+    data = summary[(summary["pair"] == pair) & (summary["experiment"] == experiment)]
+    if data.empty:
+        raise ValueError(f"no curves for pair={pair!r}, experiment={experiment!r}")
+    scale = 100.0 if x == "frac_labeled" else 1.0
+    ref_acc = np.nan
+    if reference is not None and not reference.empty:
+        ref_rows = reference[reference["pair"] == pair]["accuracy"].astype(float)
+        if ref_rows.notna().any():
+            ref_acc = float(ref_rows.mean())
+
+    with plt.rc_context(RC):
+        fig, ax = plt.subplots(figsize=(SINGLE_COLUMN, 2.6))
+        lows, highs = [], []
+        strategies = stats.ordered_strategies(data["strategy"])
+        for strategy in strategies:
+            curve = data[data["strategy"] == strategy].sort_values("iteration")
+            xs = curve[x].to_numpy(float) * scale
+            color = strategy_color(strategy)
+            is_ref = strategy == stats.REFERENCE_STRATEGY
+            ax.fill_between(xs, curve["ci_lo"] * 100, curve["ci_hi"] * 100, color=color,
+                            alpha=0.18, linewidth=0)
+            ax.plot(xs, curve["mean"] * 100, color=color, label=stats.strategy_label(strategy),
+                    linewidth=1.5 if is_ref else 1.1, zorder=3 if is_ref else 2)
+            lows.append(np.nanmin(curve[["ci_lo", "mean"]].to_numpy(float)))
+            highs.append(np.nanmax(curve[["ci_hi", "mean"]].to_numpy(float)))
+        if not np.isnan(ref_acc):
+            ax.axhline(ref_acc * 100, color="black", linestyle="--", linewidth=0.9,
+                       label="Full pool (reference)")
+            lows.append(ref_acc)
+            highs.append(ref_acc)
+        lo, hi = min(lows) * 100, max(highs) * 100
+        pad = max(0.05 * (hi - lo), 0.05)
+        ax.set_ylim(lo - pad, hi + pad)
+        xs_all = data[x].to_numpy(float) * scale
+        if np.nanmax(xs_all) > np.nanmin(xs_all):  # a lone evaluation keeps the default limits
+            ax.set_xlim(np.nanmin(xs_all), np.nanmax(xs_all))
+        ax.set_xlabel("Labelled examples" if x == "n_labeled" else "Training pool labelled (%)")
+        ax.set_ylabel("Test accuracy (%)")
+        ax.set_title(f"{stats.pair_label(pair)}: {stats.experiment_label(experiment)}")
+        if x == "n_labeled":
+            ax.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+        # Legend below the axes: inside, it would hide the curves' upper-right end.
+        handles, labels = ax.get_legend_handles_labels()
+        ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3,
+                  frameon=False, handlelength=1.6, columnspacing=1.0)
+        stem = ("learning_curves" if x == "n_labeled" else "learning_curves_frac")
+        return _save(fig, out_dir, f"{stem}_{pair}_{experiment}")
+
+
+# --------------------------------------------------------------------------- 2. AULC summary
+def _strategy_dotplot(ax, frame: pd.DataFrame, value: str, lo: str | None, hi: str | None,
+                      strategies: list[str], scale: float = 1.0) -> None:
+    """Draw one point (with optional error bar) per strategy, top to bottom in display order."""
+    for y, strategy in enumerate(strategies):
+        row = frame[frame["strategy"] == strategy]
+        if row.empty or pd.isna(row[value].iloc[0]):
+            continue
+        v = float(row[value].iloc[0]) * scale
+        xerr = None
+        if lo is not None and hi is not None:
+            xerr = [[v - float(row[lo].iloc[0]) * scale], [float(row[hi].iloc[0]) * scale - v]]
+        ax.errorbar(v, y, xerr=xerr, fmt=strategy_marker(strategy), color=strategy_color(strategy),
+                    markersize=4.5, elinewidth=1.1, capsize=2.0)
+    ax.set_yticks(range(len(strategies)))
+    ax.set_yticklabels([stats.strategy_label(s) for s in strategies])
+    ax.set_ylim(len(strategies) - 0.5, -0.5)
+    ax.margins(x=0.08)  # keep extreme points off the panel edge
+    ax.grid(axis="y", visible=False)
+
+
+def plot_aulc_summary(strategy_summary: pd.DataFrame, out_dir=None) -> list[Path]:
+    """AULC per strategy with 95 % CI error bars, one panel per pair x experiment.
+
+    Writes ``aulc_summary.pdf/.png``. AULC is the normalised area under the
+    accuracy-vs-labels curve (a label-weighted mean accuracy, shown in %); the
+    grey band in each panel is random sampling's confidence interval, so a
+    strategy whose bar lies clear of it differs from the reference. Each panel has
+    its own x-range: the experiments differ by tens of points.
+
+    Parameters
+    ----------
+    strategy_summary
+        Output of :func:`helpers.stats.strategy_summary` (needs ``aulc_*`` columns).
+    out_dir
+        Output directory (default :data:`helpers.paths.FIGURES_DIR`).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PDF and PNG written.
+    """
+    pairs, experiments = _facet_keys(strategy_summary)
+    strategies = stats.ordered_strategies(strategy_summary["strategy"])
+    with plt.rc_context(RC):
+        fig, axes = _facet_grid(pairs, experiments, panel_height=0.25 * len(strategies) + 0.55)
+        for i, pair in enumerate(pairs):
+            for j, experiment in enumerate(experiments):
+                ax = axes[i, j]
+                frame = strategy_summary[(strategy_summary["pair"] == pair)
+                                         & (strategy_summary["experiment"] == experiment)]
+                if frame.empty:
+                    ax.set_axis_off()
+                    continue
+                ref = frame[frame["strategy"] == stats.REFERENCE_STRATEGY]
+                if not ref.empty and pd.notna(ref["aulc_ci_lo"].iloc[0]):
+                    ax.axvspan(ref["aulc_ci_lo"].iloc[0] * 100, ref["aulc_ci_hi"].iloc[0] * 100,
+                               color=STRATEGY_COLORS["random"], alpha=0.12, linewidth=0)
+                _strategy_dotplot(ax, frame, "aulc_mean", "aulc_ci_lo", "aulc_ci_hi",
+                                  strategies, scale=100)
+                ax.set_title(_panel_title(pair, experiment, len(pairs)))
+                ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4))
+                if i == len(pairs) - 1:
+                    ax.set_xlabel("AULC (mean accuracy, %)")
+        return _save(fig, out_dir, "aulc_summary")
+
+
+# --------------------------------------------------------------------------- 3. labels to target
+def plot_labels_to_target(table: pd.DataFrame, out_dir=None) -> list[Path]:
+    """Queried labels needed to reach the target accuracy, relative to random sampling.
+
+    Writes ``labels_to_target.pdf/.png``. One panel per pair x experiment, one
+    point per strategy at ``ratio`` from :func:`helpers.stats.labels_to_target_table`
+    (the target is random sampling's final mean accuracy by default); the dashed
+    line at 1.0 is random sampling, points left of it need fewer labels. Strategies
+    whose mean curve never reaches the target are marked "not reached"; a panel
+    where random's mean curve starts at or above the target (no ratio defined)
+    says so instead of showing points.
+
+    Parameters
+    ----------
+    table
+        Output of :func:`helpers.stats.labels_to_target_table`.
+    out_dir
+        Output directory (default :data:`helpers.paths.FIGURES_DIR`).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PDF and PNG written.
+    """
+    pairs, experiments = _facet_keys(table)
+    strategies = stats.ordered_strategies(table["strategy"])
+    finite = table["ratio"].replace([np.inf, -np.inf], np.nan).dropna()
+    x_max = max(1.25, float(finite.max()) * 1.1) if not finite.empty else 1.25
+    with plt.rc_context(RC):
+        fig, axes = _facet_grid(pairs, experiments, panel_height=0.25 * len(strategies) + 0.55)
+        for i, pair in enumerate(pairs):
+            for j, experiment in enumerate(experiments):
+                ax = axes[i, j]
+                frame = table[(table["pair"] == pair) & (table["experiment"] == experiment)]
+                if frame.empty:
+                    ax.set_axis_off()
+                    continue
+                ax.axvline(1.0, color=STRATEGY_COLORS["random"], linestyle="--", linewidth=0.8)
+                _strategy_dotplot(ax, frame, "ratio", None, None, strategies)
+                ref_queried = frame["reference_labels_queried"].iloc[0]
+                if pd.notna(ref_queried) and ref_queried <= 0:
+                    # No ratio exists: random's mean curve starts at or above the target.
+                    ax.text(0.5, 0.5, "random reaches the target\nbefore any query",
+                            transform=ax.transAxes, ha="center", va="center", fontsize=7,
+                            style="italic", color=STRATEGY_COLORS["random"],
+                            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8})
+                else:
+                    text_at = mtransforms.blended_transform_factory(ax.transAxes, ax.transData)
+                    for y, strategy in enumerate(strategies):
+                        row = frame[frame["strategy"] == strategy]
+                        if row.empty or bool(row["reached"].iloc[0]):
+                            continue
+                        ax.text(0.97, y, "not reached", transform=text_at, ha="right",
+                                va="center", fontsize=6.5, color=strategy_color(strategy),
+                                style="italic")
+                ax.set_xlim(0, x_max)
+                ax.set_title(_panel_title(pair, experiment, len(pairs)))
+                if i == len(pairs) - 1:
+                    ax.set_xlabel("Labels needed / random's")
+        return _save(fig, out_dir, "labels_to_target")
+
+
+# --------------------------------------------------------------------------- 4. confusion matrices
+def _confusion_for(meta: list[dict], pair: str, experiment: str, seed) -> dict[str, tuple]:
+    """Sum the final confusion matrices per strategy; returns {strategy: (matrix, classes, n_runs)}."""
+    acc: dict[str, list] = {}
+    for m in meta:
+        if m.get("pair") != pair or m.get("experiment") != experiment:
+            continue
+        if seed is not None and int(m.get("seed")) != int(seed):
+            continue
+        if m.get("confusion_matrix") is None:
+            continue
+        cm = np.asarray(m["confusion_matrix"], dtype=float)
+        classes = [str(c) for c in m.get("classes") or range(cm.shape[0])]
+        if m["strategy"] in acc:
+            acc[m["strategy"]][0] += cm
+            acc[m["strategy"]][2] += 1
+        else:
+            acc[m["strategy"]] = [cm, classes, 1]
+    return {k: tuple(v) for k, v in acc.items()}
+
+
+def plot_confusion_matrices(meta: list[dict], pair: str, experiment: str, seed: int | None = None,
+                            out_dir=None) -> list[Path]:
+    """Row-normalised final confusion matrices, one small panel per strategy.
+
+    Writes ``confusion_<pair>_<experiment>.pdf/.png`` (``confusion_<pair>_<experiment>_seed<k>``
+    when ``seed`` is given). Matrices of the final model on the test set are summed
+    over seeds (or taken from one seed), then each row (true class) is divided by
+    its total, so a cell is the share of a true class predicted as a given class
+    and the diagonal is the per-class recall (printed in each diagonal cell, %).
+    Colours follow a square-root scale so that off-diagonal confusions of a few
+    per cent stay visible next to a diagonal near 100 %.
+
+    Parameters
+    ----------
+    meta
+        Output of :func:`helpers.stats.load_run_meta`.
+    pair, experiment
+        Which runs to show.
+    seed
+        One seed, or ``None`` to sum over all seeds.
+    out_dir
+        Output directory (default :data:`helpers.paths.FIGURES_DIR`).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PDF and PNG written.
+    """
+    matrices = _confusion_for(meta, pair, experiment, seed)
+    if not matrices:
+        raise ValueError(f"no confusion matrix for pair={pair!r}, experiment={experiment!r}")
+    strategies = stats.ordered_strategies(matrices)
+    ncols = min(3, len(strategies))
+    nrows = int(np.ceil(len(strategies) / ncols))
+    with plt.rc_context({**RC, "axes.grid": False}):
+        fig, axes = plt.subplots(nrows, ncols, squeeze=False, constrained_layout=True,
+                                 figsize=(FULL_WIDTH, 2.25 * nrows + 0.3))
+        image = None
+        # Square-root colour scale: confusions of a few per cent would vanish on a linear one.
+        colour_scale = matplotlib.colors.PowerNorm(gamma=0.5, vmin=0.0, vmax=1.0)
+        for k, ax in enumerate(axes.flat):
+            if k >= len(strategies):
+                ax.set_axis_off()
+                continue
+            strategy = strategies[k]
+            cm, classes, n_runs = matrices[strategy]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                norm = cm / cm.sum(axis=1, keepdims=True)
+            norm = np.nan_to_num(norm)
+            image = ax.imshow(norm, cmap="Blues", norm=colour_scale)
+            ticks = np.arange(len(classes))
+            ax.set_xticks(ticks)
+            ax.set_yticks(ticks)
+            ax.set_xticklabels(classes, rotation=90, fontsize=5.5)
+            ax.set_yticklabels(classes if k % ncols == 0 else [], fontsize=5.5)
+            ax.tick_params(length=1.5, pad=1)
+            for c in range(len(classes)):
+                ax.text(c, c, f"{norm[c, c] * 100:.0f}", ha="center", va="center", fontsize=4.5,
+                        color="white" if norm[c, c] > 0.6 else "black")
+            runs = f"seed {seed}" if seed is not None else f"{n_runs} seed{'s' if n_runs != 1 else ''}"
+            ax.set_title(f"{stats.strategy_label(strategy)} ({runs})")
+            if k % ncols == 0:
+                ax.set_ylabel("True class")
+            ax.set_xlabel("Predicted class")
+        fig.suptitle(f"{stats.pair_label(pair)}: {stats.experiment_label(experiment)}",
+                     fontsize=8.5)
+        fig.colorbar(image, ax=axes, shrink=0.6, label="Share of true class",
+                     ticks=[0, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0])
+        stem = f"confusion_{pair}_{experiment}" + (f"_seed{seed}" if seed is not None else "")
+        return _save(fig, out_dir, stem)
+
+
+# --------------------------------------------------------------------------- 5. stream cost
+def plot_stream_cost(per_run: pd.DataFrame, strategy: str = STREAM_STRATEGY,
+                     out_dir=None) -> list[Path]:
+    """Instances the stream strategy inspects per label it obtains, with 95 % CI over seeds.
+
+    Writes ``stream_cost.pdf/.png``. The cost of one run is ``total_inspected /
+    labels_acquired`` (:func:`helpers.stats.per_run_metrics`); a value of 1 would
+    mean every inspected instance was labelled. One point per pair x experiment
+    (mean over seeds, error bar = 95 % t interval);
+    the y-axis is logarithmic when the values span more than a factor of 20.
+
+    Parameters
+    ----------
+    per_run
+        Output of :func:`helpers.stats.per_run_metrics`.
+    strategy
+        The stream strategy's name.
+    out_dir
+        Output directory (default :data:`helpers.paths.FIGURES_DIR`).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PDF and PNG written.
+    """
+    runs = per_run[(per_run["strategy"] == strategy) & per_run["inspected_per_label"].notna()]
+    if runs.empty:
+        raise ValueError(f"no inspection counts for strategy {strategy!r}")
+    pairs, experiments = _facet_keys(runs)
+    offsets = np.linspace(-0.15, 0.15, len(pairs)) if len(pairs) > 1 else [0.0]
+    values, labelled = [], set()
+    with plt.rc_context(RC):
+        fig, ax = plt.subplots(figsize=(SINGLE_COLUMN, 2.3))
+        for offset, pair in zip(offsets, pairs):
+            for j, experiment in enumerate(experiments):
+                sel = runs[(runs["pair"] == pair) & (runs["experiment"] == experiment)]
+                if sel.empty:
+                    continue
+                m, lo, hi = stats.mean_ci(sel["inspected_per_label"])
+                values.extend([lo, hi])
+                ax.errorbar(j + offset, m, yerr=[[m - lo], [hi - m]],
+                            fmt=_PAIR_MARKERS.get(pair, "o"), color=PAIR_COLORS.get(pair, "black"),
+                            markersize=4.5, capsize=2.0, elinewidth=1.1,
+                            label=None if pair in labelled else stats.pair_label(pair))
+                labelled.add(pair)
+        positive = [v for v in values if v > 0]
+        if positive and max(positive) / min(positive) > 20:
+            ax.set_yscale("log")
+        else:
+            ax.set_ylim(bottom=0)
+        ax.set_xticks(range(len(experiments)))
+        ax.set_xticklabels([stats.experiment_label(e).replace(" (", "\n(") for e in experiments])
+        ax.set_xlim(-0.5, len(experiments) - 0.5)
+        ax.set_ylabel("Inspected per label obtained")
+        ax.set_title(f"{stats.strategy_label(strategy)}: inspection cost")
+        ax.grid(axis="x", visible=False)
+        if len(pairs) > 1:
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=len(pairs),
+                      frameon=False)
+        return _save(fig, out_dir, "stream_cost")
+
+
+# --------------------------------------------------------------------------- everything
+def make_all_figures(results_root=None, out_dir=FIGURES_DIR,
+                     pairs: Iterable[str] | None = None) -> list[Path]:
+    """Build every figure from a result tree.
+
+    Loads the runs, metadata and reference results with :mod:`helpers.stats` and
+    writes, for every pair x experiment present, ``learning_curves_*``,
+    ``learning_curves_frac_*`` and ``confusion_*``; then ``aulc_summary``,
+    ``labels_to_target`` and ``stream_cost``. A figure whose data is missing (no
+    confusion matrices, no stream runs, no random runs) is skipped.
+
+    Parameters
+    ----------
+    results_root
+        Root of the result tree; ``None`` means :func:`helpers.paths.results_dir`.
+    out_dir
+        Output directory (default :data:`helpers.paths.FIGURES_DIR`).
+    pairs
+        Restrict to these pairs; ``None`` uses all present.
+
+    Returns
+    -------
+    list of pathlib.Path
+        Every file written (PDF and PNG).
+    """
+    if results_root is None:
+        from helpers.paths import results_dir
+
+        results_root = results_dir()
+    runs = stats.load_runs(results_root, pairs)
+    meta = stats.load_run_meta(results_root, pairs)
+    reference = stats.load_reference(results_root)
+    summary = stats.curve_summary(runs)
+    per_run = stats.per_run_metrics(runs)
+    written: list[Path] = []
+    for pair in stats.ordered_pairs(runs["pair"]):
+        experiments = stats.ordered_experiments(runs.loc[runs["pair"] == pair, "experiment"])
+        for experiment in experiments:
+            for x in ("n_labeled", "frac_labeled"):
+                written += plot_learning_curves(summary, reference, pair, experiment, x=x,
+                                                out_dir=out_dir)
+            if _confusion_for(meta, pair, experiment, None):
+                written += plot_confusion_matrices(meta, pair, experiment, out_dir=out_dir)
+    written += plot_aulc_summary(stats.strategy_summary(per_run), out_dir=out_dir)
+    table = stats.labels_to_target_table(runs)
+    if not table.empty:
+        written += plot_labels_to_target(table, out_dir=out_dir)
+    stream = per_run[(per_run["strategy"] == STREAM_STRATEGY) & per_run["inspected_per_label"].notna()]
+    if not stream.empty:
+        written += plot_stream_cost(per_run, out_dir=out_dir)
+    return written

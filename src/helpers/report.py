@@ -1,0 +1,475 @@
+"""Generated inputs of the paper: LaTeX tables and number macros.
+
+Everything is written to :data:`helpers.paths.PAPER_GENERATED_DIR` by default,
+atomically (a temporary file in the same directory, then :func:`os.replace`), so
+a LaTeX build never reads a half-written file. :func:`write_all` is what the
+figures notebook calls.
+
+Files
+-----
+``summary_table_<pair>.tex``
+    :func:`write_summary_table`, one ``tabular`` per model-dataset pair.
+``macros.tex``
+    :func:`write_macros`, every number the paper text quotes.
+``per_run_metrics.csv``, ``strategy_summary.csv``, ``paired_tests.csv``, ``labels_to_target.csv``
+    The frames behind the tables and macros, for inspection.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import pandas as pd
+
+from helpers import stats
+from helpers.paths import PAPER_GENERATED_DIR
+
+#: Metrics whose paired tests the summary table shows, in column order.
+TABLE_TEST_METRICS = ("aulc", "final_accuracy")
+
+_LATEX_SPECIAL = {
+    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+}
+
+#: Initial labelled-set size of each experiment, as the table notes state it.
+_INITIAL_SET_TEX = {"small": "10 labels", "moderate": r"15\,\% of the pool",
+                    "large": r"80\,\% of the pool"}
+
+
+# --------------------------------------------------------------------------- formatting
+def latex_escape(text: str) -> str:
+    """Return ``text`` with LaTeX special characters escaped (``_`` -> ``\\_`` etc.)."""
+    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in str(text))
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value)
+
+
+def fmt_pct(value, digits: int = 1) -> str:
+    """Format a fraction as a percentage number without the sign (0.9123 -> ``"91.2"``); NaN -> ``"n/a"``."""
+    return "n/a" if _missing(value) else f"{float(value) * 100:.{digits}f}"
+
+
+def fmt_signed_pp(value, digits: int = 1) -> str:
+    r"""Format a difference of fractions as signed percentage points for LaTeX.
+
+    ``0.012`` -> ``"\ensuremath{+}1.2"``, ``-0.003`` -> ``"\ensuremath{-}0.3"``; a value
+    that rounds to zero has no sign (``"0.0"``); NaN -> ``"n/a"``. ``\ensuremath``
+    keeps the result valid in text and in math mode.
+    """
+    if _missing(value):
+        return "n/a"
+    v = round(float(value) * 100, digits)
+    if v == 0:
+        return f"{0:.{digits}f}"
+    sign = r"\ensuremath{-}" if v < 0 else r"\ensuremath{+}"
+    return f"{sign}{abs(v):.{digits}f}"
+
+
+def fmt_p(value) -> str:
+    r"""Format a p-value: three decimals, ``"\ensuremath{<}0.001"`` below 0.001, ``"n/a"`` for NaN."""
+    if _missing(value):
+        return "n/a"
+    return r"\ensuremath{<}0.001" if float(value) < 0.001 else f"{float(value):.3f}"
+
+
+def _atomic_write(path: Path, text: str) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def _atomic_csv(frame: pd.DataFrame, path: Path) -> Path:
+    return _atomic_write(path, frame.to_csv(index=False))
+
+
+# --------------------------------------------------------------------------- summary table
+def write_summary_table(strategy_summary: pd.DataFrame, tests: pd.DataFrame, pair: str,
+                        path) -> Path:
+    r"""Write the per-strategy results of one pair as a booktabs LaTeX ``tabular``.
+
+    The table is meant for a full-width ``table*`` float of a two-column paper
+    (about 16 cm wide at 10 pt, inside the 6.75 in text width but far too wide
+    for one 3.25 in column); it contains
+    only the ``tabular``, so the paper supplies the float, caption and label.
+    Needs ``\usepackage{booktabs}``.
+
+    Rows are grouped by experiment (separated by ``\midrule``), strategies in
+    display order with escaped display names. Columns: experiment; strategy;
+    AULC and final accuracy as ``mean $\pm$ CI half-width`` in percent (95 % t
+    interval over seeds; the best mean of each experiment at the printed
+    precision in bold); then, under a spanning header per metric of
+    :data:`TABLE_TEST_METRICS` present in ``tests``, the mean paired difference
+    to random sampling (percentage points) and the Holm-corrected two-sided
+    Wilcoxon p-value. Note rows below ``\bottomrule`` state the number of seeds,
+    the initial-set sizes, the test, and the smallest p-value the exact test can
+    reach with that many seeds (before and after Holm correction).
+
+    Parameters
+    ----------
+    strategy_summary
+        Output of :func:`helpers.stats.strategy_summary`.
+    tests
+        Rows of :func:`helpers.stats.paired_tests` (one or several metrics, concatenated).
+    pair
+        Model-dataset pair to tabulate.
+    path
+        File to write.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    summary = strategy_summary[strategy_summary["pair"] == pair]
+    if summary.empty:
+        raise ValueError(f"no summary rows for pair {pair!r}")
+    tests = tests[tests["pair"] == pair] if not tests.empty else tests
+    metrics = [m for m in TABLE_TEST_METRICS if not tests.empty and m in set(tests["metric"])]
+    group = {"aulc": "AULC vs random", "final_accuracy": "Final acc. vs random"}
+    n_cols = 4 + 2 * len(metrics)
+
+    lines = [
+        "% Generated by helpers.report.write_summary_table; do not edit by hand.",
+        r"\begin{tabular}{ll" + "r" * (n_cols - 2) + "}",
+        r"\toprule",
+    ]
+    if metrics:
+        spans = [rf"\multicolumn{{2}}{{c}}{{{group[m]}}}" for m in metrics]
+        lines.append(" & ".join(["", "", "", ""] + spans) + r" \\")
+        lines.append("".join(rf"\cmidrule(lr){{{5 + 2 * i}-{6 + 2 * i}}}"
+                             for i in range(len(metrics))))
+    header = ["Experiment", "Strategy", r"AULC (\%)", r"Final acc. (\%)"]
+    header += [r"$\Delta$ (pp)", r"$p_\mathrm{Holm}$"] * len(metrics)
+    lines += [" & ".join(header) + r" \\", r"\midrule"]
+
+    def cell(row, metric: str, bold: bool) -> str:
+        m, hi = row[f"{metric}_mean"], row[f"{metric}_ci_hi"]
+        if _missing(m):
+            return "n/a"
+        mean = rf"\textbf{{{fmt_pct(m)}}}" if bold else fmt_pct(m)
+        return rf"{mean} $\pm$ {fmt_pct(hi - m)}"
+
+    experiments = stats.ordered_experiments(summary["experiment"])
+    for k, experiment in enumerate(experiments):
+        block = summary[summary["experiment"] == experiment]
+        # Bold every mean equal to the best one at the printed precision, so ties look tied.
+        best = {metric: fmt_pct(block[f"{metric}_mean"].max())
+                for metric in ("aulc", "final_accuracy")}
+        for r, strategy in enumerate(stats.ordered_strategies(block["strategy"])):
+            row = block[block["strategy"] == strategy].iloc[0]
+            cells = [
+                latex_escape(experiment.capitalize()) if r == 0 else "",
+                latex_escape(stats.strategy_label(strategy)),
+                cell(row, "aulc", fmt_pct(row["aulc_mean"]) == best["aulc"]),
+                cell(row, "final_accuracy",
+                     fmt_pct(row["final_accuracy_mean"]) == best["final_accuracy"]),
+            ]
+            for metric in metrics:
+                t = tests[(tests["experiment"] == experiment) & (tests["strategy"] == strategy)
+                          & (tests["metric"] == metric)]
+                if strategy == stats.REFERENCE_STRATEGY or t.empty:
+                    cells += ["---", "---"]
+                else:
+                    cells += [fmt_signed_pp(t["mean_diff"].iloc[0]), fmt_p(t["p_holm"].iloc[0])]
+            lines.append(" & ".join(cells) + r" \\")
+        if k < len(experiments) - 1:
+            lines.append(r"\midrule")
+    lines.append(r"\bottomrule")
+
+    # Several short note rows: one long \multicolumn{..}{l} would widen the whole table.
+    seeds = sorted(set(int(n) for n in summary["n_seeds"]))
+    plural = "s" if seeds != [1] else ""
+    notes = [rf"Mean $\pm$ 95\,\% CI half-width over {'/'.join(map(str, seeds))} seed{plural}; "
+             r"$\Delta$: mean paired difference to random, in percentage points."]
+    known = [f"{e} {_INITIAL_SET_TEX[e]}" for e in experiments if e in _INITIAL_SET_TEX]
+    if known:
+        notes.append("Initial labelled set: " + ", ".join(known) + ".")
+    if metrics:
+        notes.append(r"$p$: two-sided Wilcoxon signed-rank test, Holm-corrected within each "
+                     "experiment.")
+        holm_floor = tests["min_attainable_p_holm"].min()
+        if min(seeds) < 2 or _missing(holm_floor):
+            notes.append("With fewer than two seeds per strategy no test is possible.")
+        else:
+            notes.append(rf"With {min(seeds)} seeds no $p$ below "
+                         f"{stats.min_attainable_p(min(seeds)):.3g} is attainable "
+                         f"({float(holm_floor):.3g} after Holm correction).")
+    for note in notes:
+        lines.append(rf"\multicolumn{{{n_cols}}}{{l}}{{\footnotesize {note}}} \\")
+    lines.append(r"\end{tabular}")
+    return _atomic_write(Path(path), "\n".join(lines) + "\n")
+
+
+# --------------------------------------------------------------------------- macros
+_ONES = ["Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten",
+         "Eleven", "Twelve", "Thirteen", "Fourteen", "Fifteen", "Sixteen", "Seventeen",
+         "Eighteen", "Nineteen"]
+_TENS = ["", "", "Twenty", "Thirty", "Forty", "Fifty", "Sixty", "Seventy", "Eighty", "Ninety"]
+
+
+def _number_word(digits: str) -> str:
+    """``"10"`` -> ``"Ten"``, ``"42"`` -> ``"FortyTwo"``; beyond 99 digit by digit."""
+    n = int(digits)
+    if len(digits) > 2 or (len(digits) > 1 and digits.startswith("0")):
+        return "".join(_ONES[int(d)] for d in digits)
+    if n < 20:
+        return _ONES[n]
+    return _TENS[n // 10] + (_ONES[n % 10] if n % 10 else "")
+
+
+def macro_part(identifier: str) -> str:
+    """Turn an identifier into a letters-only CamelCase fragment of a macro name.
+
+    Rule: split at every character that is not a letter or digit (``_``, ``-``,
+    spaces), capitalise the first letter of each piece and lower-case nothing
+    else; runs of digits become English words with a capital (0-99 as one number,
+    ``10`` -> ``Ten``, ``42`` -> ``FortyTwo``; longer runs digit by digit).
+    Examples: ``mnist_logreg`` -> ``MnistLogreg``, ``cifar10_cnn`` -> ``CifarTenCnn``,
+    ``least_confident`` -> ``LeastConfident``, ``stream_uncertainty`` -> ``StreamUncertainty``.
+    """
+    pieces = re.findall(r"[A-Za-z]+|\d+", str(identifier))
+    out = []
+    for piece in pieces:
+        out.append(_number_word(piece) if piece.isdigit() else piece[0].upper() + piece[1:])
+    return "".join(out)
+
+
+def macro_name(*parts: str) -> str:
+    """Join identifiers into a macro name (without backslash) by :func:`macro_part`.
+
+    Raises
+    ------
+    ValueError
+        If the result is empty or not letters only.
+    """
+    name = "".join(macro_part(p) for p in parts)
+    if not re.fullmatch(r"[A-Za-z]+", name):
+        raise ValueError(f"cannot build a letters-only macro name from {parts!r}")
+    return name
+
+
+def _macro_entries(strategy_summary: pd.DataFrame, tests: pd.DataFrame,
+                   reference: pd.DataFrame | None, labels_table: pd.DataFrame | None,
+                   meta: list[dict] | None) -> list[tuple[str, str, str]]:
+    """Return (name, value, comment) triples in a deterministic order."""
+    entries: list[tuple[str, str, str]] = []
+
+    def add(name_parts: Sequence[str], value: str, comment: str) -> None:
+        entries.append((macro_name(*name_parts), value, comment))
+
+    all_seeds = sorted(set(int(n) for n in strategy_summary["n_seeds"]))
+    if all_seeds:
+        add(["N", "Seeds"], str(max(all_seeds)), "largest number of seeds of any configuration")
+        add(["Min", "Attainable", "P"],
+            f"{stats.min_attainable_p(max(all_seeds)):.4g}" if max(all_seeds) >= 2 else "n/a",
+            "smallest two-sided exact Wilcoxon p with that many seeds")
+    add(["Significance", "Level"], "0.05", "significance level (Holm-corrected p)")
+
+    ref_summary = (stats.reference_summary(reference)
+                   if reference is not None and not reference.empty else None)
+    n_pool = {}
+    for m in meta or []:
+        if m.get("n_pool") is not None:
+            n_pool.setdefault(m["pair"], int(m["n_pool"]))
+
+    for pair in stats.ordered_pairs(strategy_summary["pair"]):
+        p_rows = strategy_summary[strategy_summary["pair"] == pair]
+        if pair in n_pool:
+            add([pair, "N", "Pool"], f"{n_pool[pair]:,}".replace(",", "{,}"), "pool size")
+        if ref_summary is not None and pair in set(ref_summary["pair"]):
+            r = ref_summary[ref_summary["pair"] == pair].iloc[0]
+            add([pair, "Ref", "Acc"], fmt_pct(r["accuracy_mean"]), "full-pool reference accuracy, %")
+            add([pair, "Ref", "N", "Seeds"], str(int(r["n_seeds"])), "seeds of the reference model")
+        for experiment in stats.ordered_experiments(p_rows["experiment"]):
+            e_rows = p_rows[p_rows["experiment"] == experiment]
+            base = [pair, experiment]
+            n = int(e_rows["n_seeds"].min())
+            add(base + ["N", "Seeds"], str(n), "seeds per strategy (smallest)")
+            add(base + ["Min", "P"], f"{stats.min_attainable_p(n):.4g}" if n >= 2 else "n/a",
+                "smallest attainable exact Wilcoxon p with that many seeds")
+            best = e_rows.loc[e_rows["aulc_mean"].idxmax()]
+            add(base + ["Best", "Strategy"], latex_escape(stats.strategy_label(best["strategy"])),
+                "strategy with the highest mean AULC")
+            add(base + ["Best", "Strategy", "Aulc"], fmt_pct(best["aulc_mean"]), "its mean AULC, %")
+            best_final = e_rows.loc[e_rows["final_accuracy_mean"].idxmax()]
+            add(base + ["Best", "Final", "Strategy"],
+                latex_escape(stats.strategy_label(best_final["strategy"])),
+                "strategy with the highest mean final accuracy")
+            e_tests = tests[(tests["pair"] == pair) & (tests["experiment"] == experiment)] \
+                if not tests.empty else tests
+            for metric, tag in (("aulc", "Aulc"), ("final_accuracy", "FinalAcc")):
+                if not e_tests.empty and metric in set(e_tests["metric"]):
+                    n_sig = int(e_tests[e_tests["metric"] == metric]["significant"].sum())
+                    add(base + ["N", "Sig", tag], str(n_sig),
+                        f"strategies significantly different from random in {metric}")
+            for strategy in stats.ordered_strategies(e_rows["strategy"]):
+                row = e_rows[e_rows["strategy"] == strategy].iloc[0]
+                s_base = base + [strategy]
+                add(s_base + ["Final", "Acc"], fmt_pct(row["final_accuracy_mean"]),
+                    "mean final accuracy, %")
+                add(s_base + ["Final", "Acc", "CI"],
+                    fmt_pct(row["final_accuracy_ci_hi"] - row["final_accuracy_mean"]),
+                    "95 % CI half-width, pp")
+                add(s_base + ["Aulc"], fmt_pct(row["aulc_mean"]), "mean AULC, %")
+                add(s_base + ["Aulc", "CI"], fmt_pct(row["aulc_ci_hi"] - row["aulc_mean"]),
+                    "95 % CI half-width, pp")
+                if strategy != stats.REFERENCE_STRATEGY and not e_tests.empty:
+                    for metric, tag in (("aulc", "Aulc"), ("final_accuracy", "FinalAcc")):
+                        t = e_tests[(e_tests["strategy"] == strategy) & (e_tests["metric"] == metric)]
+                        if t.empty:
+                            continue
+                        add(s_base + [tag, "Diff"], fmt_signed_pp(t["mean_diff"].iloc[0]),
+                            f"mean paired difference to random in {metric}, pp")
+                        add(s_base + [tag, "P"], fmt_p(t["p_holm"].iloc[0]),
+                            f"Holm-corrected Wilcoxon p for {metric}")
+                if "inspected_per_label_mean" in row and not _missing(row["inspected_per_label_mean"]):
+                    add(s_base + ["Inspected", "Per", "Label"], f"{row['inspected_per_label_mean']:.1f}",
+                        "instances inspected per label obtained (mean over seeds)")
+                if labels_table is not None and not labels_table.empty:
+                    lt = labels_table[(labels_table["pair"] == pair)
+                                      & (labels_table["experiment"] == experiment)
+                                      & (labels_table["strategy"] == strategy)]
+                    if not lt.empty:
+                        ratio = lt["ratio"].iloc[0]
+                        add(s_base + ["Labels", "Ratio"],
+                            "n/a" if _missing(ratio) else f"{float(ratio):.2f}",
+                            "queried labels to reach the target / random's")
+            if labels_table is not None and not labels_table.empty:
+                lt = labels_table[(labels_table["pair"] == pair)
+                                  & (labels_table["experiment"] == experiment)]
+                if not lt.empty:
+                    add(base + ["Target", "Acc"], fmt_pct(lt["target_accuracy"].iloc[0]),
+                        "target accuracy of the labels-to-target comparison, %")
+    return entries
+
+
+def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
+                 reference: pd.DataFrame | None = None, labels_table: pd.DataFrame | None = None,
+                 meta: list[dict] | None = None) -> Path:
+    """Write ``\\newcommand`` definitions for every number the paper text quotes.
+
+    Naming rule (deterministic): a macro name is the concatenation of
+    :func:`macro_part` of its components, most general first --
+    ``<Pair><Experiment><Strategy><Quantity>``, e.g. ``\\MnistLogregSmallMarginFinalAcc``,
+    ``\\CifarTenCnnLargeStreamUncertaintyInspectedPerLabel``. Identifiers are split
+    at ``_`` and capitalised; digits are spelled out (``cifar10`` -> ``CifarTen``),
+    because LaTeX control words can contain letters only. Defined macros:
+
+    * global: ``\\NSeeds``, ``\\MinAttainableP``, ``\\SignificanceLevel``;
+    * per pair: ``<Pair>NPool`` (needs ``meta``), ``<Pair>RefAcc``, ``<Pair>RefNSeeds``
+      (need ``reference``);
+    * per pair and experiment: ``NSeeds``, ``MinP``, ``BestStrategy`` (highest mean
+      AULC, display name), ``BestStrategyAulc``, ``BestFinalStrategy``,
+      ``NSigAulc``, ``NSigFinalAcc``, ``TargetAcc`` (needs ``labels_table``);
+    * per pair, experiment and strategy: ``FinalAcc``, ``FinalAccCI``, ``Aulc``,
+      ``AulcCI``; for non-random strategies ``AulcDiff``, ``AulcP``,
+      ``FinalAccDiff``, ``FinalAccP``; ``InspectedPerLabel`` (stream strategy);
+      ``LabelsRatio`` (needs ``labels_table``).
+
+    Accuracies and AULC are percentages with one decimal and no ``%`` sign
+    (``CI`` = 95 % half-width, ``Diff`` = signed percentage points); p-values have
+    three decimals (``$<$0.001`` below); undefined values read ``n/a``.
+
+    Parameters
+    ----------
+    strategy_summary
+        Output of :func:`helpers.stats.strategy_summary`.
+    tests
+        Rows of :func:`helpers.stats.paired_tests` (aulc and/or final_accuracy).
+    path
+        File to write (usually ``macros.tex``).
+    reference
+        Output of :func:`helpers.stats.load_reference`.
+    labels_table
+        Output of :func:`helpers.stats.labels_to_target_table`.
+    meta
+        Output of :func:`helpers.stats.load_run_meta` (for pool sizes).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        If two quantities map to the same macro name.
+    """
+    entries = _macro_entries(strategy_summary, tests, reference, labels_table, meta)
+    seen: dict[str, str] = {}
+    lines = ["% Generated by helpers.report.write_macros; do not edit by hand.",
+             "% Accuracies/AULC in percent (no % sign), differences in percentage points."]
+    for name, value, comment in entries:
+        if name in seen:
+            raise ValueError(f"macro name collision: \\{name} ({comment!r} and {seen[name]!r})")
+        seen[name] = comment
+        lines.append(f"\\newcommand{{\\{name}}}{{{value}}} % {comment}")
+    return _atomic_write(Path(path), "\n".join(lines) + "\n")
+
+
+# --------------------------------------------------------------------------- everything
+def write_all(results_root=None, out_dir=PAPER_GENERATED_DIR,
+              pairs: Iterable[str] | None = None) -> list[Path]:
+    """Compute every statistic from a result tree and write the paper's generated inputs.
+
+    Writes ``summary_table_<pair>.tex`` for each pair, ``macros.tex`` and the CSV
+    files ``per_run_metrics.csv``, ``strategy_summary.csv``, ``paired_tests.csv``
+    (AULC and final accuracy, Holm within each pair x experiment and metric) and
+    ``labels_to_target.csv`` into ``out_dir``.
+
+    Parameters
+    ----------
+    results_root
+        Root of the result tree; ``None`` means :func:`helpers.paths.results_dir`.
+    out_dir
+        Output directory (default :data:`helpers.paths.PAPER_GENERATED_DIR`).
+    pairs
+        Restrict to these pairs; ``None`` uses all present.
+
+    Returns
+    -------
+    list of pathlib.Path
+        Every file written.
+    """
+    if results_root is None:
+        from helpers.paths import results_dir
+
+        results_root = results_dir()
+    out = Path(out_dir)
+    runs = stats.load_runs(results_root, pairs)
+    meta = stats.load_run_meta(results_root, pairs)
+    reference = stats.load_reference(results_root)
+    if pairs is not None:
+        reference = reference[reference["pair"].isin(list(pairs))]
+    per_run = stats.per_run_metrics(runs)
+    summary = stats.strategy_summary(per_run)
+    tests = pd.concat([stats.paired_tests(per_run, m) for m in TABLE_TEST_METRICS],
+                      ignore_index=True)
+    labels_table = stats.labels_to_target_table(runs)
+
+    written = []
+    for pair in stats.ordered_pairs(summary["pair"]):
+        written.append(write_summary_table(summary, tests, pair, out / f"summary_table_{pair}.tex"))
+    written.append(write_macros(summary, tests, out / "macros.tex", reference=reference,
+                                labels_table=labels_table, meta=meta))
+    for name, frame in (("per_run_metrics", per_run), ("strategy_summary", summary),
+                        ("paired_tests", tests), ("labels_to_target", labels_table)):
+        written.append(_atomic_csv(frame, out / f"{name}.csv"))
+    return written

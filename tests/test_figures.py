@@ -1,0 +1,113 @@
+"""Tests of helpers.figures: every figure function writes non-empty PDF and PNG files."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless; must precede pyplot's import inside helpers.figures
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from helpers import figures, stats  # noqa: E402
+from test_stats import write_fake_tree  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    root = write_fake_tree(tmp_path_factory.mktemp("results"), pairs=("mnist_logreg",),
+                           strategies=("random", "margin", "entropy", "stream_uncertainty"))
+    runs = stats.load_runs(root)
+    per_run = stats.per_run_metrics(runs)
+    return {
+        "root": root,
+        "runs": runs,
+        "summary": stats.curve_summary(runs),
+        "reference": stats.load_reference(root),
+        "meta": stats.load_run_meta(root),
+        "per_run": per_run,
+        "strategy_summary": stats.strategy_summary(per_run),
+    }
+
+
+def _check(paths, names):
+    assert [p.name for p in paths] == names
+    for p in paths:
+        assert p.exists() and p.stat().st_size > 1000
+    assert paths[0].read_bytes().startswith(b"%PDF")
+    assert paths[1].read_bytes().startswith(b"\x89PNG")
+    assert not plt.get_fignums(), "figure left open"
+
+
+@pytest.mark.parametrize("x, stem", [("n_labeled", "learning_curves"),
+                                     ("frac_labeled", "learning_curves_frac")])
+def test_learning_curves(data, tmp_path, x, stem):
+    paths = figures.plot_learning_curves(data["summary"], data["reference"], "mnist_logreg",
+                                         "large", x=x, out_dir=tmp_path)
+    _check(paths, [f"{stem}_mnist_logreg_large.pdf", f"{stem}_mnist_logreg_large.png"])
+
+
+def test_learning_curves_zoom_and_missing_reference(data, tmp_path, monkeypatch):
+    captured = {}
+    monkeypatch.setattr(figures, "_save", lambda fig, out_dir, stem: captured.update(
+        ylim=fig.axes[0].get_ylim()) or [])
+    figures.plot_learning_curves(data["summary"], None, "mnist_logreg", "large", out_dir=tmp_path)
+    large = data["summary"][data["summary"]["experiment"] == "large"]
+    lo, hi = captured["ylim"]
+    # Zoomed to the data (in %), not to [0, 100].
+    assert lo > 100 * large["ci_lo"].min() - 1 and hi < 100 * large["ci_hi"].max() + 1
+    plt.close("all")
+
+
+def test_learning_curves_rejects_unknown(data, tmp_path):
+    with pytest.raises(ValueError):
+        figures.plot_learning_curves(data["summary"], None, "nope", "small", out_dir=tmp_path)
+    with pytest.raises(ValueError):
+        figures.plot_learning_curves(data["summary"], None, "mnist_logreg", "small", x="iteration",
+                                     out_dir=tmp_path)
+
+
+def test_aulc_summary(data, tmp_path):
+    _check(figures.plot_aulc_summary(data["strategy_summary"], out_dir=tmp_path),
+           ["aulc_summary.pdf", "aulc_summary.png"])
+
+
+def test_labels_to_target(data, tmp_path):
+    table = stats.labels_to_target_table(data["runs"])
+    _check(figures.plot_labels_to_target(table, out_dir=tmp_path),
+           ["labels_to_target.pdf", "labels_to_target.png"])
+
+
+def test_confusion_matrices(data, tmp_path):
+    _check(figures.plot_confusion_matrices(data["meta"], "mnist_logreg", "small", out_dir=tmp_path),
+           ["confusion_mnist_logreg_small.pdf", "confusion_mnist_logreg_small.png"])
+    _check(figures.plot_confusion_matrices(data["meta"], "mnist_logreg", "small", seed=43,
+                                           out_dir=tmp_path),
+           ["confusion_mnist_logreg_small_seed43.pdf", "confusion_mnist_logreg_small_seed43.png"])
+
+
+def test_stream_cost(data, tmp_path):
+    _check(figures.plot_stream_cost(data["per_run"], out_dir=tmp_path),
+           ["stream_cost.pdf", "stream_cost.png"])
+
+
+def test_strategy_colours_are_fixed_and_distinct():
+    colours = [tuple(matplotlib.colors.to_rgb(figures.strategy_color(s)))
+               for s in stats.STRATEGY_ORDER]
+    assert len(set(colours)) == len(colours)
+    assert figures.strategy_color("random") == figures.STRATEGY_COLORS["random"]
+    assert figures.strategy_color("other") == figures.strategy_color("other")
+
+
+def test_make_all_figures(tmp_path):
+    root = write_fake_tree(tmp_path / "results", pairs=("digits_logreg",), experiments=("small",),
+                           seeds=(42, 43), n_iterations=4)
+    out = tmp_path / "figures"
+    paths = figures.make_all_figures(root, out_dir=out)
+    names = {p.name for p in paths}
+    expected = {f"{stem}.{ext}" for ext in ("pdf", "png") for stem in (
+        "learning_curves_digits_logreg_small", "learning_curves_frac_digits_logreg_small",
+        "confusion_digits_logreg_small", "aulc_summary", "labels_to_target", "stream_cost")}
+    assert names == expected
+    assert all(p.parent == out and p.stat().st_size > 0 for p in paths)
+    assert not list(out.glob(".*tmp*")), "temporary files left behind"

@@ -1,0 +1,125 @@
+"""Tests of helpers.report: the LaTeX table and the macros file."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from helpers import report, stats
+from test_stats import write_fake_tree
+
+NEWCOMMAND = re.compile(r"^\\newcommand\{\\([A-Za-z]+)\}\{([^\n]*)\} % .+$")
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    root = write_fake_tree(tmp_path_factory.mktemp("results"))
+    runs = stats.load_runs(root)
+    per_run = stats.per_run_metrics(runs)
+    tests = pd.concat([stats.paired_tests(per_run, m) for m in ("aulc", "final_accuracy")],
+                      ignore_index=True)
+    return {
+        "root": root,
+        "per_run": per_run,
+        "summary": stats.strategy_summary(per_run),
+        "tests": tests,
+        "reference": stats.load_reference(root),
+        "labels": stats.labels_to_target_table(runs),
+        "meta": stats.load_run_meta(root),
+    }
+
+
+def _macros(path):
+    defs = {}
+    for line in path.read_text().splitlines():
+        if line.startswith("%"):
+            continue
+        match = NEWCOMMAND.match(line)
+        assert match, f"not a valid \\newcommand line: {line!r}"
+        assert match.group(1) not in defs
+        defs[match.group(1)] = match.group(2)
+    return defs
+
+
+def test_macro_names_are_letters_only_and_deterministic():
+    assert report.macro_name("mnist_logreg", "small", "margin", "FinalAcc") == \
+        "MnistLogregSmallMarginFinalAcc"
+    assert report.macro_name("cifar10_cnn", "large", "stream_uncertainty") == \
+        "CifarTenCnnLargeStreamUncertainty"
+    assert report.macro_part("seed42") == "SeedFortyTwo"
+    assert report.macro_part("x123") == "XOneTwoThree"
+    with pytest.raises(ValueError):
+        report.macro_name("__")
+
+
+def test_write_macros_content(bundle, tmp_path):
+    path = report.write_macros(bundle["summary"], bundle["tests"], tmp_path / "macros.tex",
+                               reference=bundle["reference"], labels_table=bundle["labels"],
+                               meta=bundle["meta"])
+    defs = _macros(path)
+    assert all(re.fullmatch(r"[A-Za-z]+", name) for name in defs)
+    s = bundle["summary"]
+    row = s[(s["pair"] == "mnist_logreg") & (s["experiment"] == "small")
+            & (s["strategy"] == "margin")].iloc[0]
+    assert defs["MnistLogregSmallMarginFinalAcc"] == f"{row['final_accuracy_mean'] * 100:.1f}"
+    assert defs["MnistLogregSmallMarginAulc"] == f"{row['aulc_mean'] * 100:.1f}"
+    assert defs["MnistLogregRefAcc"] == "92.1"  # mean of 0.920, 0.921, 0.922
+    assert defs["CifarTenCnnRefAcc"] == "92.1"
+    assert defs["NSeeds"] == "3" and defs["MinAttainableP"] == "0.25"
+    assert defs["MnistLogregSmallMinP"] == "0.25"
+    assert defs["MnistLogregSmallBestStrategy"] == "Margin"
+    assert defs["MnistLogregNPool"] == "1{,}000"
+    assert defs["MnistLogregSmallStreamUncertaintyInspectedPerLabel"] == "3.0"
+    assert "MnistLogregSmallRandomInspectedPerLabel" not in defs
+    assert defs["MnistLogregSmallMarginAulcDiff"].startswith(r"\ensuremath{+}")
+    assert re.fullmatch(r"\d\.\d{3}", defs["MnistLogregSmallMarginAulcP"])
+    assert "MnistLogregSmallRandomAulcP" not in defs
+    assert defs["MnistLogregSmallRandomLabelsRatio"] == "1.00"
+    # Same input, same file.
+    again = report.write_macros(bundle["summary"], bundle["tests"], tmp_path / "again.tex",
+                                reference=bundle["reference"], labels_table=bundle["labels"],
+                                meta=bundle["meta"])
+    assert again.read_text() == path.read_text()
+
+
+def test_summary_table(bundle, tmp_path):
+    path = report.write_summary_table(bundle["summary"], bundle["tests"], "mnist_logreg",
+                                      tmp_path / "table.tex")
+    tex = path.read_text()
+    assert r"\begin{tabular}" in tex and r"\end{tabular}" in tex
+    assert r"\begin{table" not in tex
+    for rule in (r"\toprule", r"\midrule", r"\bottomrule"):
+        assert rule in tex
+    assert "Stream (threshold)" in tex and "stream_uncertainty" not in tex
+    assert "Random" in tex and "Margin" in tex
+    n_cols = len(tex.split(r"\begin{tabular}{")[1].split("}")[0])
+    rows = [line for line in tex.splitlines() if line.endswith(r"\\")]
+    for line in rows:  # every row spans exactly the declared columns
+        spans = sum(int(k) - 1 for k in re.findall(r"\\multicolumn\{(\d+)\}", line))
+        assert line.count("&") + 1 + spans == n_cols, line
+    body = [line for line in rows if "&" in line and r"\multicolumn" not in line]
+    # header + 2 experiments x 3 strategies
+    assert len(body) == 7 and n_cols == 8
+    assert r"\cmidrule(lr){5-6}" in tex
+    assert r"$\pm$" in tex and "0.25" in tex  # the Wilcoxon floor is stated
+
+
+def test_latex_escape_and_formatting():
+    assert report.latex_escape("least_confident 10%") == r"least\_confident 10\%"
+    assert report.fmt_pct(0.91234) == "91.2"
+    assert report.fmt_signed_pp(-0.0031) == r"\ensuremath{-}0.3"
+    assert report.fmt_signed_pp(0.00001) == "0.0"
+    assert report.fmt_p(0.0625) == "0.062"  # round-half-even of an exact binary 0.0625
+    assert report.fmt_p(0.0001) == r"\ensuremath{<}0.001"
+    assert report.fmt_p(float("nan")) == "n/a"
+
+
+def test_write_all(bundle, tmp_path):
+    paths = report.write_all(bundle["root"], out_dir=tmp_path)
+    names = {p.name for p in paths}
+    assert {"summary_table_mnist_logreg.tex", "summary_table_cifar10_cnn.tex", "macros.tex",
+            "paired_tests.csv", "strategy_summary.csv"} <= names
+    _macros(tmp_path / "macros.tex")
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "temp files left"

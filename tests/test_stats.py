@@ -1,0 +1,295 @@
+"""Tests of helpers.stats on hand-made curves and a small fake result tree.
+
+``write_fake_tree`` is also used by test_figures.py and test_report.py.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as sps
+
+from helpers import stats
+
+INITIAL = {"small": 10, "moderate": 150, "large": 800}
+
+
+def write_fake_tree(root: Path, pairs=("mnist_logreg", "cifar10_cnn"),
+                    experiments=("small", "large"),
+                    strategies=("random", "margin", "stream_uncertainty"),
+                    seeds=(42, 43, 44), n_iterations: int = 12, query_size: int = 20,
+                    n_pool: int = 1000, reference: bool = True) -> Path:
+    """Write a small synthetic result tree in the layout helpers.results produces.
+
+    Accuracy rises from 0.5 towards 0.9; ``margin`` and the stream strategy gain
+    a fixed bonus over random, plus seed noise. A run stops early when the next
+    query would exceed the pool (with the defaults: the large experiment after
+    10 of 12 iterations).
+    """
+    rng = np.random.default_rng(0)
+    boost = {"random": 0.0, "margin": 0.03, "stream_uncertainty": 0.015}
+    classes = [str(c) for c in range(4)]
+    for pair in pairs:
+        for experiment in experiments:
+            n0 = INITIAL[experiment]
+            for strategy in strategies:
+                for seed in seeds:
+                    rows = []
+                    n = n0
+                    for it in range(n_iterations + 1):
+                        if n > n_pool:
+                            break
+                        progress = 1 - np.exp(-n / 300)
+                        acc = 0.5 + 0.4 * progress + boost.get(strategy, 0.0) * (it > 0) \
+                            + rng.normal(0, 0.005)
+                        rows.append({
+                            "pair": pair, "experiment": experiment, "strategy": strategy,
+                            "seed": seed, "iteration": it, "n_labeled": n,
+                            "frac_labeled": n / n_pool, "accuracy": acc, "macro_f1": acc - 0.01,
+                            "train_accuracy": min(1.0, acc + 0.05), "fit_seconds": 0.1,
+                            "query_seconds": 0.01, "fit_steps": 10,
+                            "n_inspected": (3 * query_size if strategy == "stream_uncertainty"
+                                            and it > 0 else np.nan),
+                        })
+                        n += query_size
+                    folder = root / pair / experiment / strategy
+                    folder.mkdir(parents=True, exist_ok=True)
+                    pd.DataFrame(rows).to_csv(folder / f"seed{seed}.csv", index=False)
+                    cm = np.diag([20, 18, 15, 19]) + 1
+                    meta = {
+                        "config": {"pair": pair, "experiment": experiment, "strategy": strategy,
+                                   "seed": seed, "query_size": query_size,
+                                   "n_iterations": n_iterations},
+                        "classes": classes, "confusion_matrix": cm.tolist(),
+                        "stopped_early": len(rows) < n_iterations + 1,
+                        "stop_reason": "pool exhausted" if len(rows) < n_iterations + 1 else None,
+                        "n_pool": n_pool,
+                    }
+                    (folder / f"seed{seed}.json").write_text(json.dumps(meta))
+        if reference:
+            (root / pair / "reference").mkdir(parents=True, exist_ok=True)
+            for seed in seeds:
+                (root / pair / "reference" / f"seed{seed}.json").write_text(json.dumps(
+                    {"pair": pair, "seed": seed, "n_train": n_pool,
+                     "accuracy": 0.92 + 0.001 * (seed - 42), "macro_f1": 0.91}))
+    # Folders that are not runs must be ignored.
+    (root / "notebooks" / "x" / "y").mkdir(parents=True, exist_ok=True)
+    (root / "notebooks" / "x" / "y" / "seed1.csv").write_text("junk\n1\n")
+    return root
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory) -> Path:
+    return write_fake_tree(tmp_path_factory.mktemp("results"))
+
+
+# --------------------------------------------------------------------------- loading
+def test_load_runs_reads_all_csvs_and_ignores_other_folders(tree):
+    df = stats.load_runs(tree)
+    assert set(df["pair"]) == {"mnist_logreg", "cifar10_cnn"}
+    assert set(df["experiment"]) == {"small", "large"}
+    assert set(df["strategy"]) == {"random", "margin", "stream_uncertainty"}
+    assert set(df["seed"]) == {42, 43, 44}
+    assert len(df.groupby(stats.RUN_KEYS)) == 2 * 2 * 3 * 3
+    only = stats.load_runs(tree, pairs=["cifar10_cnn"])
+    assert set(only["pair"]) == {"cifar10_cnn"}
+
+
+def test_load_runs_skips_unfinished_runs(tmp_path):
+    root = write_fake_tree(tmp_path, pairs=("digits_logreg",), experiments=("small",),
+                           seeds=(42, 43))
+    (root / "digits_logreg" / "small" / "margin" / "seed43.json").unlink()
+    with pytest.warns(UserWarning, match="unfinished"):
+        df = stats.load_runs(root)
+    assert len(df.groupby(stats.RUN_KEYS)) == 5
+    assert len(stats.load_runs(root, complete_only=False).groupby(stats.RUN_KEYS)) == 6
+
+
+def test_load_runs_errors_clearly_when_empty(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no run CSV"):
+        stats.load_runs(tmp_path)
+    with pytest.raises(FileNotFoundError):
+        stats.load_runs(tmp_path / "missing")
+
+
+def test_load_run_meta_and_reference(tree, tmp_path):
+    meta = stats.load_run_meta(tree)
+    assert len(meta) == 36
+    first = meta[0]
+    assert Path(first["csv_path"]).exists() and first["csv_path"].endswith(".csv")
+    assert {"pair", "experiment", "strategy", "seed", "confusion_matrix"} <= set(first)
+    ref = stats.load_reference(tree)
+    assert len(ref) == 6 and set(stats.REFERENCE_COLUMNS) <= set(ref.columns)
+    empty = stats.load_reference(tmp_path)
+    assert empty.empty and list(empty.columns) == list(stats.REFERENCE_COLUMNS)
+
+
+# --------------------------------------------------------------------------- CI
+def test_mean_ci_uses_t_quantile():
+    values = [1.0, 2.0, 3.0, 4.0]
+    mean, lo, hi = stats.mean_ci(values)
+    half = sps.t.ppf(0.975, 3) * np.std(values, ddof=1) / 2.0
+    assert mean == pytest.approx(2.5)
+    assert (lo, hi) == pytest.approx((2.5 - half, 2.5 + half))
+    assert hi - mean == pytest.approx(3.182446305 * 1.290994449 / 2, rel=1e-6)
+
+
+def test_mean_ci_single_value_and_nan():
+    assert stats.mean_ci([0.7]) == (0.7, 0.7, 0.7)
+    assert stats.mean_ci([0.7, np.nan]) == (0.7, 0.7, 0.7)
+    assert all(np.isnan(stats.mean_ci([np.nan])))
+
+
+def test_curve_summary_band_matches_mean_ci(tree):
+    df = stats.load_runs(tree)
+    summary = stats.curve_summary(df)
+    row = summary[(summary["pair"] == "mnist_logreg") & (summary["experiment"] == "small")
+                  & (summary["strategy"] == "margin") & (summary["iteration"] == 3)].iloc[0]
+    raw = df[(df["pair"] == "mnist_logreg") & (df["experiment"] == "small")
+             & (df["strategy"] == "margin") & (df["iteration"] == 3)]["accuracy"]
+    assert (row["mean"], row["ci_lo"], row["ci_hi"]) == pytest.approx(stats.mean_ci(raw))
+    assert row["n_seeds"] == 3 and row["n_labeled"] == 10 + 3 * 20
+
+
+def test_curve_summary_single_seed_has_zero_width_band(tmp_path):
+    df = stats.load_runs(write_fake_tree(tmp_path, seeds=(42,), pairs=("digits_logreg",)))
+    summary = stats.curve_summary(df)
+    assert (summary["ci_lo"] == summary["mean"]).all() and (summary["ci_hi"] == summary["mean"]).all()
+
+
+# --------------------------------------------------------------------------- AULC
+def test_aulc_constant_and_linear_curves():
+    x = [10, 20, 40, 110]
+    assert stats.aulc(x, [0.8] * 4) == pytest.approx(0.8)
+    assert stats.aulc(x, [0.8] * 4, normalize=False) == pytest.approx(0.8 * 100)
+    # Linear from 0.5 at 0 to 1.0 at 100: mean 0.75, raw area 75, whatever the spacing.
+    xs = np.array([0, 10, 35, 100])
+    assert stats.aulc(xs, 0.5 + 0.005 * xs) == pytest.approx(0.75)
+    assert stats.aulc(xs, 0.5 + 0.005 * xs, normalize=False) == pytest.approx(75.0)
+    # Order does not matter.
+    assert stats.aulc(xs[::-1], (0.5 + 0.005 * xs)[::-1]) == pytest.approx(0.75)
+
+
+def test_aulc_degenerate_cases():
+    assert stats.aulc([10], [0.6]) == pytest.approx(0.6)
+    assert stats.aulc([10], [0.6], normalize=False) == 0.0
+    assert np.isnan(stats.aulc([], []))
+    assert stats.aulc([0, 10, 20], [0.5, np.nan, 0.7]) == pytest.approx(0.6)
+
+
+# --------------------------------------------------------------------------- labels to target
+def test_labels_to_target_interpolates():
+    x, y = [0, 100, 200], [0.5, 0.7, 0.9]
+    assert stats.labels_to_target(x, y, 0.6) == pytest.approx(50.0)
+    assert stats.labels_to_target(x, y, 0.85) == pytest.approx(175.0)
+    assert stats.labels_to_target(x, y, 0.9) == pytest.approx(200.0)
+
+
+def test_labels_to_target_never_and_start():
+    assert np.isnan(stats.labels_to_target([0, 100], [0.5, 0.7], 0.8))
+    assert stats.labels_to_target([10, 100], [0.85, 0.9], 0.8) == 10.0
+    # First crossing counts, even when the curve dips afterwards.
+    assert stats.labels_to_target([0, 10, 20, 30], [0.5, 0.9, 0.6, 0.95], 0.7) == pytest.approx(5.0)
+
+
+def test_labels_to_target_table_ratio(tree):
+    table = stats.labels_to_target_table(stats.load_runs(tree))
+    sub = table[(table["pair"] == "mnist_logreg") & (table["experiment"] == "small")]
+    assert list(sub["strategy"]) == ["random", "margin", "stream_uncertainty"]
+    rnd = sub[sub["strategy"] == "random"].iloc[0]
+    assert rnd["ratio"] == pytest.approx(1.0) and rnd["reached"]
+    # Margin has a constant +0.03 bonus, so it reaches random's final accuracy sooner.
+    assert sub[sub["strategy"] == "margin"]["ratio"].iloc[0] < 1.0
+
+
+# --------------------------------------------------------------------------- per-run metrics
+def test_per_run_metrics(tree):
+    per_run = stats.per_run_metrics(stats.load_runs(tree))
+    assert len(per_run) == 36
+    small = per_run[(per_run["experiment"] == "small")]
+    assert (small["iterations"] == 12).all() and (small["n_labeled_final"] == 250).all()
+    assert (small["labels_acquired"] == 240).all()
+    # Stopped early: integrated over the 10 iterations that exist.
+    large = per_run[(per_run["experiment"] == "large")]
+    assert (large["iterations"] == 10).all() and (large["n_labeled_final"] == 1000).all()
+    stream = per_run[per_run["strategy"] == "stream_uncertainty"]
+    assert np.allclose(stream["inspected_per_label"], 3.0)
+    assert per_run[per_run["strategy"] != "stream_uncertainty"]["total_inspected"].isna().all()
+
+
+def test_strategy_summary(tree):
+    summary = stats.strategy_summary(stats.per_run_metrics(stats.load_runs(tree)))
+    assert len(summary) == 12 and (summary["n_seeds"] == 3).all()
+    assert list(summary["strategy"][:3]) == ["random", "margin", "stream_uncertainty"]
+    assert (summary["aulc_ci_lo"] <= summary["aulc_mean"]).all()
+
+
+# --------------------------------------------------------------------------- paired tests
+def _per_run(diffs, base=0.8, metric="aulc", pair="p", experiment="small", extra=None):
+    rows = []
+    for i, d in enumerate(diffs):
+        rows.append({"pair": pair, "experiment": experiment, "strategy": "random", "seed": 42 + i,
+                     metric: base + 0.01 * i})
+        rows.append({"pair": pair, "experiment": experiment, "strategy": "margin", "seed": 42 + i,
+                     metric: base + 0.01 * i + d})
+    for strategy, ds in (extra or {}).items():
+        for i, d in enumerate(ds):
+            rows.append({"pair": pair, "experiment": experiment, "strategy": strategy,
+                         "seed": 42 + i, metric: base + 0.01 * i + d})
+    return pd.DataFrame(rows)
+
+
+def test_wilcoxon_five_positive_pairs_cannot_be_significant():
+    res = stats.paired_tests(_per_run([0.01, 0.02, 0.03, 0.04, 0.05]), "aulc")
+    row = res.iloc[0]
+    assert row["n_pairs"] == 5 and row["n_better"] == 5
+    assert row["p_value"] == pytest.approx(0.0625)
+    assert row["min_attainable_p"] == pytest.approx(0.0625)
+    assert row["mean_diff"] == pytest.approx(0.03)
+    assert not row["significant"]
+
+
+def test_wilcoxon_edge_cases():
+    zeros = stats.paired_tests(_per_run([0.0, 0.0, 0.0]), "aulc").iloc[0]
+    assert zeros["p_value"] == 1.0 and not zeros["significant"]
+    single = stats.paired_tests(_per_run([0.05]), "aulc").iloc[0]
+    assert np.isnan(single["p_value"]) and np.isnan(single["p_holm"]) and not single["significant"]
+    six = stats.paired_tests(_per_run([0.01, 0.02, 0.03, 0.04, 0.05, 0.06]), "aulc").iloc[0]
+    assert six["p_value"] == pytest.approx(0.03125) and six["significant"]
+
+
+def test_min_attainable_p():
+    assert stats.min_attainable_p(5) == pytest.approx(0.0625)
+    assert stats.min_attainable_p(6) == pytest.approx(0.03125)
+    assert stats.min_attainable_p(1) == 1.0
+    assert np.isnan(stats.min_attainable_p(0))
+    assert "0.0625" in stats.paired_tests.__doc__ and "never" in stats.paired_tests.__doc__
+
+
+def test_holm_values_order_and_monotonicity():
+    raw = np.array([0.04, 0.01, 0.03, np.nan])
+    adj = stats.holm(raw)
+    # sorted 0.01, 0.03, 0.04 -> 3*0.01, 2*0.03, max(0.06, 1*0.04)
+    assert adj[:3] == pytest.approx([0.06, 0.03, 0.06])
+    assert np.isnan(adj[3])
+    order = np.argsort(raw[:3])
+    assert np.all(np.diff(adj[:3][order]) >= 0)
+    assert np.all(adj[:3] >= raw[:3])
+    assert stats.holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])
+
+
+def test_paired_tests_holm_within_family():
+    six_up = [0.01, 0.02, 0.03, 0.04, 0.05, 0.06]
+    per_run = _per_run(six_up, extra={"entropy": six_up, "least_confident": [0.0] * 6})
+    res = stats.paired_tests(per_run, "aulc").set_index("strategy")
+    assert list(res.index) == ["least_confident", "margin", "entropy"]
+    assert res.loc["margin", "p_value"] == pytest.approx(0.03125)
+    # Three tests in the family: 3 * 0.03125 for the smallest, then monotone.
+    assert res.loc["margin", "p_holm"] == pytest.approx(0.09375)
+    assert res.loc["entropy", "p_holm"] == pytest.approx(0.09375)
+    assert res.loc["least_confident", "p_holm"] == 1.0
+    assert not res["significant"].any()
