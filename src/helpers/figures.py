@@ -188,7 +188,8 @@ def plot_learning_curves(summary: pd.DataFrame, reference: pd.DataFrame | None, 
             xs = curve[x].to_numpy(float) * scale
             color = strategy_color(strategy)
             is_ref = strategy == stats.REFERENCE_STRATEGY
-            ax.fill_between(xs, curve["ci_lo"] * 100, curve["ci_hi"] * 100, color=color,
+            # Accuracy is bounded; with few seeds the t interval can leave [0, 1].
+            ax.fill_between(xs, curve["ci_lo"].clip(0, 1) * 100, curve["ci_hi"].clip(0, 1) * 100, color=color,
                             alpha=0.18, linewidth=0)
             ax.plot(xs, curve["mean"] * 100, color=color, label=stats.strategy_label(strategy),
                     linewidth=1.5 if is_ref else 1.1, zorder=3 if is_ref else 2)
@@ -268,10 +269,12 @@ def plot_aulc_summary(strategy_summary: pd.DataFrame, out_dir=None) -> list[Path
             for j, experiment in enumerate(experiments):
                 ax = axes[i, j]
                 frame = strategy_summary[(strategy_summary["pair"] == pair)
-                                         & (strategy_summary["experiment"] == experiment)]
+                                         & (strategy_summary["experiment"] == experiment)].copy()
                 if frame.empty:
                     ax.set_axis_off()
                     continue
+                # AULC is a mean accuracy: show its interval within [0, 1].
+                frame[["aulc_ci_lo", "aulc_ci_hi"]] = frame[["aulc_ci_lo", "aulc_ci_hi"]].clip(0, 1)
                 ref = frame[frame["strategy"] == stats.REFERENCE_STRATEGY]
                 if not ref.empty and pd.notna(ref["aulc_ci_lo"].iloc[0]):
                     ax.axvspan(ref["aulc_ci_lo"].iloc[0] * 100, ref["aulc_ci_hi"].iloc[0] * 100,

@@ -64,6 +64,7 @@ PAIR_LABELS = {
     "mnist_logreg": "MNIST, logistic regression",
     "cifar10_cnn": "CIFAR-10, CNN",
     "digits_logreg": "Digits, logistic regression",
+    "digits_cnn": "Digits, CNN",
 }
 
 #: Columns every per-evaluation CSV must contain.
