@@ -102,7 +102,7 @@ PAIRS: dict[str, PairSpec] = {
             "l4_input": 64,
             "l5_input": 32,
             "batch_size": 64,
-            "pretrain_epochs": 20,
+            "pretrain_epochs": 10,
             "finetune_epochs": 2,
         },
         smoke=True,
