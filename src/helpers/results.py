@@ -114,6 +114,17 @@ def write_run(config, rows: pd.DataFrame, meta: dict[str, Any]) -> tuple[Path, P
     return csv_path, json_path
 
 
+#: Config fields that say where files live, not what ran. They are ignored when matching a
+#: finished run: the command line passes ``$AL_RESULTS_DIR``/``$AL_DATA_DIR`` as given (or
+#: None) while the notebooks pass resolved paths, and the JSON sits inside the results
+#: directory anyway.
+_LOCATION_FIELDS = ("data_root", "results_dir")
+
+
+def _protocol(config_dict: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in config_dict.items() if k not in _LOCATION_FIELDS}
+
+
 def is_complete(config) -> bool:
     """Return True when ``config``'s run finished earlier with the same configuration."""
     stem = config_stem(config)
@@ -121,7 +132,10 @@ def is_complete(config) -> bool:
         meta = json.loads(stem.with_suffix(".json").read_text())
     except (OSError, ValueError):
         return False
-    return bool(meta.get("complete")) and meta.get("config") == config.to_dict() and stem.with_suffix(".csv").exists()
+    if not isinstance(meta, dict) or not isinstance(meta.get("config"), dict):
+        return False
+    same = _protocol(meta["config"]) == _protocol(config.to_dict())
+    return bool(meta.get("complete")) and same and stem.with_suffix(".csv").exists()
 
 
 def read_run(config) -> tuple[pd.DataFrame, dict[str, Any]]:
