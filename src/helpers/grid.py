@@ -23,8 +23,9 @@ from tqdm.auto import tqdm
 
 from helpers import results
 from helpers.config import EXPERIMENTS, PAIRS, ConfigError, ProtocolConfig
-from helpers.data import Dataset, load_dataset
+from helpers.data import CorruptDataError, Dataset, load_dataset
 from helpers.loop import prepare, run_and_save, run_reference
+from helpers.models import resolve_device
 from helpers.strategies import STRATEGIES
 
 #: Seeds of the paper profile: five, starting at the study's 42.
@@ -90,6 +91,11 @@ def run_grid(configs: Sequence[ProtocolConfig], *, jobs: int = 1, dataset: Datas
     pairs = {c.pair for c in configs}
     if len(pairs) != 1:
         raise ConfigError(f"one pair per grid, got {sorted(pairs)}")
+    for device in {c.device for c in configs if c.spec.model == "cnn"}:
+        try:
+            resolve_device(device)  # "cuda" on a machine without a GPU fails here, not in a run
+        except RuntimeError as err:
+            raise ConfigError(str(err)) from None
     for root in {c.results_root() for c in configs}:
         results.ensure_writable(root)
     if dataset is None:
@@ -147,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             data_root=args.data_root, results_dir=args.results_dir, device=args.device,
         )
         counts = run_grid(configs, jobs=args.jobs, reference=args.reference, progress=not args.quiet)
-    except (ConfigError, OSError) as err:
+    except (ConfigError, OSError, CorruptDataError) as err:
         print(f"al-grid: error: {err}", file=sys.stderr)
         return 2
     print(f"al-grid: {counts['ran']} run(s) executed, {counts['skipped']} already finished, {counts['total']} in the grid")
