@@ -1,0 +1,80 @@
+"""Shared fixtures of the engine tests.
+
+Every test gets its own results and cache directories (``AL_RESULTS_DIR`` and
+``AL_CACHE_DIR`` point into ``tmp_path``), so no test writes into the repository.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path, monkeypatch):
+    """Point the results and cache roots at fresh temporary directories."""
+    results = tmp_path / "results"
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("AL_RESULTS_DIR", str(results))
+    monkeypatch.setenv("AL_CACHE_DIR", str(cache))
+    yield {"results": results, "cache": cache}
+    # A test that calls monkeypatch.undo() also drops these settings, and whatever it runs
+    # afterwards writes into the repository; fail loudly instead.
+    assert os.environ.get("AL_RESULTS_DIR") == str(results), "AL_RESULTS_DIR was reset during the test"
+    assert os.environ.get("AL_CACHE_DIR") == str(cache), "AL_CACHE_DIR was reset during the test"
+
+
+class FakeClassifier:
+    """A classifier whose ``predict_proba`` reads a fixed probability table.
+
+    A pool instance is a one-column row holding its own row number in the table
+    (``X = np.arange(n)[:, None]``), so any subset or reordering of the pool is scored
+    with the right table rows, as a real model would score them.
+    """
+
+    def __init__(self, table):
+        self.table = np.asarray(table, dtype=float)
+        assert np.allclose(self.table.sum(axis=1), 1.0), "every row must be a distribution"
+        self.calls = 0
+
+    @property
+    def pool(self) -> np.ndarray:
+        """The pool whose rows are scored with the table's rows, in order."""
+        return np.arange(len(self.table))[:, None]
+
+    def predict_proba(self, X):
+        self.calls += 1
+        return self.table[np.asarray(X)[:, 0].astype(int)]
+
+    def predict(self, X):
+        return self.predict_proba(X).argmax(axis=1)
+
+
+def uncertainty_rows(uncertainties, n_classes: int = 10) -> np.ndarray:
+    """Return probability rows whose least-confidence score ``1 - max p`` is each given value."""
+    u = np.asarray(uncertainties, dtype=float)
+    assert np.all(u <= 1 - 1 / n_classes), "1 - max p cannot exceed 1 - 1/n_classes"
+    rest = (u / (n_classes - 1))[:, None]
+    return np.hstack([(1 - u)[:, None], np.repeat(rest, n_classes - 1, axis=1)])
+
+
+@pytest.fixture
+def fake_classifier():
+    """Factory: ``fake_classifier(table) -> FakeClassifier``."""
+    return FakeClassifier
+
+
+@pytest.fixture
+def make_uncertainty_rows():
+    """Factory: ``make_uncertainty_rows(values, n_classes=10) -> table``."""
+    return uncertainty_rows
+
+
+@pytest.fixture(scope="session")
+def digits():
+    """scikit-learn's 8x8 digits as a :class:`helpers.data.Dataset` (bundled, offline)."""
+    from helpers.data import load_dataset
+
+    return load_dataset("digits")

@@ -1,0 +1,190 @@
+"""Tests of helpers.loop on the offline digits pairs: invariants, determinism, early stop."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import loop, results
+from helpers.config import ProtocolConfig
+from helpers.loop import prepare, run_active_learning, run_and_save, run_reference
+from helpers.results import COLUMNS, TIMING_COLUMNS
+from helpers.strategies import STRATEGIES
+
+N_ITER = 3
+
+
+def config(strategy="margin", **changes) -> ProtocolConfig:
+    return ProtocolConfig(**{"pair": "digits_logreg", "experiment": "small", "strategy": strategy,
+                             "n_iterations": N_ITER, "seed": 42, **changes})
+
+
+def metric_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.drop(columns=TIMING_COLUMNS)
+
+
+def check_invariants(cfg, run, dataset):
+    _, splits = prepare(cfg, dataset)
+    rows, meta, queried = run.rows, run.meta, run.queried
+    q = cfg.query_size
+    n_pool = splits.pool.size
+    assert list(rows.columns) == COLUMNS
+    assert rows["iteration"].tolist() == list(range(len(rows)))  # iteration 0 exists
+    assert rows["n_labeled"].tolist() == [splits.initial.size + q * i for i in range(len(rows))]
+    assert np.allclose(rows["frac_labeled"], rows["n_labeled"] / n_pool)
+    assert meta["queried_indices"] == queried.tolist()
+    assert queried.size == q * (len(rows) - 1)
+    # Labelled + unlabelled partition the pool at every step.
+    assert len(np.unique(queried)) == queried.size
+    assert np.intersect1d(queried, splits.initial).size == 0
+    assert np.intersect1d(queried, splits.validation).size == 0
+    assert np.isin(queried, splits.pool).all()
+    assert queried.max() < len(dataset.y_train)  # training-set indices, never the test set
+    for i in range(len(rows)):
+        labelled = np.concatenate([splits.initial, queried[: q * i]])
+        unlabelled = np.setdiff1d(splits.pool, labelled)
+        assert labelled.size + unlabelled.size == n_pool
+        assert labelled.size == rows["n_labeled"].iloc[i]
+    assert ((rows[["accuracy", "macro_f1", "train_accuracy"]] >= 0) &
+            (rows[["accuracy", "macro_f1", "train_accuracy"]] <= 1)).all().all()
+    assert (rows[["pair", "experiment", "strategy", "seed"]] == [cfg.pair, cfg.experiment, cfg.strategy,
+                                                                 cfg.seed]).all().all()
+    assert meta["n_pool"] == n_pool and meta["n_initial"] == splits.initial.size
+    assert meta["n_validation"] == splits.validation.size
+    assert np.array(meta["confusion_matrix"]).sum() == len(dataset.y_test)
+    assert meta["iterations_run"] == len(rows) - 1
+
+
+@pytest.mark.parametrize("strategy", list(STRATEGIES))
+def test_loop_invariants(strategy, digits):
+    cfg = config(strategy)
+    run = run_active_learning(cfg, digits, progress=False)
+    check_invariants(cfg, run, digits)
+    rows = run.rows
+    assert len(rows) == N_ITER + 1
+    assert run.meta["stopped_early"] is False and run.meta["stop_reason"] is None
+    # Logistic regression: pre-training stops on tol, fine-tuning runs its fixed budget.
+    assert rows["fit_steps"].iloc[0] >= 1
+    assert (rows["fit_steps"].iloc[1:] == cfg.model_params["finetune_max_iter"]).all()
+    if strategy == "stream_uncertainty":
+        assert rows["n_inspected"].iloc[0] == 0 and rows["n_fallback"].iloc[0] == 0
+        inspected = rows["n_inspected"].iloc[1:]
+        assert ((inspected >= cfg.query_size) & (inspected <= run.meta["n_pool"])).all()
+        assert ((rows["n_fallback"].iloc[1:] >= 0) & (rows["n_fallback"].iloc[1:] <= cfg.query_size)).all()
+    else:
+        assert rows["n_inspected"].isna().all() and rows["n_fallback"].isna().all()
+
+
+def test_deterministic_per_seed(digits):
+    for strategy in ("random", "stream_uncertainty", "entropy"):
+        a = run_active_learning(config(strategy), digits, progress=False)
+        b = run_active_learning(config(strategy), digits, progress=False)
+        c = run_active_learning(config(strategy, seed=7), digits, progress=False)
+        assert a.queried.tolist() == b.queried.tolist()
+        pd.testing.assert_frame_equal(metric_columns(a.rows), metric_columns(b.rows))
+        assert a.meta["confusion_matrix"] == b.meta["confusion_matrix"]
+        assert a.queried.tolist() != c.queried.tolist()
+
+
+def test_strategies_share_the_seeds_initial_set(digits):
+    runs = {s: run_active_learning(config(s, n_iterations=1), digits, progress=False) for s in ("random", "margin")}
+    first = [r.rows.drop(columns=TIMING_COLUMNS + ["strategy"]).iloc[0] for r in runs.values()]
+    pd.testing.assert_series_equal(first[0], first[1], check_names=False)
+
+
+def test_dataset_is_loaded_when_not_given(digits):
+    a = run_active_learning(config("random", n_iterations=1), None, progress=False)
+    b = run_active_learning(config("random", n_iterations=1), digits, progress=False)
+    assert a.queried.tolist() == b.queried.tolist()
+    assert a.meta["dataset"]["name"] == "digits" and a.meta["dataset"]["n_test"] == len(digits.y_test)
+
+
+@pytest.mark.parametrize("strategy", ["random", "margin", "stream_uncertainty"])
+def test_early_stop_when_the_pool_is_exhausted(strategy, digits):
+    # digits: pool of 1077; 12 unlabelled left -> batches of 5, 5 and a partial 2, then stop.
+    cfg = config(strategy, initial_size=1065, n_iterations=10)
+    run = run_active_learning(cfg, digits, progress=False)
+    rows, meta = run.rows, run.meta
+    assert rows["n_labeled"].tolist() == [1065, 1070, 1075, 1077]
+    assert rows["frac_labeled"].iloc[-1] == 1.0
+    assert meta["stopped_early"] is True
+    assert meta["stop_reason"] == "pool exhausted: all 1077 pool samples labelled after 3 iterations"
+    assert meta["iterations_run"] == 3
+    _, splits = prepare(cfg, digits)
+    assert sorted(run.queried.tolist()) == sorted(splits.unlabeled.tolist())  # the remainder was labelled
+
+
+def test_exhausted_exactly_on_the_last_iteration_is_not_early(digits):
+    cfg = config("random", initial_size=1067, n_iterations=2)  # 10 left, 2 x 5
+    run = run_active_learning(cfg, digits, progress=False)
+    assert run.rows["n_labeled"].tolist() == [1067, 1072, 1077]
+    assert run.meta["stopped_early"] is False
+
+
+def test_meta_records_provenance(digits):
+    run = run_active_learning(config("random", n_iterations=1), digits, progress=False)
+    meta = run.meta
+    assert meta["device"] == "cpu" and meta["classes"] == list(digits.classes)
+    assert {"pretrain_seconds", "fit_seconds_total", "query_seconds_total", "total_seconds"} <= set(meta["timings"])
+    assert "scikit-learn" in meta["versions"]
+    json.dumps(meta)  # serialisable as written
+
+
+def test_model_inputs(digits):
+    _, splits = prepare(config(), digits)
+    X, X_test = loop.model_inputs("logreg", digits, splits.pool)
+    assert X.shape == (len(digits.y_train), 64) and X_test.shape == (len(digits.y_test), 64)
+    X, X_test = loop.model_inputs("cnn", digits, splits.pool)
+    assert X.shape == (len(digits.y_train), 1, 8, 8) and X_test.shape[1:] == (1, 8, 8)
+    # Normalised with statistics of the pool only.
+    assert abs(float(X[splits.pool].mean())) < 1e-4 and abs(float(X[splits.pool].std()) - 1) < 1e-3
+
+
+def test_short_cnn_run(digits):
+    cfg = ProtocolConfig(pair="digits_cnn", experiment="small", strategy="margin", n_iterations=2, seed=0,
+                         device="cpu", model_params={"pretrain_epochs": 3, "finetune_epochs": 1})
+    run = run_active_learning(cfg, digits, progress=False)
+    check_invariants(cfg, run, digits)
+    assert run.rows["fit_steps"].tolist() == [3, 1, 1]
+    assert run.rows["n_labeled"].tolist() == [10, 30, 50]
+    assert run.meta["device"] == "cpu"
+
+
+def test_run_and_save_skips_finished_runs(digits, monkeypatch):
+    cfg = config("random", n_iterations=1)
+    assert run_and_save(cfg, digits, progress=False) is True
+    assert results.is_complete(cfg)
+    rows, meta = results.read_run(cfg)
+    assert list(rows.columns) == COLUMNS and meta["config"] == cfg.to_dict()
+
+    def boom(*args, **kwargs):
+        raise AssertionError("a finished run was executed again")
+
+    with monkeypatch.context() as patch:  # not monkeypatch.undo(): that would drop AL_RESULTS_DIR too
+        patch.setattr(loop, "run_active_learning", boom)
+        assert run_and_save(cfg, digits, progress=False) is False
+    assert run_and_save(cfg, digits, progress=False, force=True) is True
+
+
+def test_run_reference_writes_and_reuses(digits, monkeypatch, isolated_dirs):
+    cfg = config("random")
+    record = run_reference(cfg, digits)
+    path = isolated_dirs["results"] / "digits_logreg" / "reference" / "seed42.json"
+    assert json.loads(path.read_text()) == record
+    assert record["n_train"] == 1077 and 0.5 < record["accuracy"] <= 1.0
+    assert record["model_params"] == dict(cfg.model_params)
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("the stored reference was not reused")
+
+    monkeypatch.setattr(loop, "make_estimator", no_training)
+    assert run_reference(cfg, digits) == record
+    assert run_reference(cfg.replace(strategy="margin", experiment="large"), digits) == record
+    # Other model parameters, or force, fit again.
+    with pytest.raises(AssertionError, match="not reused"):
+        run_reference(cfg.replace(model_params={"C": 0.1}), digits)
+    with pytest.raises(AssertionError, match="not reused"):
+        run_reference(cfg, digits, force=True)

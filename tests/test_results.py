@@ -1,0 +1,171 @@
+"""Tests of helpers.results: layout, atomic writes, completion marks, writability."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import results
+from helpers.config import ProtocolConfig
+from helpers.results import COLUMNS, TIMING_COLUMNS, ResultsDirError
+
+
+def make_config(**changes) -> ProtocolConfig:
+    return ProtocolConfig(**{"pair": "digits_logreg", "experiment": "small", "strategy": "margin", "seed": 3,
+                             "n_iterations": 2, **changes})
+
+
+def make_rows(config, n=3) -> pd.DataFrame:
+    rows = [{
+        "pair": config.pair, "experiment": config.experiment, "strategy": config.strategy, "seed": config.seed,
+        "iteration": i, "n_labeled": 10 + 5 * i, "frac_labeled": (10 + 5 * i) / 1077, "accuracy": 0.5 + 0.1 * i,
+        "macro_f1": 0.4 + 0.1 * i, "train_accuracy": 1.0, "fit_seconds": 0.01, "query_seconds": 0.0,
+        "fit_steps": 10, "n_inspected": np.nan, "n_fallback": np.nan,
+    } for i in range(n)]
+    # An extra column must not reach the CSV.
+    return pd.DataFrame(rows).assign(extra=1)
+
+
+def leftovers(root: Path) -> list[Path]:
+    return [p for p in Path(root).rglob("*") if p.name.startswith(".") or p.suffix == ".tmp"]
+
+
+def test_layout(tmp_path):
+    assert results.run_stem(tmp_path, "p", "e", "s", 4) == tmp_path / "p" / "e" / "s" / "seed4"
+    assert results.reference_path(tmp_path, "p", 4) == tmp_path / "p" / "reference" / "seed4.json"
+    config = make_config()
+    assert results.config_stem(config) == config.results_root() / "digits_logreg" / "small" / "margin" / "seed3"
+
+
+def test_timing_columns_are_columns():
+    assert set(TIMING_COLUMNS) <= set(COLUMNS)
+    assert len(set(COLUMNS)) == len(COLUMNS)
+
+
+def test_write_run_then_complete(isolated_dirs):
+    config = make_config()
+    assert not results.is_complete(config)
+    csv_path, json_path = results.write_run(config, make_rows(config), {"note": "x", "array": np.arange(3)})
+    assert csv_path.parent == isolated_dirs["results"] / "digits_logreg" / "small" / "margin"
+    assert results.is_complete(config)
+    assert leftovers(isolated_dirs["results"]) == []
+    assert list(pd.read_csv(csv_path).columns) == COLUMNS
+    rows, meta = results.read_run(config)
+    assert list(rows.columns) == COLUMNS and len(rows) == 3
+    assert meta["complete"] is True and meta["config"] == config.to_dict()
+    assert meta["array"] == [0, 1, 2] and meta["note"] == "x"
+
+
+@pytest.mark.parametrize("change", [{"n_iterations": 3}, {"stream_threshold": 0.2}, {"model_params": {"C": 1.0}}])
+def test_not_complete_for_another_config(change):
+    config = make_config()
+    results.write_run(config, make_rows(config), {})
+    assert not results.is_complete(config.replace(**change))
+
+
+def test_not_complete_when_json_missing_or_corrupt():
+    config = make_config()
+    _, json_path = results.write_run(config, make_rows(config), {})
+    text = json_path.read_text()
+    json_path.write_text(text[: len(text) // 2])  # truncated
+    assert not results.is_complete(config)
+    json_path.write_text("")
+    assert not results.is_complete(config)
+    json_path.write_text(json.dumps({**json.loads(text), "complete": False}))
+    assert not results.is_complete(config)
+    json_path.write_text("[1, 2]")  # valid JSON of the wrong shape
+    assert not results.is_complete(config)
+    json_path.unlink()
+    assert not results.is_complete(config)
+
+
+def test_not_complete_when_csv_missing():
+    config = make_config()
+    csv_path, _ = results.write_run(config, make_rows(config), {})
+    csv_path.unlink()
+    assert not results.is_complete(config)
+
+
+def test_complete_however_the_results_dir_is_spelled(isolated_dirs, monkeypatch):
+    """The CLI passes $AL_RESULTS_DIR as given (or None); the notebooks pass the resolved path."""
+    root = isolated_dirs["results"]
+    results.write_run(make_config(), make_rows(make_config()), {})
+    assert results.is_complete(make_config(results_dir=str(root)))
+    monkeypatch.chdir(root.parent)
+    assert results.is_complete(make_config(results_dir=root.name))
+    # Likewise the data root: $AL_DATA_DIR as given by the CLI, None in the notebooks.
+    assert results.is_complete(make_config(data_root="/somewhere/data"))
+
+
+def test_rewrite_removes_the_stale_mark_first():
+    config = make_config()
+    results.write_run(config, make_rows(config), {})
+    with pytest.raises(KeyError):
+        results.write_run(config, make_rows(config).drop(columns=["accuracy"]), {})
+    assert not results.is_complete(config)  # the old JSON no longer vouches for anything
+
+
+def test_atomic_write_failure_keeps_the_old_file_and_no_temp(tmp_path):
+    path = tmp_path / "out" / "data.json"
+    results.write_json(path, {"a": 1})
+
+    class Boom(Exception):
+        pass
+
+    def fail(handle):
+        handle.write("partial")
+        raise Boom
+
+    with pytest.raises(Boom):
+        results._atomic_write(path, fail)
+    assert json.loads(path.read_text()) == {"a": 1}
+    assert sorted(p.name for p in path.parent.iterdir()) == ["data.json"]
+
+
+def test_write_json_handles_numpy_and_paths(tmp_path):
+    path = results.write_json(tmp_path / "x.json", {"i": np.int64(3), "f": np.float32(0.5), "a": np.eye(2),
+                                                     "p": Path("/a/b")})
+    assert json.loads(path.read_text()) == {"i": 3, "f": 0.5, "a": [[1.0, 0.0], [0.0, 1.0]], "p": "/a/b"}
+    with pytest.raises(TypeError, match="not JSON serialisable"):
+        results.write_json(tmp_path / "y.json", {"s": {1, 2}})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.json"]
+
+
+def test_ensure_writable_creates_and_leaves_no_probe(tmp_path):
+    target = tmp_path / "a" / "b"
+    assert results.ensure_writable(target) == target
+    assert target.is_dir() and list(target.iterdir()) == []
+
+
+def test_ensure_writable_under_a_regular_file(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(ResultsDirError, match="is not writable"):
+        results.ensure_writable(blocker / "results")
+    with pytest.raises(ResultsDirError):
+        results.ensure_writable(blocker)
+    assert issubclass(ResultsDirError, OSError)
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root ignores directory permissions")
+def test_ensure_writable_read_only_directory(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        with pytest.raises(ResultsDirError):
+            results.ensure_writable(locked)
+    finally:
+        locked.chmod(0o700)
+
+
+def test_versions_and_revision():
+    versions = results.library_versions()
+    assert {"python", "numpy", "scikit-learn", "torch", "skorch", "modAL-python"} <= set(versions)
+    revision = results.git_revision()
+    assert revision is None or len(revision.removesuffix("-dirty")) == 40
