@@ -20,10 +20,10 @@ def isolated_dirs(tmp_path, monkeypatch):
     monkeypatch.setenv("AL_RESULTS_DIR", str(results))
     monkeypatch.setenv("AL_CACHE_DIR", str(cache))
     yield {"results": results, "cache": cache}
-    # A test that calls monkeypatch.undo() also drops these settings, and whatever it runs
-    # afterwards writes into the repository; fail loudly instead.
-    assert os.environ.get("AL_RESULTS_DIR") == str(results), "AL_RESULTS_DIR was reset during the test"
-    assert os.environ.get("AL_CACHE_DIR") == str(cache), "AL_CACHE_DIR was reset during the test"
+    # A test that calls monkeypatch.undo() drops these settings, and whatever it runs afterwards
+    # writes into the repository; fail loudly instead. (A test may point them elsewhere.)
+    assert os.environ.get("AL_RESULTS_DIR") is not None, "AL_RESULTS_DIR was unset during the test"
+    assert os.environ.get("AL_CACHE_DIR") is not None, "AL_CACHE_DIR was unset during the test"
 
 
 class FakeClassifier:

@@ -188,3 +188,24 @@ def test_run_reference_writes_and_reuses(digits, monkeypatch, isolated_dirs):
         run_reference(cfg.replace(model_params={"C": 0.1}), digits)
     with pytest.raises(AssertionError, match="not reused"):
         run_reference(cfg, digits, force=True)
+
+
+def test_unlabeled_pool_shrinks_in_place():
+    X = np.arange(20, dtype=float).reshape(10, 2)  # row i holds (2i, 2i + 1)
+    pool = loop._UnlabeledPool(X, np.array([9, 2, 5, 7, 0, 4]))
+    assert pool.size == 6 and pool.X.tolist() == X[[9, 2, 5, 7, 0, 4]].tolist()
+    taken = pool.take(np.array([4, 1]))
+    assert taken.tolist() == [0, 2]
+    assert pool.size == 4
+    remaining = pool.take(np.arange(pool.size))
+    assert sorted(remaining.tolist()) == [4, 5, 7, 9]
+    # Rows and indices stay paired after the swaps.
+    pool = loop._UnlabeledPool(X, np.array([3, 8, 1, 6]))
+    pool.take(np.array([0]))
+    rows = pool.X.copy()
+    for row, index in zip(rows, pool.take(np.arange(pool.size))):
+        assert row.tolist() == X[index].tolist()
+    with pytest.raises(ValueError, match="same pool position twice"):
+        loop._UnlabeledPool(X, np.array([1, 2, 3])).take(np.array([0, 0]))
+    # The caller's training array is never modified.
+    assert X.tolist() == np.arange(20, dtype=float).reshape(10, 2).tolist()

@@ -82,11 +82,13 @@ def test_adding_a_strategy_is_one_entry(monkeypatch, digits):
     assert run.rows["strategy"].eq("first_rows").all()
     # The strategy's info is recorded.
     assert run.rows["n_inspected"].tolist()[1:] == [5, 5]
-    # It really queried the first rows of the seed's shuffled unlabelled pool.
+    # It really queried the first rows of the pool it was shown: the seed's shuffled
+    # unlabelled pool, whose freed rows the loop refills from the tail (last row first).
     from helpers.loop import prepare
 
     _, splits = prepare(config, digits)
-    assert run.queried.tolist() == splits.unlabeled[:10].tolist()
+    expected = splits.unlabeled[:5].tolist() + splits.unlabeled[-5:].tolist()
+    assert run.queried.tolist() == expected
 
 
 def test_strategy_params_are_bound_by_name(monkeypatch):

@@ -53,6 +53,39 @@ class RunResult:
     queried: np.ndarray
 
 
+class _UnlabeledPool:
+    """The unlabelled pool as one contiguous array that shrinks in place.
+
+    Strategies score ``X`` (a view, never a copy); taking rows moves the last rows into
+    the gaps, so removing k rows costs O(k) instead of copying the whole pool every
+    iteration. The order of the remaining rows changes, deterministically.
+    """
+
+    def __init__(self, X_train: np.ndarray, indices: np.ndarray):
+        self._X = X_train[indices]
+        self._indices = np.array(indices)
+        self.size = len(self._indices)
+
+    @property
+    def X(self) -> np.ndarray:
+        """Features of the rows still unlabelled (a view)."""
+        return self._X[: self.size]
+
+    def take(self, positions: np.ndarray) -> np.ndarray:
+        """Remove the rows at ``positions`` of :attr:`X`; return their training-set indices."""
+        positions = np.asarray(positions)
+        if np.unique(positions).size != positions.size:
+            raise ValueError("a strategy returned the same pool position twice")
+        taken = self._indices[positions].copy()
+        # Highest position first: every row moved into a gap comes from beyond the
+        # positions still to be removed.
+        for position in np.sort(positions)[::-1]:
+            self.size -= 1
+            self._X[position] = self._X[self.size]
+            self._indices[position] = self._indices[self.size]
+        return taken
+
+
 def seed_everything(seed: int) -> None:
     """Seed Python, numpy and torch, and make cuDNN deterministic."""
     random.seed(seed)
@@ -156,22 +189,21 @@ def run_active_learning(config: ProtocolConfig, dataset: Dataset | None = None, 
         }
 
     rows = [evaluate(0, pretrain_seconds, 0.0, {})]
-    unlabeled = splits.unlabeled.copy()
+    pool = _UnlabeledPool(X, splits.unlabeled)
     queried: list[np.ndarray] = []
     stop_reason = None
     bar = tqdm(range(1, config.n_iterations + 1), disable=not progress, leave=False,
                desc=f"{config.pair}/{config.experiment}/{config.strategy}/seed{config.seed}")
     for iteration in bar:
-        if unlabeled.size == 0:
+        if pool.size == 0:
             stop_reason = f"pool exhausted: all {n_pool} pool samples labelled after {iteration - 1} iterations"
             break
         t0 = time.perf_counter()
         positions, _, info = learner.query(
-            X[unlabeled], n_instances=min(config.query_size, unlabeled.size), return_metrics=True
+            pool.X, n_instances=min(config.query_size, pool.size), return_metrics=True
         )
         query_seconds = time.perf_counter() - t0
-        chosen = unlabeled[positions]
-        unlabeled = np.delete(unlabeled, positions)
+        chosen = pool.take(positions)
         t0 = time.perf_counter()
         learner.teach(X[chosen], y[chosen])
         fit_seconds = time.perf_counter() - t0
