@@ -209,3 +209,14 @@ def test_unlabeled_pool_shrinks_in_place():
         loop._UnlabeledPool(X, np.array([1, 2, 3])).take(np.array([0, 0]))
     # The caller's training array is never modified.
     assert X.tolist() == np.arange(20, dtype=float).reshape(10, 2).tolist()
+
+
+def test_non_finite_inputs_are_rejected_before_training(digits, monkeypatch):
+    X_bad = digits.X_train.copy()
+    X_bad[3, 5] = np.nan
+    bad = type(digits)(**{**digits.__dict__, "X_train": X_bad})
+    called = []
+    monkeypatch.setattr(loop, "make_estimator", lambda *a, **k: called.append(1))
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        run_active_learning(config(), bad, progress=False)
+    assert not called

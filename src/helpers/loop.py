@@ -22,13 +22,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import sklearn
 import torch
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 from tqdm.auto import tqdm
 
-from helpers import compat, results
+from helpers import results
 from helpers.config import EXPERIMENTS, ProtocolConfig
 from helpers.data import Dataset, channel_stats, load_dataset, normalize_channels
+from helpers.learner import BufferedActiveLearner
 from helpers.models import make_estimator, resolve_device
 from helpers.splits import Splits, make_splits
 from helpers.strategies import get_strategy
@@ -158,62 +160,68 @@ def run_active_learning(config: ProtocolConfig, dataset: Dataset | None = None, 
     n_pool = splits.pool.size
     strategy = get_strategy(config.strategy)
 
-    seed_everything(config.seed)
-    rng = np.random.default_rng(config.seed)
-    estimator = make_estimator(config, X.shape[1:], len(dataset.classes))
-    ActiveLearner = compat.active_learner_class()
+    # The inputs are checked for NaN/inf once here, so scikit-learn can skip its own scan of
+    # the whole pool and labelled set in every fit and predict (measured: ~10 % of an iteration).
+    for name, array in (("training", X), ("test", X_test)):
+        if not np.isfinite(array).all():
+            raise ValueError(f"the {name} inputs of {dataset.name!r} contain NaN or infinite values")
 
-    t0 = time.perf_counter()
-    learner = ActiveLearner(
-        estimator=estimator,
-        query_strategy=strategy.bind(rng, config.stream_threshold),
-        X_training=X[splits.initial],
-        y_training=y[splits.initial],
-    )
-    pretrain_seconds = time.perf_counter() - t0
-    is_stream = strategy.family == "stream"
-
-    def evaluate(iteration, fit_seconds, query_seconds, info):
-        y_pred = learner.predict(X_test)
-        return {
-            "pair": config.pair, "experiment": config.experiment, "strategy": config.strategy,
-            "seed": config.seed, "iteration": iteration,
-            "n_labeled": len(learner.y_training), "frac_labeled": len(learner.y_training) / n_pool,
-            "accuracy": accuracy_score(y_test, y_pred),
-            "macro_f1": f1_score(y_test, y_pred, average="macro", zero_division=0),
-            "train_accuracy": accuracy_score(learner.y_training, learner.predict(learner.X_training)),
-            "fit_seconds": fit_seconds, "query_seconds": query_seconds,
-            "fit_steps": learner.estimator.fit_steps_,
-            "n_inspected": info.get("n_inspected", 0 if is_stream and iteration == 0 else np.nan),
-            "n_fallback": info.get("n_fallback", 0 if is_stream and iteration == 0 else np.nan),
-        }
-
-    rows = [evaluate(0, pretrain_seconds, 0.0, {})]
-    pool = _UnlabeledPool(X, splits.unlabeled)
-    queried: list[np.ndarray] = []
-    stop_reason = None
-    bar = tqdm(range(1, config.n_iterations + 1), disable=not progress, leave=False,
-               desc=f"{config.pair}/{config.experiment}/{config.strategy}/seed{config.seed}")
-    for iteration in bar:
-        if pool.size == 0:
-            stop_reason = f"pool exhausted: all {n_pool} pool samples labelled after {iteration - 1} iterations"
-            break
+    with sklearn.config_context(assume_finite=True):
+        seed_everything(config.seed)
+        rng = np.random.default_rng(config.seed)
+        estimator = make_estimator(config, X.shape[1:], len(dataset.classes))
         t0 = time.perf_counter()
-        positions, _, info = learner.query(
-            pool.X, n_instances=min(config.query_size, pool.size), return_metrics=True
+        learner = BufferedActiveLearner(
+            estimator=estimator,
+            query_strategy=strategy.bind(rng, config.stream_threshold),
+            X_training=X[splits.initial],
+            y_training=y[splits.initial],
         )
-        query_seconds = time.perf_counter() - t0
-        chosen = pool.take(positions)
-        t0 = time.perf_counter()
-        learner.teach(X[chosen], y[chosen])
-        fit_seconds = time.perf_counter() - t0
-        queried.append(chosen)
-        rows.append(evaluate(iteration, fit_seconds, query_seconds, info or {}))
-    bar.close()
+        pretrain_seconds = time.perf_counter() - t0
+        is_stream = strategy.family == "stream"
+
+        def evaluate(iteration, fit_seconds, query_seconds, info):
+            y_pred = learner.predict(X_test)
+            return {
+                "pair": config.pair, "experiment": config.experiment, "strategy": config.strategy,
+                "seed": config.seed, "iteration": iteration,
+                "n_labeled": len(learner.y_training), "frac_labeled": len(learner.y_training) / n_pool,
+                "accuracy": accuracy_score(y_test, y_pred),
+                "macro_f1": f1_score(y_test, y_pred, average="macro", zero_division=0),
+                "train_accuracy": accuracy_score(learner.y_training, learner.predict(learner.X_training)),
+                "fit_seconds": fit_seconds, "query_seconds": query_seconds,
+                "fit_steps": learner.estimator.fit_steps_,
+                "n_inspected": info.get("n_inspected", 0 if is_stream and iteration == 0 else np.nan),
+                "n_fallback": info.get("n_fallback", 0 if is_stream and iteration == 0 else np.nan),
+            }
+
+        rows = [evaluate(0, pretrain_seconds, 0.0, {})]
+        pool = _UnlabeledPool(X, splits.unlabeled)
+        queried: list[np.ndarray] = []
+        stop_reason = None
+        bar = tqdm(range(1, config.n_iterations + 1), disable=not progress, leave=False,
+                   desc=f"{config.pair}/{config.experiment}/{config.strategy}/seed{config.seed}")
+        for iteration in bar:
+            if pool.size == 0:
+                stop_reason = f"pool exhausted: all {n_pool} pool samples labelled after {iteration - 1} iterations"
+                break
+            t0 = time.perf_counter()
+            positions, _, info = learner.query(
+                pool.X, n_instances=min(config.query_size, pool.size), return_metrics=True
+            )
+            query_seconds = time.perf_counter() - t0
+            chosen = pool.take(positions)
+            t0 = time.perf_counter()
+            learner.teach(X[chosen], y[chosen])
+            fit_seconds = time.perf_counter() - t0
+            queried.append(chosen)
+            rows.append(evaluate(iteration, fit_seconds, query_seconds, info or {}))
+        bar.close()
+
+        y_pred = learner.predict(X_test)
 
     frame = pd.DataFrame(rows, columns=results.COLUMNS)
     queried_all = np.concatenate(queried) if queried else np.empty(0, dtype=int)
-    y_pred = learner.predict(X_test)
     meta = {
         "pair": config.pair, "experiment": config.experiment, "strategy": config.strategy, "seed": config.seed,
         "dataset": {"name": dataset.name, "source": dataset.source, "n_train": int(len(y)), "n_test": int(len(y_test))},

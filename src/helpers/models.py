@@ -58,7 +58,7 @@ class FineTunedLogisticRegression(ClassifierMixin, BaseEstimator):
         Number of fits so far.
     """
 
-    def __init__(self, C=0.01, max_iter=500, tol=1e-3, finetune_max_iter=10, warm_start=True, random_state=None):
+    def __init__(self, C=0.01, max_iter=500, tol=1e-3, finetune_max_iter=3, warm_start=True, random_state=None):
         self.C = C
         self.max_iter = max_iter
         self.tol = tol
