@@ -39,6 +39,13 @@ _GRAPHICS_RE = re.compile(r"\\includegraphics\*?\s*(?:\[[^\]]*\])?\s*\{([^}]*)\}
 # Marks LaTeX and natbib leave in the text for unresolved references or
 # citations: "??" (\ref), "(?)" / "(?, ?)" (natbib \citep / \citet).
 _UNRESOLVED_RE = re.compile(r"\?\?|\(\?(?:,\s*\?)?\)")
+# Argument-free macro definitions (file names may use them, e.g. \ShallowPair) and the
+# \ifHave<Role> switches the generated macros set.
+_NEWCOMMAND_RE = re.compile(r"\\newcommand\{\\([A-Za-z]+)\}\{([^{}#]*)\}")
+_SWITCH_RE = re.compile(r"\\newif\\if([A-Za-z]+)\s*\\\1(true|false)")
+_MACRO_RE = re.compile(r"\\([A-Za-z]+)")
+#: Files whose definitions are read before any path is resolved.
+DEFINITION_FILES = ("generated/macros.tex",)
 
 
 class PdfToolMissing(Exception):
@@ -67,11 +74,50 @@ def resolve(name: str, root: Path, exts: tuple[str, ...]) -> Path | None:
     return None
 
 
+def definitions(tex_files: list[Path], root: Path) -> tuple[dict[str, str], dict[str, bool]]:
+    """Argument-free ``\\newcommand`` bodies and ``\\newif`` switch states.
+
+    Read from ``tex_files`` and :data:`DEFINITION_FILES` (relative to ``root``).
+    """
+    macros: dict[str, str] = {}
+    switches: dict[str, bool] = {}
+    for path in [*tex_files, *(root / name for name in DEFINITION_FILES)]:
+        if Path(path).is_file():
+            text = strip_comments(Path(path).read_text(encoding="utf-8", errors="replace"))
+            macros.update(_NEWCOMMAND_RE.findall(text))
+            switches.update((name, state == "true") for name, state in _SWITCH_RE.findall(text))
+    return macros, switches
+
+
+def expand(name: str, macros: dict[str, str], depth: int = 10) -> str:
+    """Replace known argument-free macros in a file name (aliases are followed)."""
+    for _ in range(depth):
+        new = _MACRO_RE.sub(lambda m: macros.get(m.group(1), m.group(0)), name)
+        if new == name:
+            break
+        name = new
+    return name
+
+
+def apply_switches(text: str, switches: dict[str, bool]) -> str:
+    """Keep only the branch of each (non-nested) ``\\if<Switch>...\\else...\\fi`` that TeX takes."""
+    for switch, state in switches.items():
+        pattern = re.compile(r"\\if" + switch + r"(?![A-Za-z])(.*?)(?:\\else(?![A-Za-z])(.*?))?\\fi(?![A-Za-z])",
+                             re.DOTALL)
+        text = pattern.sub(lambda m: m.group(1) if state else (m.group(2) or ""), text)
+    return text
+
+
 def referenced_files(tex_files: list[Path], root: Path) -> tuple[list[str], list[Path]]:
     """Follow \\input/\\include/\\includegraphics from ``tex_files``.
 
+    File names are expanded with the argument-free macros the sources and
+    ``generated/macros.tex`` define, and only the branch of an ``\\ifHave...``
+    switch that TeX takes is followed.
+
     Returns (problems, visited tex files).
     """
+    macros, switches = definitions(tex_files, root)
     problems: list[str] = []
     seen: set[Path] = set()
     queue = [Path(f) for f in tex_files]
@@ -83,10 +129,11 @@ def referenced_files(tex_files: list[Path], root: Path) -> tuple[list[str], list
         if not tex.is_file():
             problems.append(f"TeX source not found: {tex}")
             continue
-        text = strip_comments(tex.read_text(encoding="utf-8", errors="replace"))
+        text = apply_switches(strip_comments(tex.read_text(encoding="utf-8", errors="replace")), switches)
         for _cmd, name in _INPUT_RE.findall(text):
             if "#" in name:  # argument of a macro definition, not a file
                 continue
+            name = expand(name, macros)
             target = resolve(name, root, TEX_EXTS)
             if target is None:
                 problems.append(
@@ -97,6 +144,7 @@ def referenced_files(tex_files: list[Path], root: Path) -> tuple[list[str], list
         for name in _GRAPHICS_RE.findall(text):
             if "#" in name:
                 continue
+            name = expand(name, macros)
             if resolve(name, root, GRAPHICS_EXTS) is None:
                 problems.append(
                     f"{tex.name}: \\includegraphics{{{name}}} -> no such file under"

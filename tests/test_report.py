@@ -31,10 +31,19 @@ def bundle(tmp_path_factory):
     }
 
 
+NEWIF = re.compile(r"^\\newif\\ifHave(Shallow|Deep)\\Have\1(true|false) % .+$")
+
+
+def _switches(path):
+    """Return {role: True/False} from the \\newif lines of a macros file."""
+    return {m.group(1): m.group(2) == "true"
+            for m in map(NEWIF.match, path.read_text().splitlines()) if m}
+
+
 def _macros(path):
     defs = {}
     for line in path.read_text().splitlines():
-        if line.startswith("%"):
+        if line.startswith("%") or NEWIF.match(line):
             continue
         match = NEWCOMMAND.match(line)
         assert match, f"not a valid \\newcommand line: {line!r}"
@@ -76,7 +85,16 @@ def test_write_macros_content(bundle, tmp_path):
     assert defs["MnistLogregSmallMarginAulcDiff"].startswith(r"\ensuremath{+}")
     assert re.fullmatch(r"\d\.\d{3}", defs["MnistLogregSmallMarginAulcP"])
     assert "MnistLogregSmallRandomAulcP" not in defs
+    assert re.fullmatch(r"\d", defs["MnistLogregSmallMarginAulcBetter"])
     assert defs["MnistLogregSmallRandomLabelsRatio"] == "1.00"
+    # Role aliases: the paper text says \\Shallow... and \\Deep...
+    assert _switches(path) == {"Shallow": True, "Deep": True}
+    assert defs["ShallowPair"] == "mnist_logreg" and defs["DeepPair"] == "cifar10_cnn"
+    assert defs["ShallowDataset"] == "MNIST" and defs["DeepDataset"] == "CIFAR-10"
+    assert defs["ShallowSmallMarginFinalAcc"] == r"\MnistLogregSmallMarginFinalAcc"
+    assert defs["DeepRefAcc"] == r"\CifarTenCnnRefAcc"
+    aliased = {name[len("Shallow"):] for name in defs if name.startswith("Shallow")}
+    assert {name[len("MnistLogreg"):] for name in defs if name.startswith("MnistLogreg")} <= aliased
     # Same input, same file.
     again = report.write_macros(bundle["summary"], bundle["tests"], tmp_path / "again.tex",
                                 reference=bundle["reference"], labels_table=bundle["labels"],
@@ -123,3 +141,15 @@ def test_write_all(bundle, tmp_path):
             "paired_tests.csv", "strategy_summary.csv"} <= names
     _macros(tmp_path / "macros.tex")
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "temp files left"
+
+
+def test_roles_prefer_study_pairs_and_may_be_empty(bundle, tmp_path):
+    assert report.role_pair("Shallow", ["digits_logreg", "mnist_logreg"]) == "mnist_logreg"
+    assert report.role_pair("Shallow", ["digits_logreg", "digits_cnn"]) == "digits_logreg"
+    assert report.role_pair("Deep", ["digits_logreg", "digits_cnn"]) == "digits_cnn"
+    assert report.role_pair("Deep", ["mnist_logreg"]) is None
+    only_shallow = bundle["summary"][bundle["summary"]["pair"] == "mnist_logreg"]
+    path = report.write_macros(only_shallow, bundle["tests"], tmp_path / "macros.tex")
+    assert _switches(path) == {"Shallow": True, "Deep": False}
+    defs = _macros(path)
+    assert "ShallowPair" in defs and not any(name.startswith("Deep") for name in defs)
