@@ -79,9 +79,17 @@ def test_write_macros_content(bundle, tmp_path):
     assert defs["NSeeds"] == "3" and defs["MinAttainableP"] == "0.25"
     assert defs["MnistLogregSmallMinP"] == "0.25"
     assert defs["MnistLogregSmallBestStrategy"] == "Margin"
+    e = s[(s["pair"] == "mnist_logreg") & (s["experiment"] == "small")]
+    assert defs["MnistLogregSmallLowestFinalAcc"] == f"{e['final_accuracy_mean'].min() * 100:.1f}"
+    assert defs["MnistLogregSmallHighestFinalAcc"] == f"{e['final_accuracy_mean'].max() * 100:.1f}"
+    assert defs["MnistLogregSmallInitialAcc"] == f"{e['initial_accuracy_mean'].mean() * 100:.1f}"
     assert defs["MnistLogregNPool"] == "1{,}000"
     assert defs["MnistLogregSmallStreamUncertaintyInspectedPerLabel"] == "3.0"
     assert "MnistLogregSmallRandomInspectedPerLabel" not in defs
+    stream = s[(s["pair"] == "mnist_logreg") & (s["experiment"] == "small")
+               & (s["strategy"] == "stream_uncertainty")].iloc[0]
+    assert defs["MnistLogregSmallStreamUncertaintyFallbackShare"] == f"{stream['fallback_share_mean'] * 100:.1f}"
+    assert "MnistLogregSmallMarginFallbackShare" not in defs
     assert defs["MnistLogregSmallMarginAulcDiff"].startswith(r"\ensuremath{+}")
     assert re.fullmatch(r"\d\.\d{3}", defs["MnistLogregSmallMarginAulcP"])
     assert "MnistLogregSmallRandomAulcP" not in defs
@@ -153,3 +161,11 @@ def test_roles_prefer_study_pairs_and_may_be_empty(bundle, tmp_path):
     assert _switches(path) == {"Shallow": True, "Deep": False}
     defs = _macros(path)
     assert "ShallowPair" in defs and not any(name.startswith("Deep") for name in defs)
+
+
+def test_close_strategies_get_two_decimals():
+    close = pd.DataFrame({"aulc_mean": [0.9170, 0.9173], "final_accuracy_mean": [0.9168, 0.9175]})
+    far = pd.DataFrame({"aulc_mean": [0.79, 0.84], "final_accuracy_mean": [0.86, 0.89]})
+    assert report.experiment_digits(close) == 2
+    assert report.experiment_digits(far) == 1
+    assert report.fmt_signed_pp(0.0003, 2) == r"\ensuremath{+}0.03"

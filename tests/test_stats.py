@@ -54,6 +54,7 @@ def write_fake_tree(root: Path, pairs=("mnist_logreg", "cifar10_cnn"),
                             "query_seconds": 0.01, "fit_steps": 10,
                             "n_inspected": (3 * query_size if strategy == "stream_uncertainty"
                                             and it > 0 else np.nan),
+                            "n_fallback": (1 if strategy == "stream_uncertainty" and it > 0 else np.nan),
                         })
                         n += query_size
                     folder = root / pair / experiment / strategy
@@ -218,6 +219,8 @@ def test_per_run_metrics(tree):
     assert (large["iterations"] == 10).all() and (large["n_labeled_final"] == 1000).all()
     stream = per_run[per_run["strategy"] == "stream_uncertainty"]
     assert np.allclose(stream["inspected_per_label"], 3.0)
+    assert np.allclose(stream["fallback_share"], stream["iterations"] / stream["labels_acquired"])
+    assert per_run[per_run["strategy"] != "stream_uncertainty"]["fallback_share"].isna().all()
     assert per_run[per_run["strategy"] != "stream_uncertainty"]["total_inspected"].isna().all()
 
 

@@ -66,6 +66,18 @@ def fmt_pct(value, digits: int = 1) -> str:
     return "n/a" if _missing(value) else f"{float(value) * 100:.{digits}f}"
 
 
+def experiment_digits(block: pd.DataFrame) -> int:
+    """Decimals for the percentages of one experiment: 2 when its strategies are close.
+
+    When the mean AULC and final accuracies of all strategies lie within one
+    percentage point (typical of a large initial set), one decimal would print
+    them all alike; two keep the differences readable. Returns 1 or 2.
+    """
+    spreads = [block[c].max() - block[c].min() for c in ("aulc_mean", "final_accuracy_mean")
+               if c in block and block[c].notna().any()]
+    return 2 if spreads and max(spreads) * 100 < 1.0 else 1
+
+
 def fmt_signed_pp(value, digits: int = 1) -> str:
     r"""Format a difference of fractions as signed percentage points for LaTeX.
 
@@ -168,27 +180,28 @@ def write_summary_table(strategy_summary: pd.DataFrame, tests: pd.DataFrame, pai
     header += [r"$\Delta$ (pp)", r"$p_\mathrm{Holm}$"] * len(metrics)
     lines += [" & ".join(header) + r" \\", r"\midrule"]
 
-    def cell(row, metric: str, bold: bool) -> str:
+    def cell(row, metric: str, bold: bool, digits: int) -> str:
         m, hi = row[f"{metric}_mean"], row[f"{metric}_ci_hi"]
         if _missing(m):
             return "n/a"
-        mean = rf"\textbf{{{fmt_pct(m)}}}" if bold else fmt_pct(m)
-        return rf"{mean} $\pm$ {fmt_pct(hi - m)}"
+        mean = rf"\textbf{{{fmt_pct(m, digits)}}}" if bold else fmt_pct(m, digits)
+        return rf"{mean} $\pm$ {fmt_pct(hi - m, digits)}"
 
     experiments = stats.ordered_experiments(summary["experiment"])
     for k, experiment in enumerate(experiments):
         block = summary[summary["experiment"] == experiment]
+        digits = experiment_digits(block)
         # Bold every mean equal to the best one at the printed precision, so ties look tied.
-        best = {metric: fmt_pct(block[f"{metric}_mean"].max())
+        best = {metric: fmt_pct(block[f"{metric}_mean"].max(), digits)
                 for metric in ("aulc", "final_accuracy")}
         for r, strategy in enumerate(stats.ordered_strategies(block["strategy"])):
             row = block[block["strategy"] == strategy].iloc[0]
             cells = [
                 latex_escape(experiment.capitalize()) if r == 0 else "",
                 latex_escape(stats.strategy_label(strategy)),
-                cell(row, "aulc", fmt_pct(row["aulc_mean"]) == best["aulc"]),
+                cell(row, "aulc", fmt_pct(row["aulc_mean"], digits) == best["aulc"], digits),
                 cell(row, "final_accuracy",
-                     fmt_pct(row["final_accuracy_mean"]) == best["final_accuracy"]),
+                     fmt_pct(row["final_accuracy_mean"], digits) == best["final_accuracy"], digits),
             ]
             for metric in metrics:
                 t = tests[(tests["experiment"] == experiment) & (tests["strategy"] == strategy)
@@ -196,7 +209,7 @@ def write_summary_table(strategy_summary: pd.DataFrame, tests: pd.DataFrame, pai
                 if strategy == stats.REFERENCE_STRATEGY or t.empty:
                     cells += ["---", "---"]
                 else:
-                    cells += [fmt_signed_pp(t["mean_diff"].iloc[0]), fmt_p(t["p_holm"].iloc[0])]
+                    cells += [fmt_signed_pp(t["mean_diff"].iloc[0], digits), fmt_p(t["p_holm"].iloc[0])]
             lines.append(" & ".join(cells) + r" \\")
         if k < len(experiments) - 1:
             lines.append(r"\midrule")
@@ -309,6 +322,7 @@ def _macro_entries(strategy_summary: pd.DataFrame, tests: pd.DataFrame,
         for experiment in stats.ordered_experiments(p_rows["experiment"]):
             e_rows = p_rows[p_rows["experiment"] == experiment]
             base = [pair, experiment]
+            digits = experiment_digits(e_rows)
             n = int(e_rows["n_seeds"].min())
             add(base + ["N", "Seeds"], str(n), "seeds per strategy (smallest)")
             add(base + ["Min", "P"], f"{stats.min_attainable_p(n):.4g}" if n >= 2 else "n/a",
@@ -316,7 +330,16 @@ def _macro_entries(strategy_summary: pd.DataFrame, tests: pd.DataFrame,
             best = e_rows.loc[e_rows["aulc_mean"].idxmax()]
             add(base + ["Best", "Strategy"], latex_escape(stats.strategy_label(best["strategy"])),
                 "strategy with the highest mean AULC")
-            add(base + ["Best", "Strategy", "Aulc"], fmt_pct(best["aulc_mean"]), "its mean AULC, %")
+            add(base + ["Best", "Strategy", "Aulc"], fmt_pct(best["aulc_mean"], digits), "its mean AULC, %")
+            if "initial_accuracy_mean" in e_rows:
+                # Every strategy of a seed starts from the same model; the mean over
+                # strategies is the mean over seeds.
+                add(base + ["Initial", "Acc"], fmt_pct(e_rows["initial_accuracy_mean"].mean(), digits),
+                    "mean accuracy of the pre-trained model (before any query), %")
+            add(base + ["Lowest", "Final", "Acc"], fmt_pct(e_rows["final_accuracy_mean"].min(), digits),
+                "lowest mean final accuracy of any strategy, %")
+            add(base + ["Highest", "Final", "Acc"], fmt_pct(e_rows["final_accuracy_mean"].max(), digits),
+                "highest mean final accuracy of any strategy, %")
             best_final = e_rows.loc[e_rows["final_accuracy_mean"].idxmax()]
             add(base + ["Best", "Final", "Strategy"],
                 latex_escape(stats.strategy_label(best_final["strategy"])),
@@ -331,20 +354,20 @@ def _macro_entries(strategy_summary: pd.DataFrame, tests: pd.DataFrame,
             for strategy in stats.ordered_strategies(e_rows["strategy"]):
                 row = e_rows[e_rows["strategy"] == strategy].iloc[0]
                 s_base = base + [strategy]
-                add(s_base + ["Final", "Acc"], fmt_pct(row["final_accuracy_mean"]),
+                add(s_base + ["Final", "Acc"], fmt_pct(row["final_accuracy_mean"], digits),
                     "mean final accuracy, %")
                 add(s_base + ["Final", "Acc", "CI"],
-                    fmt_pct(row["final_accuracy_ci_hi"] - row["final_accuracy_mean"]),
+                    fmt_pct(row["final_accuracy_ci_hi"] - row["final_accuracy_mean"], digits),
                     "95 % CI half-width, pp")
-                add(s_base + ["Aulc"], fmt_pct(row["aulc_mean"]), "mean AULC, %")
-                add(s_base + ["Aulc", "CI"], fmt_pct(row["aulc_ci_hi"] - row["aulc_mean"]),
+                add(s_base + ["Aulc"], fmt_pct(row["aulc_mean"], digits), "mean AULC, %")
+                add(s_base + ["Aulc", "CI"], fmt_pct(row["aulc_ci_hi"] - row["aulc_mean"], digits),
                     "95 % CI half-width, pp")
                 if strategy != stats.REFERENCE_STRATEGY and not e_tests.empty:
                     for metric, tag in (("aulc", "Aulc"), ("final_accuracy", "FinalAcc")):
                         t = e_tests[(e_tests["strategy"] == strategy) & (e_tests["metric"] == metric)]
                         if t.empty:
                             continue
-                        add(s_base + [tag, "Diff"], fmt_signed_pp(t["mean_diff"].iloc[0]),
+                        add(s_base + [tag, "Diff"], fmt_signed_pp(t["mean_diff"].iloc[0], digits),
                             f"mean paired difference to random in {metric}, pp")
                         add(s_base + [tag, "P"], fmt_p(t["p_holm"].iloc[0]),
                             f"Holm-corrected Wilcoxon p for {metric}")
@@ -353,6 +376,9 @@ def _macro_entries(strategy_summary: pd.DataFrame, tests: pd.DataFrame,
                 if "inspected_per_label_mean" in row and not _missing(row["inspected_per_label_mean"]):
                     add(s_base + ["Inspected", "Per", "Label"], f"{row['inspected_per_label_mean']:.1f}",
                         "instances inspected per label obtained (mean over seeds)")
+                if "fallback_share_mean" in row and not _missing(row["fallback_share_mean"]):
+                    add(s_base + ["Fallback", "Share"], fmt_pct(row["fallback_share_mean"]),
+                        "labels filled in after the stream ran dry, % of labels acquired")
                 if labels_table is not None and not labels_table.empty:
                     lt = labels_table[(labels_table["pair"] == pair)
                                       & (labels_table["experiment"] == experiment)
@@ -386,16 +412,18 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
     * global: ``\\NSeeds``, ``\\MinAttainableP``, ``\\SignificanceLevel``;
     * per pair: ``<Pair>NPool`` (needs ``meta``), ``<Pair>RefAcc``, ``<Pair>RefNSeeds``
       (need ``reference``);
-    * per pair and experiment: ``NSeeds``, ``MinP``, ``BestStrategy`` (highest mean
+    * per pair and experiment: ``NSeeds``, ``MinP``, ``InitialAcc`` (the pre-trained
+      model), ``LowestFinalAcc``, ``HighestFinalAcc``, ``BestStrategy`` (highest mean
       AULC, display name), ``BestStrategyAulc``, ``BestFinalStrategy``,
       ``NSigAulc``, ``NSigFinalAcc``, ``TargetAcc`` (needs ``labels_table``);
     * per pair, experiment and strategy: ``FinalAcc``, ``FinalAccCI``, ``Aulc``,
       ``AulcCI``; for non-random strategies ``AulcDiff``, ``AulcP``, ``AulcBetter``
       (seeds on which it beats random), ``FinalAccDiff``, ``FinalAccP``,
-      ``FinalAccBetter``; ``InspectedPerLabel`` (stream strategy);
+      ``FinalAccBetter``; ``InspectedPerLabel`` and ``FallbackShare`` (stream strategy);
       ``LabelsRatio`` (needs ``labels_table``).
 
-    Accuracies and AULC are percentages with one decimal and no ``%`` sign
+    Accuracies and AULC are percentages with one decimal (two where the strategies of
+    an experiment lie within one point, :func:`experiment_digits`) and no ``%`` sign
     (``CI`` = 95 % half-width, ``Diff`` = signed percentage points); p-values have
     three decimals (``$<$0.001`` below); undefined values read ``n/a``.
 

@@ -475,6 +475,10 @@ def per_run_metrics(df: pd.DataFrame) -> pd.DataFrame:
             sum of ``n_inspected`` (stream strategy); NaN for pool strategies;
         ``inspected_per_label``
             ``total_inspected / labels_acquired`` (NaN when undefined);
+        ``fallback_share``
+            share of the acquired labels the stream strategy filled in after its
+            stream ran dry (``sum(n_fallback) / labels_acquired``); NaN for pool
+            strategies;
         ``iterations``
             number of query iterations performed (largest ``iteration``);
         ``fit_seconds``, ``query_seconds``
@@ -485,6 +489,7 @@ def per_run_metrics(df: pd.DataFrame) -> pd.DataFrame:
         run = run.sort_values("iteration")
         first, last = run.iloc[0], run.iloc[-1]
         inspected = run["n_inspected"].sum(min_count=1)
+        fallback = run["n_fallback"].sum(min_count=1) if "n_fallback" in run else np.nan
         acquired = float(last["n_labeled"] - first["n_labeled"])
         rows.append({
             **dict(zip(RUN_KEYS, key)),
@@ -497,6 +502,7 @@ def per_run_metrics(df: pd.DataFrame) -> pd.DataFrame:
             "labels_acquired": acquired,
             "total_inspected": float(inspected),
             "inspected_per_label": float(inspected) / acquired if acquired > 0 else np.nan,
+            "fallback_share": float(fallback) / acquired if acquired > 0 else np.nan,
             "iterations": int(run["iteration"].max()),
             "fit_seconds": float(run["fit_seconds"].sum()),
             "query_seconds": float(run["query_seconds"].sum()),
@@ -506,7 +512,8 @@ def per_run_metrics(df: pd.DataFrame) -> pd.DataFrame:
 
 def strategy_summary(per_run: pd.DataFrame,
                      metrics: Sequence[str] = ("aulc", "final_accuracy", "final_macro_f1",
-                                               "inspected_per_label"),
+                                               "initial_accuracy", "inspected_per_label",
+                                               "fallback_share"),
                      confidence: float = 0.95) -> pd.DataFrame:
     """Mean and confidence interval over seeds of per-run metrics.
 
