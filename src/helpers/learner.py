@@ -34,8 +34,8 @@ class BufferedActiveLearner(_learners.ActiveLearner):
     def _is_buffer_view(self) -> bool:
         # X_training may have been reassigned from outside; the buffer is only valid
         # while X_training is still the view this class handed out.
-        return (self._X_buffer is not None and isinstance(self.X_training, np.ndarray)
-                and self.X_training.base is self._X_buffer and self.y_training.base is self._y_buffer)
+        return (self._X_buffer is not None and self.X_training.base is self._X_buffer
+                and self.y_training.base is self._y_buffer)
 
     def _add_training_data(self, X, y) -> None:
         if not (isinstance(X, np.ndarray) and isinstance(y, np.ndarray)

@@ -31,6 +31,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from helpers import results
+
 #: Strategy used as the baseline in every comparison.
 REFERENCE_STRATEGY = "random"
 
@@ -67,12 +69,8 @@ PAIR_LABELS = {
     "digits_cnn": "Digits, CNN",
 }
 
-#: Columns every per-evaluation CSV must contain.
-RUN_COLUMNS = (
-    "pair", "experiment", "strategy", "seed", "iteration", "n_labeled", "frac_labeled",
-    "accuracy", "macro_f1", "train_accuracy", "fit_seconds", "query_seconds", "fit_steps",
-    "n_inspected",
-)
+#: Columns every per-evaluation CSV must contain: the ones the loop writes.
+RUN_COLUMNS = tuple(results.COLUMNS)
 
 #: Columns of :func:`load_reference`'s frame.
 REFERENCE_COLUMNS = ("pair", "seed", "n_train", "accuracy", "macro_f1")
@@ -489,7 +487,7 @@ def per_run_metrics(df: pd.DataFrame) -> pd.DataFrame:
         run = run.sort_values("iteration")
         first, last = run.iloc[0], run.iloc[-1]
         inspected = run["n_inspected"].sum(min_count=1)
-        fallback = run["n_fallback"].sum(min_count=1) if "n_fallback" in run else np.nan
+        fallback = run["n_fallback"].sum(min_count=1)
         acquired = float(last["n_labeled"] - first["n_labeled"])
         rows.append({
             **dict(zip(RUN_KEYS, key)),
