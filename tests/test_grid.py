@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -9,7 +10,7 @@ import pytest
 import torch
 
 from helpers import grid, loop, results
-from helpers.config import ConfigError
+from helpers.config import PROTOCOL_VERSION, ConfigError
 from helpers.data import CorruptDataError, DataNotFoundError
 from helpers.grid import build_configs, main, run_grid
 from helpers.results import ResultsDirError, TIMING_COLUMNS
@@ -67,19 +68,19 @@ def test_build_configs():
 def test_grid_runs_then_resumes(digits, executed, isolated_dirs):
     configs = tiny_configs()
     counts = run_grid(configs, dataset=digits, progress=False)
-    assert counts == {"total": 4, "skipped": 0, "ran": 4}
+    assert counts == {"total": 4, "skipped": 0, "ran": 4, "stale": 0}
     assert sorted(executed) == sorted(key(c) for c in configs)
     assert all(results.is_complete(c) for c in configs)
     assert len(files_under(isolated_dirs["results"])) == 8  # a CSV and a JSON per run
 
     executed.clear()
-    assert run_grid(configs, dataset=digits, progress=False) == {"total": 4, "skipped": 4, "ran": 0}
+    assert run_grid(configs, dataset=digits, progress=False) == {"total": 4, "skipped": 4, "ran": 0, "stale": 0}
     assert executed == []
 
     # Lose one run's completion mark: only that run is executed again.
     victim = configs[2]
     results.config_stem(victim).with_suffix(".json").unlink()
-    assert run_grid(configs, dataset=digits, progress=False) == {"total": 4, "skipped": 3, "ran": 1}
+    assert run_grid(configs, dataset=digits, progress=False) == {"total": 4, "skipped": 3, "ran": 1, "stale": 0}
     assert executed == [key(victim)]
 
 
@@ -104,7 +105,7 @@ def test_resume_after_interruption(digits, monkeypatch, isolated_dirs):
 
     calls.clear()
     counts = run_grid(configs, dataset=digits, progress=False)
-    assert counts == {"total": 4, "skipped": 2, "ran": 2}
+    assert counts == {"total": 4, "skipped": 2, "ran": 2, "stale": 0}
     assert sorted(calls) == sorted(key(c) for c in configs if c not in finished)
     assert all(results.is_complete(c) for c in configs)
 
@@ -114,6 +115,22 @@ def test_changed_protocol_is_not_skipped(digits, executed):
     executed.clear()
     counts = run_grid(tiny_configs(n_iterations=3), dataset=digits, progress=False)
     assert counts["ran"] == 4 and len(executed) == 4
+
+
+def test_stale_runs_are_named_and_recomputed(digits, executed):
+    configs = tiny_configs()
+    run_grid(configs, dataset=digits, progress=False)
+    stale = configs[1]
+    json_path = results.config_stem(stale).with_suffix(".json")
+    meta = json.loads(json_path.read_text())
+    meta["protocol_version"] = PROTOCOL_VERSION - 1
+    json_path.write_text(json.dumps(meta))
+    executed.clear()
+    with pytest.warns(grid.StaleResultsWarning, match=rf"1 finished run.*{stale.strategy}/seed{stale.seed}"):
+        counts = run_grid(configs, dataset=digits, progress=False)
+    assert counts == {"total": 4, "skipped": 3, "ran": 1, "stale": 1}
+    assert executed == [key(stale)]
+    assert results.run_status(stale) == "complete"
 
 
 def test_reference_runs_once_per_seed(digits, monkeypatch, isolated_dirs):

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from helpers import results
-from helpers.config import ProtocolConfig
+from helpers.config import PROTOCOL_VERSION, ProtocolConfig
 from helpers.results import COLUMNS, TIMING_COLUMNS, ResultsDirError
 
 
@@ -66,6 +66,22 @@ def test_not_complete_for_another_config(change):
     config = make_config()
     results.write_run(config, make_rows(config), {})
     assert not results.is_complete(config.replace(**change))
+
+
+@pytest.mark.parametrize("version", [None, 1, PROTOCOL_VERSION + 1, "2", True])
+def test_another_protocol_version_is_stale_not_complete(version):
+    config = make_config()
+    _, json_path = results.write_run(config, make_rows(config), {})
+    assert json.loads(json_path.read_text())["protocol_version"] == PROTOCOL_VERSION
+    assert results.run_status(config) == "complete"
+    meta = json.loads(json_path.read_text())
+    if version is None:
+        del meta["protocol_version"]  # written before versioning existed: version 1
+    else:
+        meta["protocol_version"] = version
+    json_path.write_text(json.dumps(meta))
+    assert results.run_status(config) == "stale"
+    assert not results.is_complete(config)
 
 
 def test_not_complete_when_json_missing_or_corrupt():

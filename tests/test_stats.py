@@ -14,6 +14,7 @@ import pytest
 from scipy import stats as sps
 
 from helpers import stats
+from helpers.config import PROTOCOL_VERSION
 
 INITIAL = {"small": 10, "moderate": 150, "large": 800}
 
@@ -68,14 +69,14 @@ def write_fake_tree(root: Path, pairs=("mnist_logreg", "cifar10_cnn"),
                         "classes": classes, "confusion_matrix": cm.tolist(),
                         "stopped_early": len(rows) < n_iterations + 1,
                         "stop_reason": "pool exhausted" if len(rows) < n_iterations + 1 else None,
-                        "n_pool": n_pool,
+                        "n_pool": n_pool, "protocol_version": PROTOCOL_VERSION,
                     }
                     (folder / f"seed{seed}.json").write_text(json.dumps(meta))
         if reference:
             (root / pair / "reference").mkdir(parents=True, exist_ok=True)
             for seed in seeds:
                 (root / pair / "reference" / f"seed{seed}.json").write_text(json.dumps(
-                    {"pair": pair, "seed": seed, "n_train": n_pool,
+                    {"pair": pair, "seed": seed, "n_train": n_pool, "protocol_version": PROTOCOL_VERSION,
                      "accuracy": 0.92 + 0.001 * (seed - 42), "macro_f1": 0.91}))
     # Folders that are not runs must be ignored.
     (root / "notebooks" / "x" / "y").mkdir(parents=True, exist_ok=True)
@@ -108,6 +109,23 @@ def test_load_runs_skips_unfinished_runs(tmp_path):
         df = stats.load_runs(root)
     assert len(df.groupby(stats.RUN_KEYS)) == 5
     assert len(stats.load_runs(root, complete_only=False).groupby(stats.RUN_KEYS)) == 6
+
+
+def test_stale_runs_and_references_are_never_summarised(tmp_path):
+    root = write_fake_tree(tmp_path, pairs=("digits_logreg",), experiments=("small",), seeds=(42, 43))
+    for path in (root / "digits_logreg" / "small" / "margin" / "seed43.json",
+                 root / "digits_logreg" / "reference" / "seed43.json"):
+        meta = json.loads(path.read_text())
+        meta.pop("protocol_version")  # written before versioning: version 1
+        path.write_text(json.dumps(meta))
+    with pytest.warns(UserWarning, match="stale run"):
+        df = stats.load_runs(root)
+    assert len(df.groupby(stats.RUN_KEYS)) == 5
+    assert ("margin", 43) not in set(zip(df["strategy"], df["seed"]))
+    with pytest.warns(UserWarning, match="stale run JSON"):
+        assert len(stats.load_run_meta(root)) == 5
+    with pytest.warns(UserWarning, match="stale reference"):
+        assert list(stats.load_reference(root)["seed"]) == [42]
 
 
 def test_load_runs_errors_clearly_when_empty(tmp_path):

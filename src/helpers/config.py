@@ -21,6 +21,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+#: Version of what a run computes. Bump it whenever a change to the engine alters the rows or
+#: the queried instances of a run with an unchanged configuration; finished runs written by
+#: another version are stale, and the grid recomputes them (runs written before versioning
+#: existed count as version 1).
+#:
+#: 1  the first edition (stream redrawn from the remaining pool every query, shared seeds).
+#: 2  one-pass budgeted stream (variable uncertainty), independent random streams per purpose
+#:    (helpers.seeding), thread count pinned inside each run, n_queried and cold-refit columns.
+PROTOCOL_VERSION = 2
+
 #: Fraction of the official training set held out as validation data.
 VALIDATION_FRACTION = 0.2
 

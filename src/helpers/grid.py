@@ -16,13 +16,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Iterable, Sequence
 
 from tqdm.auto import tqdm
 
 from helpers import results
-from helpers.config import EXPERIMENTS, PAIRS, ConfigError, ProtocolConfig
+from helpers.config import EXPERIMENTS, PAIRS, PROTOCOL_VERSION, ConfigError, ProtocolConfig
 from helpers.data import CorruptDataError, Dataset, load_dataset
 from helpers.loop import prepare, run_and_save, run_reference
 from helpers.models import resolve_device
@@ -32,6 +33,10 @@ from helpers.strategies import STRATEGIES
 PAPER_SEEDS = (42, 43, 44, 45, 46)
 
 _worker_dataset: Dataset | None = None
+
+
+class StaleResultsWarning(UserWarning):
+    """Finished runs of the grid were computed by another protocol version and are redone."""
 
 
 def build_configs(pair: str, experiments: Iterable[str], strategies: Iterable[str], seeds: Iterable[int],
@@ -82,7 +87,8 @@ def run_grid(configs: Sequence[ProtocolConfig], *, jobs: int = 1, dataset: Datas
     Returns
     -------
     dict
-        Counts: ``total``, ``skipped`` (finished before), ``ran``.
+        Counts: ``total``, ``skipped`` (finished before), ``ran``, ``stale`` (finished by
+        another protocol version, hence recomputed; named in a :class:`StaleResultsWarning`).
     """
     if not configs:
         raise ConfigError("the grid is empty: give at least one experiment, strategy and seed")
@@ -103,8 +109,18 @@ def run_grid(configs: Sequence[ProtocolConfig], *, jobs: int = 1, dataset: Datas
     # Draw every split now: sizes that do not fit fail here, before any training.
     for config in {(c.experiment, c.seed, c.initial_size): c for c in configs}.values():
         prepare(config, dataset)
-    todo = [c for c in configs if not results.is_complete(c)]
-    counts = {"total": len(configs), "skipped": len(configs) - len(todo), "ran": 0}
+    status = [results.run_status(c) for c in configs]
+    todo = [c for c, s in zip(configs, status) if s != "complete"]
+    stale = [c for c, s in zip(configs, status) if s == "stale"]
+    if stale:
+        names = ", ".join(f"{c.experiment}/{c.strategy}/seed{c.seed}" for c in stale[:5])
+        more = f" and {len(stale) - 5} more" if len(stale) > 5 else ""
+        warnings.warn(
+            f"{len(stale)} finished run(s) of {configs[0].pair} were computed by another protocol version "
+            f"and will be recomputed (now version {PROTOCOL_VERSION}): {names}{more}",
+            StaleResultsWarning, stacklevel=2,
+        )
+    counts = {"total": len(configs), "skipped": len(configs) - len(todo), "ran": 0, "stale": len(stale)}
     if reference:
         for config in {c.seed: c for c in configs}.values():
             run_reference(config, dataset)
@@ -156,7 +172,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, OSError, CorruptDataError) as err:
         print(f"al-grid: error: {err}", file=sys.stderr)
         return 2
-    print(f"al-grid: {counts['ran']} run(s) executed, {counts['skipped']} already finished, {counts['total']} in the grid")
+    stale = f" ({counts['stale']} stale run(s) recomputed)" if counts["stale"] else ""
+    print(f"al-grid: {counts['ran']} run(s) executed{stale}, {counts['skipped']} already finished, "
+          f"{counts['total']} in the grid")
     return 0
 
 

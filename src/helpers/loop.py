@@ -28,7 +28,7 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 from tqdm.auto import tqdm
 
 from helpers import results
-from helpers.config import EXPERIMENTS, ProtocolConfig
+from helpers.config import EXPERIMENTS, PROTOCOL_VERSION, ProtocolConfig
 from helpers.data import Dataset, channel_stats, load_dataset, normalize_channels
 from helpers.learner import BufferedActiveLearner
 from helpers.models import make_estimator, resolve_device
@@ -281,8 +281,12 @@ def run_reference(config: ProtocolConfig, dataset: Dataset | None = None, *, for
     if not force and path.exists():
         import json
 
-        stored = json.loads(path.read_text())
-        if stored.get("model_params") == dict(config.model_params):
+        try:
+            stored = json.loads(path.read_text())
+        except ValueError:
+            stored = None  # a corrupt file is recomputed below
+        if (isinstance(stored, dict) and stored.get("model_params") == dict(config.model_params)
+                and results.protocol_version(stored) == PROTOCOL_VERSION):
             return stored
     dataset, splits = prepare(config, dataset)
     X, X_test = model_inputs(config.spec.model, dataset, splits.pool)
@@ -299,6 +303,7 @@ def run_reference(config: ProtocolConfig, dataset: Dataset | None = None, *, for
         "fit_seconds": fit_seconds, "fit_steps": int(estimator.fit_steps_),
         "model_params": dict(config.model_params), "device": _device_name(config),
         "versions": results.library_versions(), "git_revision": results.git_revision(),
+        "protocol_version": PROTOCOL_VERSION,
     }
     results.write_json(path, record)
     return record

@@ -7,8 +7,11 @@ Layout under the results root (:func:`helpers.paths.results_dir` unless configur
                                                  device, timings, final confusion matrix
     <pair>/reference/seed<k>.json                model trained on the whole pool
 
-A run is finished when its JSON exists, holds ``"complete": true`` and the same
-configuration; the JSON is written after the CSV, so it doubles as the completion mark.
+A run is finished when its JSON exists, holds ``"complete": true``, the same configuration
+and the current :data:`helpers.config.PROTOCOL_VERSION`; the JSON is written after the CSV,
+so it doubles as the completion mark. A finished run of another protocol version is
+*stale*: it was computed by code that computes something else, so it is neither skipped
+nor summarised, and the grid recomputes it.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from helpers import paths
+from helpers.config import PROTOCOL_VERSION
 
 #: Columns of a run's CSV, in order.
 COLUMNS = [
@@ -110,7 +114,8 @@ def write_run(config, rows: pd.DataFrame, meta: dict[str, Any]) -> tuple[Path, P
     csv_path, json_path = stem.with_suffix(".csv"), stem.with_suffix(".json")
     json_path.unlink(missing_ok=True)  # a stale mark must never vouch for a new CSV
     _atomic_write(csv_path, lambda f: rows[COLUMNS].to_csv(f, index=False))
-    write_json(json_path, {**meta, "config": config.to_dict(), "complete": True})
+    write_json(json_path, {**meta, "config": config.to_dict(), "protocol_version": PROTOCOL_VERSION,
+                           "complete": True})
     return csv_path, json_path
 
 
@@ -125,17 +130,39 @@ def _protocol(config_dict: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in config_dict.items() if k not in _LOCATION_FIELDS}
 
 
-def is_complete(config) -> bool:
-    """Return True when ``config``'s run finished earlier with the same configuration."""
+def protocol_version(meta: dict[str, Any]) -> int:
+    """Return the protocol version a run's or reference's JSON was written with (1 if unrecorded)."""
+    version = meta.get("protocol_version", 1)
+    return version if isinstance(version, int) and not isinstance(version, bool) else 1
+
+
+def run_status(config) -> str:
+    """Return the state of ``config``'s result files.
+
+    Returns
+    -------
+    str
+        ``"complete"``: finished with the same configuration at the current protocol
+        version; ``"stale"``: finished with the same configuration by another protocol
+        version (to be recomputed); ``"missing"``: anything else (no files, an
+        interrupted run, another configuration, a corrupt JSON).
+    """
     stem = config_stem(config)
     try:
         meta = json.loads(stem.with_suffix(".json").read_text())
     except (OSError, ValueError):
-        return False
+        return "missing"
     if not isinstance(meta, dict) or not isinstance(meta.get("config"), dict):
-        return False
+        return "missing"
     same = _protocol(meta["config"]) == _protocol(config.to_dict())
-    return bool(meta.get("complete")) and same and stem.with_suffix(".csv").exists()
+    if not (bool(meta.get("complete")) and same and stem.with_suffix(".csv").exists()):
+        return "missing"
+    return "complete" if protocol_version(meta) == PROTOCOL_VERSION else "stale"
+
+
+def is_complete(config) -> bool:
+    """Return True when ``config``'s run finished earlier with the same configuration and protocol version."""
+    return run_status(config) == "complete"
 
 
 def read_run(config) -> tuple[pd.DataFrame, dict[str, Any]]:

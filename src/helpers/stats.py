@@ -32,6 +32,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from helpers import results
+from helpers.config import PROTOCOL_VERSION
 
 #: Strategy used as the baseline in every comparison.
 REFERENCE_STRATEGY = "random"
@@ -150,19 +151,31 @@ def _run_files(results_root: Path, suffix: str, pairs: Iterable[str] | None) -> 
     return sorted(found)
 
 
-def _is_complete(csv_path: Path) -> bool:
-    """A run is finished when its JSON exists and does not say ``"complete": false``.
+def _run_state(json_path: Path) -> str:
+    """Return ``"complete"``, ``"stale"`` or ``"unfinished"`` for a run's JSON.
 
     :mod:`helpers.results` writes the JSON after the CSV (and removes it before
-    rewriting a run), so a CSV without its JSON belongs to a run in progress.
+    rewriting a run), so a CSV without its JSON belongs to a run in progress. A JSON
+    that does not say ``"complete": false`` is finished; it is stale when another
+    :data:`helpers.config.PROTOCOL_VERSION` wrote it (1 when unrecorded).
     """
-    json_path = csv_path.with_suffix(".json")
-    if not json_path.exists():
-        return False
     try:
-        return json.loads(json_path.read_text()).get("complete", True) is not False
+        meta = json.loads(Path(json_path).read_text())
     except (OSError, ValueError):
-        return False
+        return "unfinished"
+    if not isinstance(meta, dict) or meta.get("complete", True) is False:
+        return "unfinished"
+    version = meta.get("protocol_version", 1)
+    return "complete" if version == PROTOCOL_VERSION else "stale"
+
+
+def _is_complete(csv_path: Path) -> bool:
+    """Return True when the run of ``csv_path`` finished at the current protocol version."""
+    return _run_state(csv_path.with_suffix(".json")) == "complete"
+
+
+def _skip_warning(paths: list[Path], what: str) -> None:
+    warnings.warn(f"skipping {len(paths)} {what}, e.g. {paths[0]}", stacklevel=3)
 
 
 def load_runs(results_root: str | Path, pairs: Iterable[str] | None = None,
@@ -176,8 +189,9 @@ def load_runs(results_root: str | Path, pairs: Iterable[str] | None = None,
     pairs
         Restrict to these model-dataset pairs; ``None`` loads all.
     complete_only
-        Skip (with a warning) CSVs of unfinished runs: no sibling JSON, or a JSON
-        with ``"complete": false``.
+        Skip (with a warning) CSVs of unfinished runs (no sibling JSON, or a JSON with
+        ``"complete": false``) and of stale runs (written by another protocol version),
+        so a summary never mixes results of different engine versions.
 
     Returns
     -------
@@ -195,12 +209,13 @@ def load_runs(results_root: str | Path, pairs: Iterable[str] | None = None,
     """
     files = _run_files(Path(results_root), "csv", pairs)
     if complete_only:
-        unfinished = [f for f in files if not _is_complete(f)]
-        if unfinished:
-            warnings.warn(f"skipping {len(unfinished)} unfinished run(s) without a complete "
-                          f"JSON, e.g. {unfinished[0]}", stacklevel=2)
-            skip = set(unfinished)
-            files = [f for f in files if f not in skip]
+        state = {f: _run_state(f.with_suffix(".json")) for f in files}
+        for kind, what in (("unfinished", "unfinished run(s) without a complete JSON"),
+                           ("stale", f"stale run(s) of another protocol version than {PROTOCOL_VERSION}")):
+            skipped = [f for f in files if state[f] == kind]
+            if skipped:
+                _skip_warning(skipped, what)
+        files = [f for f in files if state[f] == "complete"]
     frames = []
     for path in files:
         frame = pd.read_csv(path)
@@ -251,6 +266,10 @@ def load_run_meta(results_root: str | Path, pairs: Iterable[str] | None = None) 
         files = _run_files(Path(results_root), "json", pairs)
     except FileNotFoundError:
         return []
+    stale = [f for f in files if _run_state(f) == "stale"]
+    if stale:
+        _skip_warning(stale, f"stale run JSON(s) of another protocol version than {PROTOCOL_VERSION}")
+        files = [f for f in files if f not in set(stale)]
     metas = []
     for path in files:
         meta = json.loads(path.read_text())
@@ -275,15 +294,20 @@ def load_reference(results_root: str | Path) -> pd.DataFrame:
         frame with those columns when there is no reference file.
     """
     root = Path(results_root)
-    rows = []
+    rows, stale = [], []
     if root.is_dir():
         for path in sorted(root.glob(f"*/{_REFERENCE_DIR}/seed*.json")):
             if path.parts[-3] in _IGNORED_TOP or not _SEED_FILE.match(path.name):
                 continue
             record = json.loads(path.read_text())
+            if record.get("protocol_version", 1) != PROTOCOL_VERSION:
+                stale.append(path)
+                continue
             record.setdefault("pair", path.parts[-3])
             record.setdefault("seed", int(_SEED_FILE.match(path.name).group(1)))
             rows.append(record)
+    if stale:
+        _skip_warning(stale, f"stale reference(s) of another protocol version than {PROTOCOL_VERSION}")
     if not rows:
         return pd.DataFrame({c: pd.Series(dtype=float if c in ("accuracy", "macro_f1") else object)
                              for c in REFERENCE_COLUMNS})
