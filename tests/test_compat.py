@@ -6,6 +6,7 @@ import importlib
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 import sklearn.utils
 from sklearn.linear_model import LogisticRegression
@@ -66,6 +67,59 @@ def test_patch_is_idempotent():
     assert getattr(second, compat._PATCH_MARK, False)
     # The adapter wraps scikit-learn's function directly, not a previous adapter.
     assert second.__wrapped__ is sklearn.utils.check_X_y
+
+
+def test_data_frame_patch_is_still_needed():
+    assert compat.needs_data_vstack_patch(), (
+        "pandas has DataFrame.append again, so modAL's data_vstack works unpatched on data frames"
+    )
+
+
+def _frames():
+    X, y = _tiny_problem()
+    frame = pd.DataFrame(X, columns=list("abcd"))
+    return frame, pd.Series(y)
+
+
+def test_unpatched_modal_cannot_stack_data_frames():
+    from modAL.utils.data import data_vstack  # modAL's own function, never patched
+
+    frame, _ = _frames()
+    with pytest.raises(AttributeError, match="append"):
+        data_vstack((frame.iloc[:20], frame.iloc[20:25]))
+
+
+def test_patched_learner_teaches_with_data_frames():
+    from helpers.learner import BufferedActiveLearner
+
+    frame, y = _frames()
+    for cls in (compat.active_learner_class(), BufferedActiveLearner):
+        learner = cls(estimator=LogisticRegression(), X_training=frame.iloc[:20], y_training=y.iloc[:20].to_numpy())
+        learner.teach(frame.iloc[20:25], y.iloc[20:25].to_numpy())
+        assert isinstance(learner.X_training, pd.DataFrame)
+        pd.testing.assert_frame_equal(learner.X_training, frame.iloc[:25])  # row labels kept, as append did
+        assert len(learner.y_training) == 25
+        assert learner.predict_proba(frame).shape == (30, 3)
+
+
+def test_mixing_a_data_frame_with_an_array_is_one_clear_error():
+    frame, y = _frames()
+    learner = compat.active_learner_class()(estimator=LogisticRegression(), X_training=frame.iloc[:20],
+                                             y_training=y.iloc[:20].to_numpy())
+    with pytest.raises(TypeError, match="cannot stack a pandas DataFrame with other input types"):
+        learner.teach(frame.iloc[20:25].to_numpy(), y.iloc[20:25].to_numpy())
+    assert len(learner.X_training) == 20
+
+
+def test_data_vstack_patch_is_scoped_and_delegates():
+    import modAL.utils.data as modal_data
+
+    learners = compat.patch_modal()
+    assert learners.data_vstack is not modal_data.data_vstack
+    assert learners.data_vstack.__wrapped__ is modal_data.data_vstack
+    assert compat.patch_modal().data_vstack is learners.data_vstack  # idempotent
+    a, b = np.ones((2, 3)), np.zeros((1, 3))
+    assert np.array_equal(learners.data_vstack((a, b)), np.vstack((a, b)))
 
 
 def test_import_expected_error_without_leaking_np_float(monkeypatch):

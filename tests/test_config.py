@@ -62,9 +62,12 @@ def test_initial_rule():
         ({"experiment": "huge"}, r"unknown experiment 'huge'; choose one of: small, moderate, large"),
         ({"strategy": "qbc"}, r"unknown strategy 'qbc'; choose one of: random, least_confident"),
         ({"device": "tpu"}, r"unknown device 'tpu'; choose one of: auto, cpu, cuda"),
-        ({"seed": -1}, r"seed must be a non-negative integer, got -1"),
-        ({"seed": 1.5}, r"seed must be a non-negative integer"),
-        ({"seed": True}, r"seed must be a non-negative integer"),
+        ({"seed": -1}, r"seed must be an integer in \[0, 2\*\*32\), got -1"),
+        ({"seed": 1.5}, r"seed must be an integer in"),
+        ({"seed": True}, r"seed must be an integer in"),
+        ({"seed": 2**32}, r"seed must be an integer in \[0, 2\*\*32\), got 4294967296"),
+        ({"n_threads": 0}, r"n_threads must be a positive integer, got 0"),
+        ({"n_threads": 1.5}, r"n_threads must be a positive integer"),
         ({"query_size": 0}, r"query_size must be a positive integer, got 0"),
         ({"query_size": -5}, r"query_size must be a positive integer, got -5"),
         ({"query_size": 2.5}, r"query_size must be a positive integer, got 2.5"),
@@ -76,6 +79,7 @@ def test_initial_rule():
         ({"stream_threshold": math.nan}, r"stream_threshold must lie in \[0, 1\], got nan"),
         ({"stream_threshold": "0.5"}, r"stream_threshold must lie in \[0, 1\]"),
         ({"initial_size": 0}, r"initial_size must be a positive integer, got 0"),
+        ({"initial_size": 1}, r"initial_size must be at least 2 \(the model needs two classes to train\), got 1"),
         ({"initial_size": -3}, r"initial_size must be a positive integer, got -3"),
         ({"initial_size": 1.0}, r"a fractional initial_size must lie in \(0, 1\), got 1.0"),
         ({"initial_size": 0.0}, r"a fractional initial_size must lie in \(0, 1\)"),
@@ -145,7 +149,7 @@ def test_to_dict_round_trips_through_json(tmp_path):
     assert back["results_dir"] == str(tmp_path) and back["data_root"] == "/data"
     assert set(back) == {
         "pair", "experiment", "strategy", "seed", "query_size", "n_iterations", "stream_threshold",
-        "initial_size", "model_params", "data_root", "results_dir", "device",
+        "initial_size", "model_params", "data_root", "results_dir", "device", "n_threads",
     }
 
 

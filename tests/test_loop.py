@@ -69,13 +69,25 @@ def test_loop_invariants(strategy, digits):
     # Logistic regression: pre-training stops on tol, fine-tuning runs its fixed budget.
     assert rows["fit_steps"].iloc[0] >= 1
     assert (rows["fit_steps"].iloc[1:] == cfg.model_params["finetune_max_iter"]).all()
-    if strategy == "stream_uncertainty":
+    assert rows["n_queried"].tolist() == [0] + [cfg.query_size] * N_ITER
+    assert (rows["cold_refit"] == 0).all()
+    assert run.meta["labels"] == {"requested": cfg.query_size * N_ITER, "obtained": cfg.query_size * N_ITER,
+                                  "shortfall": 0}
+    assert run.meta["threads"]["torch"] == 1 and run.meta["threads"]["blas"] <= 1
+    if STRATEGIES[strategy].family == "stream":
         assert rows["n_inspected"].iloc[0] == 0 and rows["n_fallback"].iloc[0] == 0
         inspected = rows["n_inspected"].iloc[1:]
         assert ((inspected >= cfg.query_size) & (inspected <= run.meta["n_pool"])).all()
         assert ((rows["n_fallback"].iloc[1:] >= 0) & (rows["n_fallback"].iloc[1:] <= cfg.query_size)).all()
     else:
         assert rows["n_inspected"].isna().all() and rows["n_fallback"].isna().all()
+    if strategy == "stream_uncertainty":
+        stream = run.meta["stream"]
+        assert stream["arrivals"] == run.meta["n_pool"] - run.meta["n_initial"]
+        assert stream["arrivals_consumed"] == rows["n_inspected"].sum()
+        assert stream["labels_obtained"] == cfg.query_size * N_ITER and stream["shortfall"] == 0
+    else:
+        assert run.meta["stream"] is None
 
 
 def test_deterministic_per_seed(digits):
@@ -220,3 +232,73 @@ def test_non_finite_inputs_are_rejected_before_training(digits, monkeypatch):
     with pytest.raises(ValueError, match="NaN or infinite"):
         run_active_learning(config(), bad, progress=False)
     assert not called
+
+
+def test_threads_are_pinned_inside_a_run_and_restored_after(digits, monkeypatch):
+    import torch
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    seen = []
+    original = loop.make_estimator
+
+    def probing(*args, **kwargs):
+        estimator = original(*args, **kwargs)
+        fit = estimator.fit
+
+        def fit_and_probe(X, y):
+            seen.append((max((p["num_threads"] for p in threadpool_info()), default=0), torch.get_num_threads()))
+            return fit(X, y)
+
+        estimator.fit = fit_and_probe
+        return estimator
+
+    monkeypatch.setattr(loop, "make_estimator", probing)
+    before = torch.get_num_threads()
+    with threadpool_limits(limits=2):
+        torch.set_num_threads(2)
+        try:
+            run = run_active_learning(config("margin", n_iterations=2), digits, progress=False)
+            assert torch.get_num_threads() == 2  # the caller's setting is back
+        finally:
+            torch.set_num_threads(before)
+    assert len(seen) == 3 and all(blas <= 1 and torch_threads == 1 for blas, torch_threads in seen)
+    assert run.meta["threads"]["torch"] == 1
+    seen.clear()
+    run_active_learning(config("margin", n_iterations=1, n_threads=2), digits, progress=False)
+    assert all(torch_threads == 2 for _, torch_threads in seen)
+
+
+def test_runs_are_identical_whatever_the_callers_thread_count(digits, tmp_path):
+    """``--jobs 1`` runs in the main process (all cores), ``--jobs 2`` in one-thread workers."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    texts = []
+    for outer in (1, 2):
+        cfg = config("entropy", results_dir=str(tmp_path / f"outer{outer}"))
+        before = torch.get_num_threads()
+        with threadpool_limits(limits=outer):
+            torch.set_num_threads(outer)
+            try:
+                run_and_save(cfg, digits, progress=False)
+            finally:
+                torch.set_num_threads(before)
+        frame = pd.read_csv(results.config_stem(cfg).with_suffix(".csv"), dtype=str)
+        texts.append(frame.drop(columns=TIMING_COLUMNS).to_csv(index=False))
+    assert texts[0] == texts[1]
+
+
+def test_cold_refit_is_flagged_when_a_query_brings_a_new_class(digits):
+    # An initial set of 2 samples of 2 classes: the first queries bring unseen classes, and
+    # the logistic regression must re-train from scratch each time one arrives.
+    cfg = config("random", experiment="moderate", initial_size=2, n_iterations=6, seed=0)
+    run = run_active_learning(cfg, digits, progress=False)
+    rows = run.rows
+    labels = np.concatenate([digits.y_train[prepare(cfg, digits)[1].initial], digits.y_train[run.queried]])
+    n_classes_seen = [np.unique(labels[: rows["n_labeled"].iloc[i]]).size for i in range(len(rows))]
+    new_class = [i > 0 and n_classes_seen[i] > n_classes_seen[i - 1] for i in range(len(rows))]
+    assert any(new_class)
+    assert rows["cold_refit"].astype(bool).tolist() == new_class
+    # A cold refit runs the pre-training budget, not the fixed fine-tuning iterations.
+    budget = cfg.model_params["finetune_max_iter"]
+    assert all(rows["fit_steps"].iloc[i] == budget for i in range(1, len(rows)) if not new_class[i])

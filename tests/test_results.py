@@ -25,7 +25,7 @@ def make_rows(config, n=3) -> pd.DataFrame:
         "pair": config.pair, "experiment": config.experiment, "strategy": config.strategy, "seed": config.seed,
         "iteration": i, "n_labeled": 10 + 5 * i, "frac_labeled": (10 + 5 * i) / 1077, "accuracy": 0.5 + 0.1 * i,
         "macro_f1": 0.4 + 0.1 * i, "train_accuracy": 1.0, "fit_seconds": 0.01, "query_seconds": 0.0,
-        "fit_steps": 10, "n_inspected": np.nan, "n_fallback": np.nan,
+        "fit_steps": 10, "n_queried": 5 * (i > 0), "cold_refit": 0, "n_inspected": np.nan, "n_fallback": np.nan,
     } for i in range(n)]
     # An extra column must not reach the CSV.
     return pd.DataFrame(rows).assign(extra=1)

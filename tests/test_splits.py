@@ -103,10 +103,25 @@ def test_initial_set_not_smaller_than_the_pool_raises(rule):
         make_splits(y, rule, seed=0)
 
 
-def test_initial_fraction_rounding_to_zero_raises():
-    y = np.repeat(np.arange(10), 50)
-    with pytest.raises(ConfigError, match="would be empty"):
-        make_splits(y, 0.001, seed=0)
+@pytest.mark.parametrize("rule", [0.001, 1, 0.0025])
+def test_initial_set_below_two_samples_raises(rule):
+    y = np.repeat(np.arange(10), 50)  # pool of 400: 0.001 -> 0 samples, 0.0025 -> 1
+    with pytest.raises(ConfigError, match="cannot hold two classes"):
+        make_splits(y, rule, seed=0)
+
+
+def test_single_class_initial_set_raises_before_training():
+    # 2 random samples of a pool that is 99 % class 0: some seed draws class 0 twice.
+    y = np.concatenate([np.zeros(990, dtype=int), np.ones(10, dtype=int)])
+    outcomes = []
+    for seed in range(20):
+        try:
+            make_splits(y, 2, seed=seed)
+            outcomes.append("ok")
+        except ConfigError as err:
+            assert "holds a single class" in str(err) and "larger initial_size" in str(err)
+            outcomes.append("single class")
+    assert "single class" in outcomes
 
 
 def test_per_class_rule_with_a_class_too_small_raises():

@@ -11,21 +11,32 @@ from helpers import strategies
 from helpers.config import ConfigError, ProtocolConfig
 from helpers.loop import run_active_learning
 from helpers.pool import least_confident_query, random_query
-from helpers.strategies import STRATEGIES, Strategy, get_strategy
-from helpers.stream import stream_uncertainty_query
+from helpers.strategies import STRATEGIES, STUDY_STRATEGIES, Strategy, get_strategy
+from helpers.stream import OnePassStream, stream_redraw_query
 
 NAMES = ["random", "least_confident", "margin", "entropy", "stream_uncertainty"]
+POOL_QUERIES = ["random", "least_confident", "margin", "entropy", "stream_redraw"]
 
 
-def test_registry_holds_the_five_strategies():
-    assert list(STRATEGIES) == NAMES
+def test_registry_holds_the_five_strategies_and_the_ablation():
+    assert list(STRATEGIES) == NAMES + ["stream_redraw"]
+    assert list(STUDY_STRATEGIES) == NAMES
     for name, strategy in STRATEGIES.items():
         assert strategy.name == name
         assert strategy.label
         assert strategy.family in {"random", "pool", "stream"}
-    assert [s.family for s in STRATEGIES.values()] == ["random", "pool", "pool", "pool", "stream"]
+    assert [s.family for s in STRATEGIES.values()] == ["random", "pool", "pool", "pool", "stream", "stream"]
+    assert [s.ablation for s in STRATEGIES.values()] == [False] * 5 + [True]
     assert STRATEGIES["random"].score is None
     assert all(STRATEGIES[n].score is not None for n in NAMES[1:])
+    assert STRATEGIES["stream_uncertainty"].stream is OnePassStream
+    assert STRATEGIES["stream_uncertainty"].query is None
+    assert all(STRATEGIES[n].stream is None for n in POOL_QUERIES)
+
+
+def test_the_one_pass_stream_has_no_pool_query():
+    with pytest.raises(TypeError, match="one-pass stream, not a pool query"):
+        get_strategy("stream_uncertainty").bind(np.random.default_rng(0))
 
 
 def test_get_strategy():
@@ -38,14 +49,14 @@ def test_get_strategy():
         assert name in message
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_bind_passes_threshold_only_to_the_stream(name):
+@pytest.mark.parametrize("name", POOL_QUERIES)
+def test_bind_passes_threshold_only_to_the_redrawn_stream(name):
     rng = np.random.default_rng(0)
     bound = get_strategy(name).bind(rng, threshold=0.3)
     assert isinstance(bound, functools.partial)
     assert bound.keywords["rng"] is rng
-    if name == "stream_uncertainty":
-        assert bound.func is stream_uncertainty_query
+    if name == "stream_redraw":
+        assert bound.func is stream_redraw_query
         assert bound.keywords == {"rng": rng, "threshold": 0.3}
     else:
         assert bound.keywords == {"rng": rng}
@@ -54,12 +65,12 @@ def test_bind_passes_threshold_only_to_the_stream(name):
 def test_bound_strategies_run(fake_classifier, make_uncertainty_rows):
     u = np.linspace(0.0, 0.9, 20)
     clf = fake_classifier(make_uncertainty_rows(u))
-    for name in NAMES:
+    for name in POOL_QUERIES:
         indices, info = get_strategy(name).bind(np.random.default_rng(0), threshold=0.5)(clf, clf.pool, n_instances=3)
         assert len(set(np.asarray(indices).tolist())) == 3, name
         assert isinstance(info, dict)
-    # The stream sees the bound threshold: at 0.85 only rows 19 and 18 pass (u = 0.9, ~0.853).
-    _, info = get_strategy("stream_uncertainty").bind(np.random.default_rng(0), threshold=0.85)(
+    # The redrawn stream sees the bound threshold: at 0.85 only rows 19 and 18 pass (u = 0.9, ~0.853).
+    _, info = get_strategy("stream_redraw").bind(np.random.default_rng(0), threshold=0.85)(
         clf, clf.pool, n_instances=3)
     assert info["n_fallback"] == 1
 
@@ -112,4 +123,5 @@ def test_the_module_patches_modal_on_import():
 def test_query_functions_are_the_pool_and_stream_ones():
     assert STRATEGIES["random"].query is random_query
     assert STRATEGIES["least_confident"].query is least_confident_query
-    assert STRATEGIES["stream_uncertainty"].params == ("threshold",)
+    assert STRATEGIES["stream_redraw"].params == ("threshold",)
+    assert STRATEGIES["stream_uncertainty"].params == ()

@@ -124,6 +124,9 @@ PAIRS: dict[str, PairSpec] = {
 
 DEVICES = ("auto", "cpu", "cuda")
 
+#: Seeds lie in [0, MAX_SEED): numpy, scikit-learn and torch all accept 32-bit seeds.
+MAX_SEED = 2**32
+
 
 class ConfigError(ValueError):
     """A configuration value that cannot describe a valid run."""
@@ -158,8 +161,9 @@ class ProtocolConfig:
     query_size, n_iterations : int, optional
         Labels per iteration and number of iterations; default to the pair's.
     stream_threshold : float
-        Uncertainty (``1 - max_y P(y|x)``) above which the stream strategy asks for a label;
-        in [0, 1].
+        Fixed uncertainty threshold (``1 - max_y P(y|x)``, in [0, 1]) of the
+        ``stream_redraw`` ablation; the study's one-pass stream adapts its own threshold
+        (see :mod:`helpers.stream`) and ignores it.
     initial_size : int or float, optional
         Overrides the experiment's initial labelled-set size: an int is a number of samples,
         a float in (0, 1) a fraction of the pool.
@@ -169,6 +173,11 @@ class ProtocolConfig:
         Dataset root and results root; ``None`` means :mod:`helpers.paths` decides.
     device : str
         ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``; used by the CNN.
+    n_threads : int
+        BLAS and torch threads of the run, pinned inside it whatever the process was
+        started with. Floating-point sums depend on how work is split over threads, so a
+        run's numbers (and the instances it queries) are identical only at one thread
+        count; the default 1 makes ``--jobs 1`` and ``--jobs 2`` give the same results.
     """
 
     pair: str
@@ -183,6 +192,7 @@ class ProtocolConfig:
     data_root: str | None = None
     results_dir: str | None = None
     device: str = "auto"
+    n_threads: int = 1
 
     def __post_init__(self):
         # Imported here: strategies imports modAL, and config must stay cheap to import.
@@ -192,8 +202,9 @@ class ProtocolConfig:
         _choice(self.experiment, EXPERIMENTS, "experiment")
         _choice(self.strategy, STRATEGIES, "strategy")
         _choice(self.device, DEVICES, "device")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral) or self.seed < 0:
-            raise ConfigError(f"seed must be a non-negative integer, got {self.seed!r}")
+        if (isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral)
+                or not 0 <= self.seed < MAX_SEED):
+            raise ConfigError(f"seed must be an integer in [0, 2**32), got {self.seed!r}")
         set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen)
         set_("seed", int(self.seed))
         set_("query_size", _positive_int(spec.query_size if self.query_size is None else self.query_size, "query_size"))
@@ -201,6 +212,7 @@ class ProtocolConfig:
             "n_iterations",
             _positive_int(spec.n_iterations if self.n_iterations is None else self.n_iterations, "n_iterations"),
         )
+        set_("n_threads", _positive_int(self.n_threads, "n_threads"))
         threshold = self.stream_threshold
         if not isinstance(threshold, numbers.Real) or not (0.0 <= float(threshold) <= 1.0) or math.isnan(threshold):
             raise ConfigError(f"stream_threshold must lie in [0, 1], got {threshold!r}")
@@ -210,7 +222,10 @@ class ProtocolConfig:
             if isinstance(size, bool) or not isinstance(size, numbers.Real):
                 raise ConfigError(f"initial_size must be an int or a fraction, got {size!r}")
             if isinstance(size, numbers.Integral):
-                _positive_int(size, "initial_size")
+                if _positive_int(size, "initial_size") < 2:
+                    raise ConfigError(
+                        f"initial_size must be at least 2 (the model needs two classes to train), got {size!r}"
+                    )
             elif not 0.0 < float(size) < 1.0:
                 raise ConfigError(f"a fractional initial_size must lie in (0, 1), got {size!r}")
         unknown = set(self.model_params) - set(spec.model_params)

@@ -25,7 +25,8 @@ class BufferedActiveLearner(_learners.ActiveLearner):
     """``modAL.models.ActiveLearner`` whose ``teach`` appends into a growing buffer.
 
     Same constructor and behaviour as modAL's class. Dense numpy arrays are buffered;
-    any other input (sparse matrices, lists, data frames) falls back to modAL's stacking.
+    any other input (sparse matrices, lists, pandas data frames) falls back to modAL's
+    stacking, with the data-frame fix of :mod:`helpers.compat` applied.
     """
 
     _X_buffer: np.ndarray | None = None

@@ -7,12 +7,21 @@ the model is fine-tuned on the grown labelled set, and the test set is evaluated
 The loop stops early, and records why, when the pool is exhausted; an iteration that finds
 fewer unlabelled instances than ``query_size`` labels all that remain.
 
-Everything random is seeded from ``config.seed``: the split, the initial set, the model
-initialisation, the training batches and the strategies' own draws.
+Everything random is seeded from ``config.seed`` through independent streams
+(:mod:`helpers.seeding`): the split, the initial set, the model initialisation and training
+batches, and the strategy's own draws. The BLAS and torch thread counts are pinned to
+``config.n_threads`` for the duration of a run, so the same configuration computes the same
+numbers whether it runs alone or in a grid worker.
+
+The study's stream strategy does not query the pool: it reads a one-pass stream of the
+unlabelled instances (:class:`helpers.stream.OnePassStream`), labelling ``query_size``
+arrivals per iteration; the pool strategies, and the ``stream_redraw`` ablation, query the
+remaining pool through modAL's ``ActiveLearner.query``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 import time
@@ -25,6 +34,7 @@ import pandas as pd
 import sklearn
 import torch
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+from threadpoolctl import threadpool_info, threadpool_limits
 from tqdm.auto import tqdm
 
 from helpers import results
@@ -32,6 +42,7 @@ from helpers.config import EXPERIMENTS, PROTOCOL_VERSION, ProtocolConfig
 from helpers.data import Dataset, channel_stats, load_dataset, normalize_channels
 from helpers.learner import BufferedActiveLearner
 from helpers.models import make_estimator, resolve_device
+from helpers.seeding import random_streams
 from helpers.splits import Splits, make_splits
 from helpers.strategies import get_strategy
 
@@ -86,6 +97,26 @@ class _UnlabeledPool:
             self._X[position] = self._X[self.size]
             self._indices[position] = self._indices[self.size]
         return taken
+
+
+@contextlib.contextmanager
+def pinned_threads(n_threads: int):
+    """Limit BLAS/OpenMP pools and torch to ``n_threads`` inside the block, then restore them.
+
+    Yields
+    ------
+    dict
+        The thread counts in force inside the block: ``blas`` (the largest over the loaded
+        BLAS/OpenMP libraries, 0 when none is loaded) and ``torch``.
+    """
+    previous = torch.get_num_threads()
+    with threadpool_limits(limits=n_threads):
+        torch.set_num_threads(n_threads)
+        try:
+            pools = [pool["num_threads"] for pool in threadpool_info()]
+            yield {"blas": max(pools, default=0), "torch": torch.get_num_threads()}
+        finally:
+            torch.set_num_threads(previous)
 
 
 def seed_everything(seed: int) -> None:
@@ -152,6 +183,12 @@ def run_active_learning(config: ProtocolConfig, dataset: Dataset | None = None, 
     -------
     RunResult
     """
+    with pinned_threads(config.n_threads) as threads:
+        return _run_active_learning(config, dataset, progress, threads)
+
+
+def _run_active_learning(config: ProtocolConfig, dataset: Dataset | None, progress: bool,
+                         threads: dict[str, int]) -> RunResult:
     started = datetime.now(timezone.utc)
     t_start = time.perf_counter()
     dataset, splits = prepare(config, dataset)
@@ -159,6 +196,7 @@ def run_active_learning(config: ProtocolConfig, dataset: Dataset | None = None, 
     y, y_test = dataset.y_train, dataset.y_test
     n_pool = splits.pool.size
     strategy = get_strategy(config.strategy)
+    streams = random_streams(config.seed)
 
     # The inputs are checked for NaN/inf once here, so scikit-learn can skip its own scan of
     # the whole pool and labelled set in every fit and predict (measured: ~10 % of an iteration).
@@ -167,55 +205,69 @@ def run_active_learning(config: ProtocolConfig, dataset: Dataset | None = None, 
             raise ValueError(f"the {name} inputs of {dataset.name!r} contain NaN or infinite values")
 
     with sklearn.config_context(assume_finite=True):
-        seed_everything(config.seed)
-        rng = np.random.default_rng(config.seed)
+        seed_everything(streams.integer_seed("model"))
+        strategy_rng = streams.generator("strategy")
         estimator = make_estimator(config, X.shape[1:], len(dataset.classes))
         t0 = time.perf_counter()
         learner = BufferedActiveLearner(
             estimator=estimator,
-            query_strategy=strategy.bind(rng, config.stream_threshold),
+            # The one-pass stream never calls modAL's query; modAL only needs a callable.
+            query_strategy=strategy.bind(strategy_rng, config.stream_threshold) if strategy.query else strategy.score,
             X_training=X[splits.initial],
             y_training=y[splits.initial],
         )
         pretrain_seconds = time.perf_counter() - t0
         is_stream = strategy.family == "stream"
+        labels_requested = config.query_size * config.n_iterations
+        if strategy.stream is not None:
+            stream = strategy.stream(splits.unlabeled, labels_requested, strategy_rng)
+            pool = None
+        else:
+            stream = None
+            pool = _UnlabeledPool(X, splits.unlabeled)
 
-        def evaluate(iteration, fit_seconds, query_seconds, info):
+        def evaluate(iteration, fit_seconds, query_seconds, n_queried, info):
             y_pred = learner.predict(X_test)
             return {
                 "pair": config.pair, "experiment": config.experiment, "strategy": config.strategy,
                 "seed": config.seed, "iteration": iteration,
                 "n_labeled": len(learner.y_training), "frac_labeled": len(learner.y_training) / n_pool,
+                "n_queried": n_queried,
                 "accuracy": accuracy_score(y_test, y_pred),
                 "macro_f1": f1_score(y_test, y_pred, average="macro", zero_division=0),
                 "train_accuracy": accuracy_score(learner.y_training, learner.predict(learner.X_training)),
                 "fit_seconds": fit_seconds, "query_seconds": query_seconds,
                 "fit_steps": learner.estimator.fit_steps_,
+                "cold_refit": int(iteration > 0 and getattr(learner.estimator, "cold_fit_", False)),
                 "n_inspected": info.get("n_inspected", 0 if is_stream and iteration == 0 else np.nan),
                 "n_fallback": info.get("n_fallback", 0 if is_stream and iteration == 0 else np.nan),
             }
 
-        rows = [evaluate(0, pretrain_seconds, 0.0, {})]
-        pool = _UnlabeledPool(X, splits.unlabeled)
+        rows = [evaluate(0, pretrain_seconds, 0.0, 0, {})]
         queried: list[np.ndarray] = []
         stop_reason = None
         bar = tqdm(range(1, config.n_iterations + 1), disable=not progress, leave=False,
                    desc=f"{config.pair}/{config.experiment}/{config.strategy}/seed{config.seed}")
         for iteration in bar:
-            if pool.size == 0:
+            # The stream's budget is capped at its arrivals, so it runs out before the last
+            # iteration only when every arrival was labelled: the pool is exhausted as well.
+            if (pool.size if stream is None else stream.labels_left) == 0:
                 stop_reason = f"pool exhausted: all {n_pool} pool samples labelled after {iteration - 1} iterations"
                 break
             t0 = time.perf_counter()
-            positions, _, info = learner.query(
-                pool.X, n_instances=min(config.query_size, pool.size), return_metrics=True
-            )
+            if stream is not None:
+                chosen, info = stream.query(learner.estimator, X, config.query_size)
+            else:
+                positions, _, info = learner.query(
+                    pool.X, n_instances=min(config.query_size, pool.size), return_metrics=True
+                )
+                chosen = pool.take(positions)
             query_seconds = time.perf_counter() - t0
-            chosen = pool.take(positions)
             t0 = time.perf_counter()
             learner.teach(X[chosen], y[chosen])
             fit_seconds = time.perf_counter() - t0
             queried.append(chosen)
-            rows.append(evaluate(iteration, fit_seconds, query_seconds, info or {}))
+            rows.append(evaluate(iteration, fit_seconds, query_seconds, len(chosen), info or {}))
         bar.close()
 
         y_pred = learner.predict(X_test)
@@ -230,6 +282,11 @@ def run_active_learning(config: ProtocolConfig, dataset: Dataset | None = None, 
         "confusion_matrix": confusion_matrix(y_test, y_pred, labels=np.arange(len(dataset.classes))).tolist(),
         "iterations_run": int(len(rows) - 1),
         "stopped_early": stop_reason is not None, "stop_reason": stop_reason,
+        "labels": {
+            "requested": int(labels_requested), "obtained": int(queried_all.size),
+            "shortfall": int(labels_requested - queried_all.size),
+        },
+        "stream": stream.summary() if stream is not None else None,
         "queried_indices": queried_all.tolist(),
         "timings": {
             "pretrain_seconds": pretrain_seconds,
@@ -238,6 +295,8 @@ def run_active_learning(config: ProtocolConfig, dataset: Dataset | None = None, 
             "total_seconds": time.perf_counter() - t_start,
         },
         "device": _device_name(config),
+        "threads": threads,
+        "random_streams": {"entropy": config.seed, "purposes": list(streams.sequences)},
         "versions": results.library_versions(),
         "git_revision": results.git_revision(),
         "started_at": started.isoformat(timespec="seconds"),
@@ -290,18 +349,19 @@ def run_reference(config: ProtocolConfig, dataset: Dataset | None = None, *, for
             return stored
     dataset, splits = prepare(config, dataset)
     X, X_test = model_inputs(config.spec.model, dataset, splits.pool)
-    seed_everything(config.seed)
-    estimator = make_estimator(config, X.shape[1:], len(dataset.classes))
-    t0 = time.perf_counter()
-    estimator.fit(X[splits.pool], dataset.y_train[splits.pool])
-    fit_seconds = time.perf_counter() - t0
-    y_pred = estimator.predict(X_test)
+    with pinned_threads(config.n_threads) as threads:
+        seed_everything(random_streams(config.seed).integer_seed("model"))
+        estimator = make_estimator(config, X.shape[1:], len(dataset.classes))
+        t0 = time.perf_counter()
+        estimator.fit(X[splits.pool], dataset.y_train[splits.pool])
+        fit_seconds = time.perf_counter() - t0
+        y_pred = estimator.predict(X_test)
     record = {
         "pair": config.pair, "seed": config.seed, "n_train": int(splits.pool.size),
         "accuracy": float(accuracy_score(dataset.y_test, y_pred)),
         "macro_f1": float(f1_score(dataset.y_test, y_pred, average="macro", zero_division=0)),
         "fit_seconds": fit_seconds, "fit_steps": int(estimator.fit_steps_),
-        "model_params": dict(config.model_params), "device": _device_name(config),
+        "model_params": dict(config.model_params), "device": _device_name(config), "threads": threads,
         "versions": results.library_versions(), "git_revision": results.git_revision(),
         "protocol_version": PROTOCOL_VERSION,
     }

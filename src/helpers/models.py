@@ -54,8 +54,14 @@ class FineTunedLogisticRegression(ClassifierMixin, BaseEstimator):
         The fitted scikit-learn model.
     fit_steps_ : int
         L-BFGS iterations run by the last fit.
+    cold_fit_ : bool
+        True when the last fit started from scratch: the first fit, ``warm_start=False``,
+        or a labelled set whose classes differ from the model's. A query that brings a class
+        the model has never seen cannot be fine-tuned into the weights (the coefficient
+        matrix has one row per known class), so that fit re-trains from scratch with
+        ``max_iter`` and ``tol``; the loop records it in the ``cold_refit`` column.
     n_fits_ : int
-        Number of fits so far.
+        Number of fits since the last cold fit.
     """
 
     def __init__(self, C=0.01, max_iter=500, tol=1e-3, finetune_max_iter=3, warm_start=True, random_state=None):
@@ -87,6 +93,7 @@ class FineTunedLogisticRegression(ClassifierMixin, BaseEstimator):
             warnings.simplefilter("ignore", ConvergenceWarning)
             self.model_.fit(X, y)
         self.classes_ = self.model_.classes_
+        self.cold_fit_ = not fine_tune
         self.fit_steps_ = int(np.max(self.model_.n_iter_))
         self.n_fits_ += 1
         return self
@@ -141,7 +148,9 @@ class FineTunedNet(NeuralNetClassifier):
 
     The first ``fit`` runs ``max_epochs``; with ``warm_start=True`` every later ``fit``
     continues from the current weights and optimiser state for ``finetune_epochs``.
-    ``fit_steps_`` records the epochs the last fit ran.
+    ``fit_steps_`` records the epochs the last fit ran; ``cold_fit_`` is True when the last
+    fit (re-)initialised the module (the output layer covers every class from the start, so
+    a new class never forces one).
     """
 
     def __init__(self, *args, finetune_epochs=2, **kwargs):
@@ -156,6 +165,7 @@ class FineTunedNet(NeuralNetClassifier):
         before = len(self.history)
         epochs = self.finetune_epochs if fine_tune else self.max_epochs
         self.partial_fit(X, y, epochs=epochs, **fit_params)
+        self.cold_fit_ = not fine_tune
         self.fit_steps_ = len(self.history) - before
         return self
 

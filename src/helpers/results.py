@@ -31,8 +31,8 @@ from helpers.config import PROTOCOL_VERSION
 
 #: Columns of a run's CSV, in order.
 COLUMNS = [
-    "pair", "experiment", "strategy", "seed", "iteration", "n_labeled", "frac_labeled",
-    "accuracy", "macro_f1", "train_accuracy", "fit_seconds", "query_seconds", "fit_steps",
+    "pair", "experiment", "strategy", "seed", "iteration", "n_labeled", "frac_labeled", "n_queried",
+    "accuracy", "macro_f1", "train_accuracy", "fit_seconds", "query_seconds", "fit_steps", "cold_refit",
     "n_inspected", "n_fallback",
 ]
 #: Columns that depend on the machine's speed and are ignored when comparing runs.

@@ -15,6 +15,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from helpers.config import VALIDATION_FRACTION, ConfigError
+from helpers.seeding import random_streams
 
 
 @dataclass(frozen=True)
@@ -80,10 +81,12 @@ def make_splits(
 ) -> Splits:
     """Split the training set into validation, initial labelled set and unlabelled pool.
 
-    The validation set is a stratified ``validation_fraction`` of the training set. The
-    initial set is, with ``per_class``, ``rule`` random samples of every class (the
-    ``small`` experiment); otherwise a stratified random subset of the pool of the size
-    ``rule`` gives (``moderate`` and ``large``).
+    The validation set is a stratified ``validation_fraction`` of the training set, drawn
+    from the seed's ``split`` stream. The initial set is, with ``per_class``, ``rule``
+    random samples of every class (the ``small`` experiment); otherwise a stratified
+    random subset of the pool of the size ``rule`` gives (``moderate`` and ``large``). It
+    and the order of the unlabelled pool come from the seed's ``initial`` stream (see
+    :mod:`helpers.seeding`).
 
     Returns
     -------
@@ -94,13 +97,15 @@ def make_splits(
     ------
     ConfigError
         When the initial set cannot be drawn: larger than the pool, leaving nothing to
-        query, or more samples per class than a class has.
+        query, more samples per class than a class has, or holding a single class (no
+        classifier can be trained on one class).
     """
     y_train = np.asarray(y_train)
     n_train = y_train.shape[0]
     everything = np.arange(n_train)
+    streams = random_streams(seed)
     pool, validation = train_test_split(
-        everything, test_size=validation_fraction, random_state=seed, stratify=y_train
+        everything, test_size=validation_fraction, random_state=streams.integer_seed("split"), stratify=y_train
     )
     classes, counts = np.unique(y_train[pool], return_counts=True)
     size = initial_size(rule, pool.size, classes.size, per_class)
@@ -109,9 +114,12 @@ def make_splits(
             f"initial labelled set of {size} samples does not fit a pool of {pool.size} "
             "(at least one unlabelled sample must remain to query)"
         )
-    if size < 1:
-        raise ConfigError(f"initial labelled set would be empty (rule {rule!r}, pool {pool.size})")
-    rng = np.random.default_rng(seed)
+    if size < 2:
+        raise ConfigError(
+            f"initial labelled set of {size} sample(s) (rule {rule!r}, pool {pool.size}) cannot hold two "
+            "classes; the model needs at least two classes to be trained"
+        )
+    rng = streams.generator("initial")
     if per_class:
         if counts.min() < rule:
             raise ConfigError(f"{rule} samples per class requested but a class has only {counts.min()} in the pool")
@@ -122,7 +130,14 @@ def make_splits(
         # Stratify when every class can be represented; a tiny initial set falls back to
         # a plain random sample.
         stratify = y_train[pool] if size >= classes.size and pool.size - size >= classes.size else None
-        initial, _ = train_test_split(pool, train_size=size, random_state=seed, stratify=stratify)
+        initial, _ = train_test_split(pool, train_size=size, random_state=int(rng.integers(2**32)),
+                                      stratify=stratify)
+    n_initial_classes = np.unique(y_train[initial]).size
+    if n_initial_classes < 2:
+        raise ConfigError(
+            f"the initial labelled set of {size} samples drawn for seed {seed} holds a single class; "
+            "the model needs at least two classes: use a larger initial_size"
+        )
     unlabeled = np.setdiff1d(pool, initial)
     # The pool order is shuffled once per seed so that nothing depends on file order.
     unlabeled = rng.permutation(unlabeled)

@@ -1,33 +1,211 @@
-"""Stream-based query strategy: uncertainty-threshold sampling with a fixed label budget.
+"""Stream-based query strategies: a one-pass budgeted stream, and a redrawn-pool ablation.
 
-Instances of the unlabelled pool arrive one at a time in a random order. Each one is
-inspected: its uncertainty ``1 - max_y P(y|x)`` (:func:`modAL.uncertainty.classifier_uncertainty`)
-is computed, and the instance is labelled when the uncertainty is at least the threshold.
-The iteration ends as soon as ``n_instances`` labels were collected, so the stream strategy
-acquires exactly as many labels per iteration as the pool-based strategies. The model is
-updated between iterations, not within one, as for the pool-based strategies; therefore
-scoring the stream in vectorised chunks gives the same decisions as scoring it instance by
-instance.
+The study's stream (``stream_uncertainty``, :class:`OnePassStream`)
+    Every unlabelled pool instance arrives exactly once, in a seeded random order. For each
+    arrival the current model's uncertainty ``1 - max_y P(y|x)``
+    (:func:`modAL.uncertainty.classifier_uncertainty`) is handed to scikit-activeml's
+    :class:`~skactiveml.stream.budgetmanager.VariableUncertaintyBudgetManager`, the
+    *variable uncertainty* strategy of Zliobaite et al. (2014, IEEE TNNLS 25(1)): the
+    instance is labelled when its top-class probability is below an adaptive threshold
+    ``theta`` and the label rate over the recent ``window`` arrivals is below the budget;
+    ``theta`` shrinks by the factor ``1 - step`` after each label and grows by ``1 + step``
+    after each discarded arrival, so the threshold follows the model's confidence and the
+    label rate is held at the budget. A discarded instance is gone for good.
 
-When the stream runs dry (every unlabelled instance was inspected and fewer than
-``n_instances`` passed the threshold), the remaining budget is filled with the most
-uncertain of the instances that were inspected and rejected. The number of such fill-ins
-is recorded (``n_fallback``), so a threshold that is too strict is visible in the results
-rather than silently shrinking the labelled set.
+    The label budget equals the pool strategies': ``query_size`` labels per iteration, and
+    the model is fine-tuned after every ``query_size`` labels. The budget rate is the
+    labels still to obtain divided by the arrivals still to come, recomputed at every
+    fine-tuning point, so the arrivals are spread over the whole run (about
+    ``n_unlabelled / n_iterations`` per iteration). Two rules make the label count equal
+    to the pool strategies':
+
+    - when the arrivals still to come are no more than the labels still to obtain, every
+      remaining arrival is labelled (a *forced* label, counted in ``n_fallback``); this also
+      covers a budget larger than the pool (CIFAR-10 ``large``: 8,000 arrivals for
+      12,500 labels), where every arrival is labelled and the run ends, like the pool
+      strategies', when the pool is exhausted;
+    - once the run's labels are obtained the stream stops; arrivals never reached are
+      recorded as unused.
+
+    Within one iteration the model does not change, so scoring the arrivals in chunks of
+    :data:`CHUNK_SIZE` gives the same decisions as scoring them one at a time (arrivals
+    scored beyond the iteration's last label are scored again, by the fine-tuned model,
+    when they arrive in the next iteration). The budget manager still sees them one at a
+    time, in arrival order.
+
+The ablation (``stream_redraw``, :func:`stream_redraw_query`)
+    The first edition's stream and modAL's stream example: every iteration draws a fresh
+    random order over the whole remaining pool, labels arrivals whose uncertainty is at
+    least a *fixed* threshold until ``query_size`` labels are found, and, when the pool runs
+    dry, fills the rest with the most uncertain rejected instances (``n_fallback``).
+    Rejected instances come back in later iterations, so it is not a stream in the study's
+    sense; it is kept to measure what the one-pass constraint costs.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from modAL.uncertainty import classifier_uncertainty
+from skactiveml.stream.budgetmanager import VariableUncertaintyBudgetManager
 
-__all__ = ["stream_uncertainty_query", "classifier_uncertainty"]
+__all__ = ["OnePassStream", "stream_redraw_query", "classifier_uncertainty", "STREAM_PARAMS"]
 
 #: Instances scored per model call; only affects speed, never which instances are chosen.
 CHUNK_SIZE = 1024
 
+#: Parameters of the variable-uncertainty budget manager: the initial threshold on the top-class
+#: probability, its relative step and the window of the label-rate estimate. These are
+#: scikit-activeml's defaults and the step of Zliobaite et al. (2014); the study does not tune them.
+STREAM_PARAMS: dict[str, Any] = {"theta": 1.0, "step": 0.01, "window": 100}
 
-def stream_uncertainty_query(
+
+class OnePassStream:
+    """The unlabelled pool as a one-pass stream with a variable-uncertainty budget.
+
+    Parameters
+    ----------
+    indices : array-like of int
+        Training-set indices of the unlabelled pool; each arrives exactly once.
+    n_labels : int
+        Labels the run is to obtain (``query_size * n_iterations``); capped at the number
+        of arrivals.
+    rng : numpy.random.Generator
+        Draws the arrival order.
+    theta, step, window : float, float, int
+        Initial threshold, relative step and rate window of the budget manager
+        (:data:`STREAM_PARAMS`).
+    chunk_size : int
+        Arrivals scored per model call (speed only).
+
+    Attributes
+    ----------
+    order : ndarray of int
+        The arrival order (training-set indices).
+    position : int
+        Arrivals consumed so far.
+    n_labeled : int
+        Labels obtained so far (forced ones included).
+    n_forced : int
+        Labels forced by the deadline rule.
+    manager : VariableUncertaintyBudgetManager
+        scikit-activeml's budget manager, fed one arrival at a time.
+    """
+
+    def __init__(self, indices, n_labels: int, rng: np.random.Generator, *, theta: float = STREAM_PARAMS["theta"],
+                 step: float = STREAM_PARAMS["step"], window: int = STREAM_PARAMS["window"],
+                 chunk_size: int = CHUNK_SIZE):
+        indices = np.asarray(indices)
+        if indices.ndim != 1 or indices.size == 0:
+            raise ValueError("the stream needs a non-empty 1-d array of pool indices")
+        if int(n_labels) < 1:
+            raise ValueError(f"n_labels must be a positive integer, got {n_labels!r}")
+        if int(chunk_size) < 1:
+            raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+        self.order = rng.permutation(indices)
+        self.n_requested = int(n_labels)
+        self.budget = min(self.n_requested, self.order.size)
+        self.chunk_size = int(chunk_size)
+        self.params = {"theta": float(theta), "step": float(step), "window": int(window)}
+        self.position = 0
+        self.n_labeled = 0
+        self.n_forced = 0
+        self.manager = VariableUncertaintyBudgetManager(theta=float(theta), s=float(step), w=int(window),
+                                                        budget=self._rate())
+        self._one = np.empty((1, 0))  # the manager only counts its candidates
+
+    @property
+    def arrivals_left(self) -> int:
+        """Arrivals still to come."""
+        return int(self.order.size - self.position)
+
+    @property
+    def labels_left(self) -> int:
+        """Labels still to obtain within the budget."""
+        return int(self.budget - self.n_labeled)
+
+    def _rate(self) -> float:
+        return min(1.0, self.labels_left / self.arrivals_left) if self.arrivals_left else 1.0
+
+    def query(self, classifier, X, n_instances: int) -> tuple[np.ndarray, dict[str, Any]]:
+        """Let arrivals come until ``n_instances`` of them are labelled (or the stream ends).
+
+        Parameters
+        ----------
+        classifier
+            The current model (anything with ``predict_proba``).
+        X : ndarray
+            Features of the whole training set; rows are looked up by training-set index.
+        n_instances : int
+            Labels to obtain before the model is fine-tuned (capped by the budget left).
+
+        Returns
+        -------
+        indices : ndarray of int
+            Training-set indices of the labelled arrivals, in arrival order.
+        info : dict
+            ``n_inspected``: arrivals consumed (each one scored and labelled or discarded);
+            ``n_fallback``: labels forced by the deadline rule; ``threshold``: the budget
+            manager's ``theta`` afterwards; ``budget_rate``: the label rate it was held to.
+        """
+        wanted = min(int(n_instances), self.labels_left)
+        start = self.position
+        forced_before = self.n_forced
+        rate = self._rate()
+        self.manager.budget = rate
+        chosen: list[int] = []
+        while len(chosen) < wanted and self.arrivals_left > 0:
+            chunk = self.order[self.position : self.position + self.chunk_size]
+            scores = np.asarray(classifier_uncertainty(classifier, X[chunk]), dtype=float)
+            for index, score in zip(chunk, scores):
+                if self.arrivals_left <= self.labels_left:
+                    queried = [0]  # deadline: the remaining arrivals are all needed
+                    self.n_forced += 1
+                else:
+                    queried = self.manager.query_by_utility(np.array([score]))
+                self.manager.update(self._one, queried)
+                self.position += 1
+                if len(queried):
+                    chosen.append(int(index))
+                    self.n_labeled += 1
+                    if len(chosen) == wanted:
+                        break
+        info = {
+            "n_inspected": self.position - start,
+            "n_fallback": self.n_forced - forced_before,
+            "threshold": float(getattr(self.manager, "theta_", self.params["theta"])),
+            "budget_rate": rate,
+        }
+        return np.asarray(chosen, dtype=int), info
+
+    def summary(self) -> dict[str, Any]:
+        """Return the stream's account for the run's JSON.
+
+        Returns
+        -------
+        dict
+            ``arrivals`` (pool size), ``arrivals_consumed``, ``arrivals_unused``,
+            ``labels_requested`` (``query_size * n_iterations``), ``labels_budget`` (capped
+            at the arrivals), ``labels_obtained``, ``labels_forced``, ``shortfall``
+            (requested minus obtained), ``discarded`` and the budget manager's parameters.
+        """
+        return {
+            "arrivals": int(self.order.size),
+            "arrivals_consumed": int(self.position),
+            "arrivals_unused": self.arrivals_left,
+            "labels_requested": self.n_requested,
+            "labels_budget": int(self.budget),
+            "labels_obtained": int(self.n_labeled),
+            "labels_forced": int(self.n_forced),
+            "shortfall": int(self.n_requested - self.n_labeled),
+            "discarded": int(self.position - self.n_labeled),
+            "budget_manager": "skactiveml.stream.budgetmanager.VariableUncertaintyBudgetManager",
+            **self.params,
+        }
+
+
+def stream_redraw_query(
     classifier,
     X_pool,
     n_instances: int = 1,
@@ -35,7 +213,12 @@ def stream_uncertainty_query(
     threshold: float = 0.5,
     chunk_size: int = CHUNK_SIZE,
 ):
-    """Label instances of a random-order stream whose uncertainty reaches ``threshold``.
+    """Ablation: label instances of a freshly redrawn pool order whose uncertainty reaches ``threshold``.
+
+    Each call draws a new random order over the whole remaining pool (instances rejected
+    before come back), labels arrivals whose uncertainty is at least the fixed
+    ``threshold`` until ``n_instances`` are found, and fills the rest with the most
+    uncertain rejected instances when the pool runs dry.
 
     Returns
     -------
@@ -44,8 +227,8 @@ def stream_uncertainty_query(
         (fill-ins last).
     info : dict
         ``n_inspected``: instances inspected, up to and including the last one labelled
-        (the whole pool when the stream ran dry); ``n_fallback``: labels filled in after
-        the stream ran dry.
+        (the whole pool when it ran dry); ``n_fallback``: labels filled in after the pool
+        ran dry.
     """
     rng = np.random.default_rng() if rng is None else rng
     n_pool = X_pool.shape[0]
@@ -66,7 +249,7 @@ def stream_uncertainty_query(
         accepted_positions.append(accepted)
         stream_scores.append(scores)
         n_chosen += accepted.size
-    # Dry stream: fill the budget with the most uncertain rejected instances. A stable sort
+    # Dry pool: fill the budget with the most uncertain rejected instances. A stable sort
     # on the negated score keeps arrival order among ties, so the fill is deterministic.
     positions = np.concatenate(accepted_positions)
     rejected = np.setdiff1d(np.arange(n_pool), positions)
