@@ -67,6 +67,7 @@ def test_initial_rule():
         ({"seed": True}, r"seed must be an integer in"),
         ({"seed": 2**32}, r"seed must be an integer in \[0, 2\*\*32\), got 4294967296"),
         ({"n_threads": 0}, r"n_threads must be a positive integer, got 0"),
+        ({"evaluation": "train"}, r"unknown evaluation 'train'; choose one of: test, validation"),
         ({"n_threads": 1.5}, r"n_threads must be a positive integer"),
         ({"query_size": 0}, r"query_size must be a positive integer, got 0"),
         ({"query_size": -5}, r"query_size must be a positive integer, got -5"),
@@ -149,7 +150,7 @@ def test_to_dict_round_trips_through_json(tmp_path):
     assert back["results_dir"] == str(tmp_path) and back["data_root"] == "/data"
     assert set(back) == {
         "pair", "experiment", "strategy", "seed", "query_size", "n_iterations", "stream_threshold",
-        "initial_size", "model_params", "data_root", "results_dir", "device", "n_threads",
+        "initial_size", "model_params", "data_root", "results_dir", "device", "evaluation", "n_threads",
     }
 
 

@@ -302,3 +302,19 @@ def test_cold_refit_is_flagged_when_a_query_brings_a_new_class(digits):
     # A cold refit runs the pre-training budget, not the fixed fine-tuning iterations.
     budget = cfg.model_params["finetune_max_iter"]
     assert all(rows["fit_steps"].iloc[i] == budget for i in range(1, len(rows)) if not new_class[i])
+
+
+def test_validation_evaluation_never_touches_the_test_set(digits):
+    cfg = config("margin", n_iterations=2, evaluation="validation")
+    run = run_active_learning(cfg, digits, progress=False)
+    _, splits = prepare(cfg, digits)
+    assert run.meta["evaluation"] == {"split": "validation", "n": splits.validation.size}
+    assert np.array(run.meta["confusion_matrix"]).sum() == splits.validation.size
+    test_run = run_active_learning(config("margin", n_iterations=2), digits, progress=False)
+    # Same queries (evaluation does not steer the loop), other scores.
+    assert run.queried.tolist() == test_run.queried.tolist()
+    assert run.rows["accuracy"].tolist() != test_run.rows["accuracy"].tolist()
+    on_test = run_reference(config("margin"), digits)
+    on_validation = run_reference(cfg, digits)  # same file: recomputed, not reused
+    assert on_test["evaluation"] == "test" and on_validation["evaluation"] == "validation"
+    assert on_test["accuracy"] != on_validation["accuracy"]

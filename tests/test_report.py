@@ -118,7 +118,7 @@ def test_summary_table(bundle, tmp_path):
     assert r"\begin{table" not in tex
     for rule in (r"\toprule", r"\midrule", r"\bottomrule"):
         assert rule in tex
-    assert "Stream (threshold)" in tex and "stream_uncertainty" not in tex
+    assert "Stream" in tex and "stream_uncertainty" not in tex
     assert "Random" in tex and "Margin" in tex
     n_cols = len(tex.split(r"\begin{tabular}{")[1].split("}")[0])
     rows = [line for line in tex.splitlines() if line.endswith(r"\\")]

@@ -34,6 +34,13 @@ def test_registry_holds_the_five_strategies_and_the_ablation():
     assert all(STRATEGIES[n].stream is None for n in POOL_QUERIES)
 
 
+def test_registry_labels_match_the_display_labels_of_stats():
+    from helpers import stats
+
+    assert {name: s.label for name, s in STRATEGIES.items()} == stats.STRATEGY_LABELS
+    assert tuple(STRATEGIES) == stats.STRATEGY_ORDER
+
+
 def test_the_one_pass_stream_has_no_pool_query():
     with pytest.raises(TypeError, match="one-pass stream, not a pool query"):
         get_strategy("stream_uncertainty").bind(np.random.default_rng(0))

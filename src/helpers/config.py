@@ -124,6 +124,9 @@ PAIRS: dict[str, PairSpec] = {
 
 DEVICES = ("auto", "cpu", "cuda")
 
+#: Where a run is evaluated: the official test set, or the validation hold-out (pilots).
+EVALUATIONS = ("test", "validation")
+
 #: Seeds lie in [0, MAX_SEED): numpy, scikit-learn and torch all accept 32-bit seeds.
 MAX_SEED = 2**32
 
@@ -173,6 +176,10 @@ class ProtocolConfig:
         Dataset root and results root; ``None`` means :mod:`helpers.paths` decides.
     device : str
         ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``; used by the CNN.
+    evaluation : str
+        ``"test"`` (the study's results: the official test set) or ``"validation"`` (the
+        seed's 20 % hold-out; used by the pilots that choose protocol settings, so that no
+        choice ever looks at test accuracy).
     n_threads : int
         BLAS and torch threads of the run, pinned inside it whatever the process was
         started with. Floating-point sums depend on how work is split over threads, so a
@@ -192,6 +199,7 @@ class ProtocolConfig:
     data_root: str | None = None
     results_dir: str | None = None
     device: str = "auto"
+    evaluation: str = "test"
     n_threads: int = 1
 
     def __post_init__(self):
@@ -202,6 +210,7 @@ class ProtocolConfig:
         _choice(self.experiment, EXPERIMENTS, "experiment")
         _choice(self.strategy, STRATEGIES, "strategy")
         _choice(self.device, DEVICES, "device")
+        _choice(self.evaluation, EVALUATIONS, "evaluation")
         if (isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral)
                 or not 0 <= self.seed < MAX_SEED):
             raise ConfigError(f"seed must be an integer in [0, 2**32), got {self.seed!r}")

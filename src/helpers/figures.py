@@ -44,6 +44,7 @@ STRATEGY_COLORS = {
     "margin": _PALETTE[1],
     "entropy": _PALETTE[2],
     "stream_uncertainty": _PALETTE[4],
+    "stream_redraw": _PALETTE[6],
 }
 #: Marker of each strategy (helps in greyscale print).
 STRATEGY_MARKERS = {
@@ -52,9 +53,10 @@ STRATEGY_MARKERS = {
     "margin": "D",
     "entropy": "^",
     "stream_uncertainty": "v",
+    "stream_redraw": "<",
 }
 #: Colours for strategies not in :data:`STRATEGY_COLORS`, assigned in name order.
-_EXTRA_COLORS = [_PALETTE[i] for i in (3, 5, 6, 8, 9)]
+_EXTRA_COLORS = [_PALETTE[i] for i in (3, 5, 8, 9)]
 #: Colour and marker of each model-dataset pair (stream-cost figure).
 PAIR_COLORS = {"mnist_logreg": _PALETTE[0], "cifar10_cnn": _PALETTE[3], "digits_logreg": _PALETTE[2]}
 _PAIR_MARKERS = {"mnist_logreg": "o", "cifar10_cnn": "s", "digits_logreg": "^"}

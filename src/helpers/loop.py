@@ -148,6 +148,22 @@ def model_inputs(model: str, dataset: Dataset, pool: np.ndarray) -> tuple[np.nda
     return normalize_channels(X_train, mean, std), normalize_channels(X_test, mean, std)
 
 
+def evaluation_set(config: ProtocolConfig, X: np.ndarray, X_test: np.ndarray, y: np.ndarray, y_test: np.ndarray,
+                   splits: Splits) -> tuple[np.ndarray, np.ndarray]:
+    """Return the features and labels a run is evaluated on.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        The official test set, or with ``config.evaluation == "validation"`` the seed's
+        validation hold-out (rows of the training set that no run ever labels or trains
+        on). Protocol choices are made on the latter, never on the test set.
+    """
+    if config.evaluation == "validation":
+        return X[splits.validation], y[splits.validation]
+    return X_test, y_test
+
+
 def prepare(config: ProtocolConfig, dataset: Dataset | None = None) -> tuple[Dataset, Splits]:
     """Load the pair's dataset (unless given) and draw the seed's splits.
 
@@ -194,6 +210,7 @@ def _run_active_learning(config: ProtocolConfig, dataset: Dataset | None, progre
     dataset, splits = prepare(config, dataset)
     X, X_test = model_inputs(config.spec.model, dataset, splits.pool)
     y, y_test = dataset.y_train, dataset.y_test
+    X_test, y_test = evaluation_set(config, X, X_test, y, y_test, splits)
     n_pool = splits.pool.size
     strategy = get_strategy(config.strategy)
     streams = random_streams(config.seed)
@@ -276,7 +293,9 @@ def _run_active_learning(config: ProtocolConfig, dataset: Dataset | None, progre
     queried_all = np.concatenate(queried) if queried else np.empty(0, dtype=int)
     meta = {
         "pair": config.pair, "experiment": config.experiment, "strategy": config.strategy, "seed": config.seed,
-        "dataset": {"name": dataset.name, "source": dataset.source, "n_train": int(len(y)), "n_test": int(len(y_test))},
+        "dataset": {"name": dataset.name, "source": dataset.source, "n_train": int(len(y)),
+                    "n_test": int(len(dataset.y_test))},
+        "evaluation": {"split": config.evaluation, "n": int(len(y_test))},
         "n_pool": int(n_pool), "n_initial": int(splits.initial.size), "n_validation": int(splits.validation.size),
         "classes": list(dataset.classes),
         "confusion_matrix": confusion_matrix(y_test, y_pred, labels=np.arange(len(dataset.classes))).tolist(),
@@ -345,10 +364,12 @@ def run_reference(config: ProtocolConfig, dataset: Dataset | None = None, *, for
         except ValueError:
             stored = None  # a corrupt file is recomputed below
         if (isinstance(stored, dict) and stored.get("model_params") == dict(config.model_params)
+                and stored.get("evaluation", "test") == config.evaluation
                 and results.protocol_version(stored) == PROTOCOL_VERSION):
             return stored
     dataset, splits = prepare(config, dataset)
     X, X_test = model_inputs(config.spec.model, dataset, splits.pool)
+    X_test, y_test = evaluation_set(config, X, X_test, dataset.y_train, dataset.y_test, splits)
     with pinned_threads(config.n_threads) as threads:
         seed_everything(random_streams(config.seed).integer_seed("model"))
         estimator = make_estimator(config, X.shape[1:], len(dataset.classes))
@@ -358,8 +379,9 @@ def run_reference(config: ProtocolConfig, dataset: Dataset | None = None, *, for
         y_pred = estimator.predict(X_test)
     record = {
         "pair": config.pair, "seed": config.seed, "n_train": int(splits.pool.size),
-        "accuracy": float(accuracy_score(dataset.y_test, y_pred)),
-        "macro_f1": float(f1_score(dataset.y_test, y_pred, average="macro", zero_division=0)),
+        "accuracy": float(accuracy_score(y_test, y_pred)),
+        "macro_f1": float(f1_score(y_test, y_pred, average="macro", zero_division=0)),
+        "evaluation": config.evaluation,
         "fit_seconds": fit_seconds, "fit_steps": int(estimator.fit_steps_),
         "model_params": dict(config.model_params), "device": _device_name(config), "threads": threads,
         "versions": results.library_versions(), "git_revision": results.git_revision(),

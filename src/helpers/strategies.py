@@ -91,9 +91,9 @@ STRATEGIES: dict[str, Strategy] = {
         Strategy("least_confident", "Least confident", "pool", least_confident_query, classifier_uncertainty),
         Strategy("margin", "Margin", "pool", margin_query, classifier_margin),
         Strategy("entropy", "Entropy", "pool", entropy_query, classifier_entropy),
-        Strategy("stream_uncertainty", "Stream (variable uncertainty)", "stream", None, classifier_uncertainty,
+        Strategy("stream_uncertainty", "Stream", "stream", None, classifier_uncertainty,
                  stream=OnePassStream),
-        Strategy("stream_redraw", "Stream (fixed threshold, redrawn)", "stream", stream_redraw_query,
+        Strategy("stream_redraw", "Stream (redrawn, ablation)", "stream", stream_redraw_query,
                  classifier_uncertainty, params=("threshold",), ablation=True),
     )
 }

@@ -1,0 +1,110 @@
+"""Pilot: the logistic regression's fine-tuning budget, chosen on the validation split.
+
+After every query the study fine-tunes the logistic regression with a fixed number of
+L-BFGS iterations from the current weights (``finetune_max_iter``). This pilot runs the
+MNIST protocol (all three experiments, 250 queries of 5 labels) with several budgets and
+scores every run on the seed's 20 % validation hold-out (``evaluation="validation"``), never
+on the test set. It prints, per experiment and budget, the validation AULC and final
+accuracy (mean over the strategies and seeds run) and the fine-tuning cost per query, and
+writes the same table to ``<results-dir>/summary.csv``.
+
+The runs are resumable like any grid (finished runs are skipped) and live in their own
+results folder, apart from the study's results.
+
+    AL_DATA_DIR=../shared/data .venv/bin/python benchmarks/pilot_finetune.py --jobs 2
+    .venv/bin/python benchmarks/pilot_finetune.py --pair digits_logreg --iterations 20   # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from helpers import paths, stats
+from helpers.config import EXPERIMENTS, ConfigError
+from helpers.data import CorruptDataError
+from helpers.grid import build_configs, run_grid
+
+#: Fine-tuning budgets compared (L-BFGS iterations per query).
+BUDGETS = (2, 3, 5, 10, 30)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pair", default="mnist_logreg", choices=["mnist_logreg", "digits_logreg"])
+    parser.add_argument("--experiments", nargs="+", default=list(EXPERIMENTS), choices=list(EXPERIMENTS))
+    parser.add_argument("--strategies", nargs="+", default=["random", "margin", "entropy"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[42, 43])
+    parser.add_argument("--budgets", nargs="+", type=int, default=list(BUDGETS))
+    parser.add_argument("--iterations", type=int, default=None, help="default: the pair's protocol value")
+    parser.add_argument("--data-root", default=os.environ.get("AL_DATA_DIR"))
+    parser.add_argument("--results-dir", default=None, help="default: results/pilots/<pair>_finetune")
+    parser.add_argument("--jobs", type=int, default=1)
+    return parser.parse_args(argv)
+
+
+def summarize(per_run: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
+    """Return the pilot table: one row per experiment and budget.
+
+    Returns
+    -------
+    DataFrame
+        ``experiment``, ``finetune_max_iter``, ``n_runs``, ``val_aulc`` and
+        ``val_final_accuracy`` (means over strategies and seeds), ``val_aulc_<strategy>``
+        per strategy, and ``fit_seconds_per_query`` (mean fine-tuning time).
+    """
+    fit = runs[runs["iteration"] > 0].groupby(["experiment", "budget"])["fit_seconds"].mean()
+    rows = []
+    for (experiment, budget), group in per_run.groupby(["experiment", "budget"], sort=True):
+        row = {"experiment": experiment, "finetune_max_iter": int(budget), "n_runs": len(group),
+               "val_aulc": group["aulc"].mean(), "val_final_accuracy": group["final_accuracy"].mean()}
+        for strategy, sub in group.groupby("strategy"):
+            row[f"val_aulc_{strategy}"] = sub["aulc"].mean()
+        row["fit_seconds_per_query"] = float(fit.loc[(experiment, budget)])
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    order = {e: i for i, e in enumerate(EXPERIMENTS)}
+    return table.sort_values(["experiment", "finetune_max_iter"], key=lambda c: c.map(order) if c.name == "experiment"
+                             else c).reset_index(drop=True)
+
+
+def main(argv=None) -> int:
+    """Run (or resume) the pilot and print its table; return the exit status."""
+    args = parse_args(argv)
+    root = Path(args.results_dir) if args.results_dir else paths.results_dir() / "pilots" / f"{args.pair}_finetune"
+    try:
+        grids = {
+            budget: build_configs(args.pair, args.experiments, args.strategies, args.seeds,
+                                  n_iterations=args.iterations, model_params={"finetune_max_iter": budget},
+                                  evaluation="validation", data_root=args.data_root,
+                                  results_dir=str(root / f"iter{budget}"))
+            for budget in args.budgets
+        }
+        for budget, configs in grids.items():
+            print(f"pilot: fine-tuning budget {budget} L-BFGS iteration(s), {len(configs)} run(s)", flush=True)
+            run_grid(configs, jobs=args.jobs)
+    except (ConfigError, OSError, CorruptDataError) as err:
+        print(f"pilot_finetune: error: {err}", file=sys.stderr)
+        return 2
+    per_run, runs = [], []
+    for budget in args.budgets:
+        loaded = stats.load_runs(root / f"iter{budget}", pairs=[args.pair])
+        loaded = loaded[loaded["experiment"].isin(args.experiments) & loaded["strategy"].isin(args.strategies)
+                        & loaded["seed"].isin(args.seeds)]
+        runs.append(loaded.assign(budget=budget))
+        per_run.append(stats.per_run_metrics(loaded).assign(budget=budget))
+    table = summarize(pd.concat(per_run, ignore_index=True), pd.concat(runs, ignore_index=True))
+    table.to_csv(root / "summary.csv", index=False)
+    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.precision", 4):
+        print(table.to_string(index=False))
+    print(f"\nwritten: {root / 'summary.csv'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
