@@ -38,7 +38,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pair", default="mnist_logreg", choices=["mnist_logreg", "digits_logreg"])
     parser.add_argument("--experiments", nargs="+", default=list(EXPERIMENTS), choices=list(EXPERIMENTS))
-    parser.add_argument("--strategies", nargs="+", default=["random", "margin", "entropy"])
+    parser.add_argument("--strategies", nargs="+", default=["random", "margin"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[42, 43])
     parser.add_argument("--budgets", nargs="+", type=int, default=list(BUDGETS))
     parser.add_argument("--iterations", type=int, default=None, help="default: the pair's protocol value")

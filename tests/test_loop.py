@@ -36,6 +36,8 @@ def check_invariants(cfg, run, dataset):
     assert rows["n_labeled"].tolist() == [splits.initial.size + q * i for i in range(len(rows))]
     assert np.allclose(rows["frac_labeled"], rows["n_labeled"] / n_pool)
     assert meta["queried_indices"] == queried.tolist()
+    assert meta["queried_labels"] == dataset.y_train[queried].tolist()
+    assert sorted(meta["initial_labels"]) == sorted(dataset.y_train[splits.initial].tolist())
     assert queried.size == q * (len(rows) - 1)
     # Labelled + unlabelled partition the pool at every step.
     assert len(np.unique(queried)) == queried.size

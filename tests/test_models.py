@@ -74,6 +74,39 @@ def test_new_classes_force_a_cold_fit(labelled):
     assert model.model_.tol == LOGREG_PARAMS["tol"]
 
 
+@pytest.mark.parametrize("mode", ["converge", "cold"])
+def test_ablation_update_rules(labelled, mode):
+    X, y, X2, y2 = labelled
+    fixed = FineTunedLogisticRegression(C=0.01, max_iter=500, tol=1e-3).fit(X, y)
+    model = FineTunedLogisticRegression(C=0.01, max_iter=500, tol=1e-3, finetune=mode).fit(X, y)
+    before = model.model_.coef_.copy()
+    model.fit(X2, y2)
+    fixed.fit(X2, y2)
+    if mode == "cold":
+        # Re-trained from scratch: exactly scikit-learn's own fit on the grown set.
+        reference = LogisticRegression(C=0.01, max_iter=500, tol=1e-3).fit(X2, y2)
+        assert model.cold_fit_ and model.n_fits_ == 1
+        np.testing.assert_allclose(model.model_.coef_, reference.coef_)
+    else:
+        # From the current weights to a tight tolerance: more iterations than the fixed
+        # budget, and closer to the optimum than the fixed budget gets.
+        assert not model.cold_fit_ and model.fit_steps_ > fixed.fit_steps_
+        assert not np.allclose(model.model_.coef_, before)
+        tight = LogisticRegression(C=0.01, max_iter=5000, tol=1e-10).fit(X2, y2).coef_
+        assert np.abs(model.model_.coef_ - tight).max() < np.abs(fixed.model_.coef_ - tight).max()
+
+
+def test_unknown_finetune_mode_is_rejected(labelled):
+    from helpers.config import ConfigError
+
+    X, y, _, _ = labelled
+    with pytest.raises(ValueError, match="finetune must be one of"):
+        FineTunedLogisticRegression(finetune="sometimes").fit(X, y)
+    with pytest.raises(ConfigError, match="unknown finetune mode 'sometimes'"):
+        ProtocolConfig(pair="digits_logreg", experiment="small", strategy="margin",
+                       model_params={"finetune": "sometimes"})
+
+
 def test_without_warm_start_every_fit_is_cold(labelled):
     X, y, X2, y2 = labelled
     model = FineTunedLogisticRegression(**LOGREG_PARAMS, warm_start=False).fit(X, y)
@@ -84,7 +117,8 @@ def test_without_warm_start_every_fit_is_cold(labelled):
 
 def test_sklearn_params_and_clone(labelled):
     X, y, _, _ = labelled
-    params = {"C": 0.5, "max_iter": 50, "tol": 1e-4, "finetune_max_iter": 4, "warm_start": True, "random_state": 3}
+    params = {"C": 0.5, "max_iter": 50, "tol": 1e-4, "finetune_max_iter": 4, "finetune": "converge",
+              "finetune_tol": 1e-5, "warm_start": True, "random_state": 3}
     model = FineTunedLogisticRegression(**params)
     assert model.get_params() == params
     assert not hasattr(model, "model_")  # the constructor only stores parameters

@@ -41,6 +41,9 @@ EXPERIMENTS: dict[str, int | float] = {
     "large": 0.80,
 }
 
+#: Update rules of the logistic regression after a query (see models.FineTunedLogisticRegression).
+FINETUNE_MODES = ("fixed", "converge", "cold")
+
 #: Logistic regression as the study specifies, plus the fine-tuning budget (see models.py).
 LOGREG_PARAMS: dict[str, Any] = {
     "C": 0.01,
@@ -50,6 +53,11 @@ LOGREG_PARAMS: dict[str, Any] = {
     # 2, 3, 5, 10 and 30 iterations agreed within 0.002, while a large-experiment fine-tune
     # costs 0.28 s at 3 and 0.68 s at 10 (one core); see benchmarks/bench_loop.py.
     "finetune_max_iter": 3,
+    # The update rule after a query: "fixed" (finetune_max_iter iterations from the current
+    # weights, the study's rule), "converge" (from the current weights to finetune_tol) or
+    # "cold" (re-trained from scratch); the last two are the fine-tuning ablation.
+    "finetune": "fixed",
+    "finetune_tol": 1e-6,
 }
 
 #: The study's CNN. Widths and epochs are this project's choice, documented in models.py.
@@ -244,6 +252,8 @@ class ProtocolConfig:
                 f"known: {sorted(spec.model_params)}"
             )
         set_("model_params", {**spec.model_params, **dict(self.model_params)})
+        if "finetune" in self.model_params:
+            _choice(self.model_params["finetune"], FINETUNE_MODES, "finetune mode")
         for name in ("data_root", "results_dir"):
             value = getattr(self, name)
             if value is not None:

@@ -307,6 +307,8 @@ def _run_active_learning(config: ProtocolConfig, dataset: Dataset | None, progre
         },
         "stream": stream.summary() if stream is not None else None,
         "queried_indices": queried_all.tolist(),
+        "queried_labels": y[queried_all].tolist(),
+        "initial_labels": y[splits.initial].tolist(),
         "timings": {
             "pretrain_seconds": pretrain_seconds,
             "fit_seconds_total": float(frame["fit_seconds"].sum()),

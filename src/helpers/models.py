@@ -33,6 +33,8 @@ from sklearn.linear_model import LogisticRegression
 from skorch import NeuralNetClassifier
 from torch import nn
 
+from helpers.config import FINETUNE_MODES
+
 
 class FineTunedLogisticRegression(ClassifierMixin, BaseEstimator):
     """Multinomial logistic regression whose later fits fine-tune the previous weights.
@@ -42,9 +44,18 @@ class FineTunedLogisticRegression(ClassifierMixin, BaseEstimator):
     C, max_iter, tol : float, int, float
         Regularisation and the stopping rule of the first (pre-training) fit.
     finetune_max_iter : int
-        L-BFGS iterations of every later fit, run from the current weights.
+        L-BFGS iterations of every later fit, run from the current weights (``"fixed"``).
+    finetune : {"fixed", "converge", "cold"}
+        How later fits update the model. ``"fixed"`` (the study's rule): exactly
+        ``finetune_max_iter`` iterations from the current weights. ``"converge"``: from the
+        current weights until the gradient criterion ``finetune_tol`` is met (at most
+        ``max_iter`` iterations). ``"cold"``: a new model trained from scratch with
+        ``max_iter`` and ``tol``, what modAL's ``teach`` does with a plain scikit-learn
+        estimator. The last two exist for the fine-tuning ablation.
+    finetune_tol : float
+        Stopping tolerance of ``"converge"``.
     warm_start : bool
-        If False, every fit starts from scratch with ``max_iter`` and ``tol``.
+        If False, every fit starts from scratch with ``max_iter`` and ``tol`` (as ``"cold"``).
     random_state : int, optional
         Passed to ``LogisticRegression`` (lbfgs itself is deterministic).
 
@@ -64,22 +75,30 @@ class FineTunedLogisticRegression(ClassifierMixin, BaseEstimator):
         Number of fits since the last cold fit.
     """
 
-    def __init__(self, C=0.01, max_iter=500, tol=1e-3, finetune_max_iter=3, warm_start=True, random_state=None):
+    def __init__(self, C=0.01, max_iter=500, tol=1e-3, finetune_max_iter=3, finetune="fixed", finetune_tol=1e-6,
+                 warm_start=True, random_state=None):
         self.C = C
         self.max_iter = max_iter
         self.tol = tol
         self.finetune_max_iter = finetune_max_iter
+        self.finetune = finetune
+        self.finetune_tol = finetune_tol
         self.warm_start = warm_start
         self.random_state = random_state
 
     def fit(self, X, y):
         """Pre-train (first call) or fine-tune (later calls) on ``X, y``; return self."""
+        if self.finetune not in FINETUNE_MODES:
+            raise ValueError(f"finetune must be one of {FINETUNE_MODES}, got {self.finetune!r}")
         fine_tune = (
             self.warm_start
+            and self.finetune != "cold"
             and hasattr(self, "model_")
             and np.array_equal(np.unique(y), self.model_.classes_)  # new classes need a cold fit
         )
-        if fine_tune:
+        if fine_tune and self.finetune == "converge":
+            self.model_.set_params(max_iter=self.max_iter, tol=self.finetune_tol)
+        elif fine_tune:
             # tol=0: run exactly the fine-tuning budget instead of stopping at once.
             self.model_.set_params(max_iter=self.finetune_max_iter, tol=0.0)
         else:
@@ -183,7 +202,8 @@ def make_logreg(params: dict, seed: int) -> FineTunedLogisticRegression:
     """Return the study's logistic regression with ``params`` (see ``config.LOGREG_PARAMS``)."""
     return FineTunedLogisticRegression(
         C=params["C"], max_iter=params["max_iter"], tol=params["tol"],
-        finetune_max_iter=params["finetune_max_iter"], random_state=seed,
+        finetune_max_iter=params["finetune_max_iter"], finetune=params["finetune"],
+        finetune_tol=params["finetune_tol"], random_state=seed,
     )
 
 
