@@ -394,6 +394,44 @@ def test_mnist_failed_download_is_data_not_found(tmp_path, monkeypatch):
         load_dataset("mnist", tmp_path, download=True)
 
 
+def _partial_then(error):
+    """A stand-in for torchvision's downloader: leaves a partial file, then fails with ``error``."""
+
+    def fake_download(url, download_root, extract_root=None, filename=None, md5=None, remove_finished=False):
+        Path(download_root).mkdir(parents=True, exist_ok=True)
+        (Path(download_root) / filename).write_bytes(b"\x1f\x8b partial")
+        raise error
+
+    return fake_download
+
+
+@pytest.mark.parametrize("existing", ["nothing", "root", "raw folder with a note"])
+def test_mnist_failed_download_leaves_the_data_root_as_it_was(tmp_path, monkeypatch, existing):
+    root = tmp_path / "data"
+    if existing != "nothing":
+        root.mkdir()
+        (root / "README.txt").write_text("keep me")
+    if existing == "raw folder with a note":
+        (root / "MNIST" / "raw").mkdir(parents=True)
+        (root / "MNIST" / "raw" / "notes.txt").write_text("keep me too")
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    monkeypatch.setattr(torchvision.datasets.mnist, "download_and_extract_archive",
+                        _partial_then(URLError("connection refused")))
+    with pytest.raises(DataNotFoundError, match="Download failed"):
+        load_dataset("mnist", root, download=True)
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+def test_interrupted_download_removes_its_partial_files(tmp_path, monkeypatch):
+    root = tmp_path / "data"
+    root.mkdir()
+    monkeypatch.setattr(torchvision.datasets.cifar, "download_and_extract_archive",
+                        _partial_then(KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        load_dataset("cifar10", root, download=True)
+    assert list(root.iterdir()) == []
+
+
 # --------------------------------------------------------------------------- CIFAR-10
 
 
@@ -534,11 +572,38 @@ def test_cifar10_pickle_batches_win_over_jpeg_folder(tmp_path):
 
 def test_cifar10_folder_needs_cifar_classes_and_size(tmp_path):
     write_image_folder(tmp_path / "a" / "cifar-10-jpeg", ("cat", "dog"), size=32)
-    with pytest.raises(ValueError, match="not the CIFAR-10 classes"):
+    with pytest.raises(CorruptDataError, match="not the CIFAR-10 classes"):
         load_dataset("cifar10", tmp_path / "a")
     write_image_folder(tmp_path / "b" / "cifar-10-jpeg", CIFAR10_CLASSES, size=8)
     with pytest.raises(CorruptDataError, match="expected 32x32"):
         load_dataset("cifar10", tmp_path / "b")
+
+
+@pytest.mark.parametrize("change", ["missing", "extra", "misspelt"])
+def test_cifar10_folder_class_problems_name_the_folders(tmp_path, change):
+    classes = list(CIFAR10_CLASSES)
+    if change == "missing":
+        classes.remove("frog")
+    elif change == "extra":
+        classes.append("unicorn")
+    else:
+        classes[classes.index("cat")] = "cats"
+    write_image_folder(tmp_path / "cifar-10-jpeg", classes, n_train=1, size=32)
+    with pytest.raises(CorruptDataError) as info:
+        load_dataset("cifar10", tmp_path)
+    message = str(info.value)
+    assert "\n" not in message and "cifar-10-jpeg" in message
+    expected = {"missing": ("missing: frog", "unexpected: none"), "extra": ("missing: none", "unexpected: unicorn"),
+                "misspelt": ("missing: cat", "unexpected: cats")}[change]
+    for part in expected:
+        assert part in message
+
+
+def test_cifar10_class_folder_missing_from_one_split(tmp_path):
+    write_image_folder(tmp_path / "cifar-10-jpeg", CIFAR10_CLASSES, n_train=1, size=32)
+    shutil.rmtree(tmp_path / "cifar-10-jpeg" / "test" / "horse")
+    with pytest.raises(CorruptDataError, match="only in train/: horse; only in test/: none"):
+        load_dataset("cifar10", tmp_path)
 
 
 # ------------------------------------------------------------------------ image folder
@@ -573,7 +638,7 @@ def test_image_folder_mixed_formats_and_grayscale(tmp_path):
 def test_image_folder_class_mismatch(tmp_path):
     write_image_folder(tmp_path, ("a", "b"))
     write_image_folder(tmp_path, ("c",), n_train=0)
-    with pytest.raises(ValueError, match="same class folders"):
+    with pytest.raises(CorruptDataError, match="same class folders.*only in test/: c"):
         load_dataset("image_folder", tmp_path)
 
 

@@ -32,6 +32,7 @@ import hashlib
 import math
 import os
 import pickle
+import shutil
 import struct
 import tempfile
 import warnings
@@ -235,11 +236,13 @@ def load_dataset(
     Raises
     ------
     ValueError
-        Unknown ``name``, or an image folder whose train and test classes differ.
+        Unknown ``name``.
     DataNotFoundError
-        No accepted layout under ``root`` (and no successful download).
+        No accepted layout under ``root`` (and no successful download; a failed download
+        leaves nothing behind).
     CorruptDataError
-        A file exists but is truncated, malformed or inconsistent.
+        A file exists but is truncated, malformed or inconsistent, or the class folders of
+        an image folder differ between train and test (or, for CIFAR-10, from its classes).
     """
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; valid names: {', '.join(DATASETS)}")
@@ -380,7 +383,12 @@ def _plan_mnist(root: Path, download: bool, root_given: bool) -> _Plan:
     if not present():
         if not download:
             raise DataNotFoundError(_mnist_missing_message(root, root_given))
-        _download(lambda: _torchvision_mnist(root, download=True), present, _mnist_missing_message(root, root_given))
+        _download(
+            lambda: _torchvision_mnist(root, download=True),
+            present,
+            _mnist_missing_message(root, root_given),
+            watched=(root, root / "MNIST", raw_dir),
+        )
 
     if all((raw_dir / f).is_file() for f in MNIST_FILES):
         for f in MNIST_FILES:
@@ -520,7 +528,12 @@ def _plan_cifar10(root: Path, download: bool, root_given: bool) -> _Plan:
         message = _cifar10_missing_message(root, root_given, missing() if batches_dir.is_dir() else None)
         if not download:
             raise DataNotFoundError(message)
-        _download(lambda: _torchvision_cifar10(root, download=True), lambda: not missing(), message)
+        _download(
+            lambda: _torchvision_cifar10(root, download=True),
+            lambda: not missing(),
+            message,
+            watched=(root, batches_dir),
+        )
 
     official = _cifar10_md5_ok(root)
     if official:
@@ -654,7 +667,13 @@ def _concat_batches(files: Sequence[Path]) -> tuple[np.ndarray, np.ndarray]:
 def _plan_cifar10_folder(jpeg_dir: Path, root_given: bool) -> _Plan:
     train, test, classes = _enumerate_image_folder(jpeg_dir, root_given)
     if classes != CIFAR10_CLASSES:
-        raise ValueError(f"{jpeg_dir}: class folders {classes} are not the CIFAR-10 classes {CIFAR10_CLASSES}")
+        missing = [c for c in CIFAR10_CLASSES if c not in classes]
+        extra = [c for c in classes if c not in CIFAR10_CLASSES]
+        raise CorruptDataError(
+            f"{jpeg_dir}: the class folders of train/ and test/ are not the CIFAR-10 classes "
+            f"({', '.join(CIFAR10_CLASSES)}); missing: {', '.join(missing) or 'none'}; "
+            f"unexpected: {', '.join(extra) or 'none'}"
+        )
     files = train + test
     fmt = _describe_formats(p for p, _ in files)
     lossy = "; lossy-compressed, not the original CIFAR-10 pixels" if "JPEG" in fmt else ""
@@ -701,9 +720,11 @@ def _enumerate_image_folder(
     except FileNotFoundError as exc:  # a split without any class folder
         raise DataNotFoundError(f"{root}: {exc}") from exc
     if train_classes != test_classes:
-        raise ValueError(
-            f"{root}: train and test must have the same class folders; train has {train_classes}, "
-            f"test has {test_classes}"
+        only_train = sorted(set(train_classes) - set(test_classes))
+        only_test = sorted(set(test_classes) - set(train_classes))
+        raise CorruptDataError(
+            f"{root}: train and test must have the same class folders; only in train/: "
+            f"{', '.join(only_train) or 'none'}; only in test/: {', '.join(only_test) or 'none'}"
         )
     splits = {}
     for split in ("train", "test"):
@@ -902,16 +923,54 @@ def _root_origin(root_given: bool) -> str:
     return f"AL_DATA_DIR={value}" if value else "AL_DATA_DIR is not set, so the default data directory"
 
 
-def _download(fetch: Callable[[], object], present: Callable[[], bool], message: str) -> None:
+def _download(fetch: Callable[[], object], present: Callable[[], bool], message: str,
+              watched: Sequence[Path]) -> None:
     """Run a torchvision download; raise DataNotFoundError unless the files are then present.
 
     The torchvision constructor that downloads also loads and checks the data; a failure
     there, after the files arrived, is left to this module's own checks and readers.
+
+    ``watched`` are the folders the download writes into. When it fails, or is
+    interrupted (KeyboardInterrupt, SystemExit), whatever it added there is removed: new
+    entries of a watched folder that existed, and watched folders it created. A failed
+    attempt thus leaves the data root as it was, with no partial archive that a later
+    check would take for data.
     """
+    before = {folder: _entries(folder) for folder in watched}
     try:
         fetch()
     except (OSError, RuntimeError) as exc:  # URLError is an OSError
         if not present():
+            _remove_additions(before)
             raise DataNotFoundError(f"{message} Download failed: {exc}") from exc
+    except BaseException:
+        _remove_additions(before)
+        raise
     if not present():
+        _remove_additions(before)
         raise DataNotFoundError(message)
+
+
+def _entries(folder: Path) -> set[str] | None:
+    """Return the names inside ``folder``, or None when it is not a directory."""
+    try:
+        return set(os.listdir(folder))
+    except OSError:
+        return None
+
+
+def _remove_additions(before: dict[Path, set[str] | None]) -> None:
+    """Remove what appeared in the watched folders since ``before`` was taken (best effort)."""
+    for folder, names in before.items():
+        if names is None:
+            shutil.rmtree(folder, ignore_errors=True)
+            continue
+        for name in sorted((_entries(folder) or set()) - names):
+            path = folder / name
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                try:
+                    path.unlink()
+                except OSError:
+                    pass
