@@ -54,6 +54,7 @@ def write_fake_tree(root: Path, pairs=("mnist_logreg", "cifar10_cnn"),
                             "train_accuracy": min(1.0, acc + 0.05), "fit_seconds": 0.1,
                             "query_seconds": 0.01, "fit_steps": 10,
                             "n_queried": query_size if it > 0 else 0, "cold_refit": 0,
+                            "n_queried": query_size if it > 0 else 0, "cold_refit": 0,
                             "n_inspected": (3 * query_size if strategy == "stream_uncertainty"
                                             and it > 0 else np.nan),
                             "n_fallback": (1 if strategy == "stream_uncertainty" and it > 0 else np.nan),
@@ -149,6 +150,92 @@ def test_load_run_meta_and_reference(tree, tmp_path):
 
 
 # --------------------------------------------------------------------------- CI
+def _outside_grid(tmp_path):
+    root = write_fake_tree(tmp_path, pairs=("digits_logreg",), experiments=("small", "large"),
+                           seeds=(42, 43, 44))
+    grid = stats.RunGrid(pairs=("digits_logreg",), experiments=("small", "large"),
+                         strategies=("random", "margin"), seeds=(42, 43), n_iterations={"digits_logreg": 12})
+    return root, grid
+
+
+def test_grid_keeps_what_was_asked_and_warns_about_the_rest(tmp_path):
+    root, grid = _outside_grid(tmp_path)
+    with pytest.warns(stats.OutsideGridWarning) as caught:
+        df = stats.load_runs(root, grid)
+    assert set(df["strategy"]) == {"random", "margin"} and set(df["seed"]) == {42, 43}
+    assert len(df.groupby(stats.RUN_KEYS)) == 2 * 2 * 2
+    message = str(caught[0].message)
+    assert "10 run(s) outside the asked grid" in message
+    assert "seed 44: 4" in message and "strategy stream_uncertainty: 6" in message
+    assert len(stats.load_run_meta(root, grid)) == 8
+    with pytest.warns(stats.OutsideGridWarning, match="1 reference"):
+        assert list(stats.load_reference(root, grid)["seed"]) == [42, 43]
+    assert list(grid) == ["digits_logreg"]  # a grid stands where a list of pairs is expected
+
+
+def test_grid_iteration_count(tmp_path):
+    root, grid = _outside_grid(tmp_path)
+    other = stats.RunGrid(pairs=grid.pairs, n_iterations={"digits_logreg": 250})
+    with pytest.warns(stats.OutsideGridWarning, match=r"n_iterations 12 \(asked 250\): 18"):
+        with pytest.raises(FileNotFoundError, match="no run CSV"):
+            stats.load_runs(root, other)
+    assert stats.load_run_meta(root, other) == []
+    with pytest.raises(TypeError):
+        stats.RunGrid(pairs="digits_logreg")
+
+
+def test_report_and_figures_pass_a_grid_on(tmp_path):
+    from helpers import report
+
+    root, grid = _outside_grid(tmp_path)
+    with pytest.warns(stats.OutsideGridWarning):
+        report.write_all(root, out_dir=tmp_path / "generated", pairs=grid)
+    per_run = pd.read_csv(tmp_path / "generated" / "per_run_metrics.csv")
+    assert set(per_run["seed"]) == {42, 43} and set(per_run["strategy"]) == {"random", "margin"}
+
+
+def _mark_iterations(root: Path, stem: str) -> tuple[Path, dict]:
+    json_path = root / f"{stem}.json"
+    meta = json.loads(json_path.read_text())
+    rows = len(pd.read_csv(root / f"{stem}.csv"))
+    meta["iterations_run"] = rows - 1
+    json_path.write_text(json.dumps(meta))
+    return root / f"{stem}.csv", meta
+
+
+@pytest.mark.parametrize("damage", ["rows lost", "last row cut", "last row cut at a comma", "empty"])
+def test_truncated_csv_beside_an_intact_json_is_unfinished(tmp_path, damage):
+    root = write_fake_tree(tmp_path, pairs=("digits_logreg",), experiments=("small",), seeds=(42, 43))
+    csv_path, meta = _mark_iterations(root, "digits_logreg/small/margin/seed43")
+    _mark_iterations(root, "digits_logreg/small/margin/seed42")
+    text = csv_path.read_text()
+    if damage == "rows lost":
+        csv_path.write_text("".join(text.splitlines(keepends=True)[:-3]))
+    elif damage == "last row cut":
+        csv_path.write_text(text[: len(text) - 25])
+    elif damage == "last row cut at a comma":
+        csv_path.write_text(text[: text.rfind(",", 0, len(text) - 25)] + "\n")
+    else:
+        csv_path.write_text("")
+    with pytest.warns(UserWarning, match="truncated run CSV|unreadable run CSV"):
+        df = stats.load_runs(root)
+    assert ("margin", 43) not in set(zip(df["strategy"], df["seed"]))
+    assert ("margin", 42) in set(zip(df["strategy"], df["seed"]))  # intact and checked
+    assert len(stats.load_run_meta(root)) == 5
+
+
+def test_unreadable_json_and_reference_are_skipped_with_a_warning(tmp_path):
+    root = write_fake_tree(tmp_path, pairs=("digits_logreg",), experiments=("small",), seeds=(42, 43))
+    (root / "digits_logreg" / "small" / "random" / "seed42.json").write_text('{"complete": tr')
+    (root / "digits_logreg" / "reference" / "seed43.json").write_text("")
+    with pytest.warns(UserWarning, match="unfinished"):
+        assert len(stats.load_runs(root).groupby(stats.RUN_KEYS)) == 5
+    with pytest.warns(UserWarning, match="unreadable run JSON"):
+        assert len(stats.load_run_meta(root)) == 5
+    with pytest.warns(UserWarning, match="unreadable reference JSON"):
+        assert list(stats.load_reference(root)["seed"]) == [42]
+
+
 def test_mean_ci_uses_t_quantile():
     values = [1.0, 2.0, 3.0, 4.0]
     mean, lo, hi = stats.mean_ci(values)
