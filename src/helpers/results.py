@@ -16,6 +16,7 @@ nor summarised, and the grid recomputes it.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import platform
@@ -58,6 +59,15 @@ def reference_path(results_root: Path, pair: str, seed: int) -> Path:
     return Path(results_root) / pair / "reference" / f"seed{seed}.json"
 
 
+#: errno values of a full disk or an exhausted quota.
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def _no_space(path: Path, err: OSError) -> ResultsDirError:
+    return ResultsDirError(f"no space left on the device holding {path} ({err.strerror}); free some space "
+                           f"and run again (finished runs are kept)")
+
+
 def ensure_writable(directory: Path) -> Path:
     """Create ``directory`` if needed and prove it writable with a probe file.
 
@@ -69,7 +79,7 @@ def ensure_writable(directory: Path) -> Path:
     Raises
     ------
     ResultsDirError
-        With the path and the operating-system reason.
+        With the path and the operating-system reason (a full disk is named as such).
     """
     directory = Path(directory)
     try:
@@ -77,23 +87,40 @@ def ensure_writable(directory: Path) -> Path:
         with tempfile.NamedTemporaryFile(dir=directory, prefix=".probe-"):
             pass
     except OSError as err:
+        if err.errno in _DISK_FULL:
+            raise _no_space(directory, err) from None
         raise ResultsDirError(f"results directory {directory} is not writable: {err.strerror or err}") from None
     return directory
 
 
 def _atomic_write(path: Path, write) -> None:
-    """Write through ``write(file)`` to a temporary sibling, then rename over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Write through ``write(file)`` to a temporary sibling, then rename over ``path``.
+
+    Nothing is left behind when writing fails: ``path`` keeps its old content (or stays
+    absent) and the temporary file is removed.
+
+    Raises
+    ------
+    ResultsDirError
+        When the disk or the quota is full; the message names ``path``.
+    """
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "w", newline="") as handle:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp = None
+    except OSError as err:
+        if err.errno in _DISK_FULL:
+            raise _no_space(path, err) from None
         raise
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
 
 
 def write_json(path: Path, data: dict[str, Any]) -> Path:
