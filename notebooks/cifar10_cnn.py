@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -48,8 +50,9 @@ from pathlib import Path
 from IPython.display import Image, display
 
 from helpers import paths
-from helpers.notebook import experiment_figures, run_experiment, summarize_experiment
+from helpers.notebook import check_parameters, experiment_figures, run_experiment, summarize_experiment
 
+check_parameters("cifar10_cnn", globals())  # unknown names or unusable values stop here, before any work
 results_root = Path(results_dir) if results_dir else paths.results_dir()
 counts = run_experiment(
     pair, experiment, strategies, seeds, jobs=jobs, reference=reference, progress=progress,
@@ -66,7 +69,8 @@ counts
 # of the pool labelled on the x axis.
 
 # %%
-summary = summarize_experiment(results_root, pair, experiment)
+summary = summarize_experiment(results_root, pair, experiment, strategies=strategies, seeds=seeds,
+                               n_iterations=n_iterations)
 for png in experiment_figures(summary, pair, experiment, results_root / "notebooks" / "figures"):
     display(Image(filename=str(png)))
 

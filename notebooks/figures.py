@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -19,11 +21,21 @@
 # generated inputs: LaTeX summary tables and `macros.tex`, the numbers the text quotes.
 # Each figure is drawn by one function of `helpers.figures`, whose docstring names the
 # file it writes; nothing here recomputes a run. `./run_all.sh` executes it last.
+#
+# The summaries cover the grid that was asked for: `./run_all.sh` passes its profile's
+# pairs, experiments, strategies and seeds, and runs of anything else found in the
+# results folder (other seeds, strategies or iteration counts) are left out with a
+# warning that lists them. With every grid parameter at None, every run found counts.
 
 # %% tags=["parameters"]
 results_dir = None  # None: $AL_RESULTS_DIR or results/
 figures_dir = None  # None: figures/
 generated_dir = None  # None: paper/generated/
+pairs = None  # e.g. ["mnist_logreg", "cifar10_cnn"]; None: any
+experiments = None  # None: any
+strategies = None  # None: any
+seeds = None  # e.g. [42, 43, 44, 45, 46]; None: any
+n_iterations = None  # None: each pair's protocol value (when any grid parameter is set)
 
 # %%
 from pathlib import Path
@@ -31,7 +43,10 @@ from pathlib import Path
 from IPython.display import Image, display
 
 from helpers import figures, paths, report
+from helpers.notebook import check_parameters, summary_grid
 
+check_parameters("figures", globals())  # unknown names or unusable values stop here
+grid = summary_grid(pairs, experiments, strategies, seeds, n_iterations)
 results_root = Path(results_dir) if results_dir else paths.results_dir()
 figures_out = Path(figures_dir) if figures_dir else paths.FIGURES_DIR
 generated_out = Path(generated_dir) if generated_dir else paths.PAPER_GENERATED_DIR
@@ -40,7 +55,7 @@ generated_out = Path(generated_dir) if generated_dir else paths.PAPER_GENERATED_
 # ## Figures
 
 # %%
-written = figures.make_all_figures(results_root, out_dir=figures_out)
+written = figures.make_all_figures(results_root, out_dir=figures_out, pairs=grid)
 for png in sorted(p for p in written if p.suffix == ".png"):
     print(png.name)
     display(Image(filename=str(png)))
@@ -49,5 +64,5 @@ for png in sorted(p for p in written if p.suffix == ".png"):
 # ## Generated paper inputs
 
 # %%
-generated = report.write_all(results_root, out_dir=generated_out)
+generated = report.write_all(results_root, out_dir=generated_out, pairs=grid)
 sorted(p.name for p in generated)

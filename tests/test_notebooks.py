@@ -39,3 +39,34 @@ def test_template_has_one_parameters_cell(path):
     notebook = nbformat.read(path, as_version=4)
     tagged = [c for c in notebook.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(tagged) == 1, f"{path.name}: expected one cell tagged 'parameters', found {len(tagged)}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_parameters_cell_declares_what_check_parameters_knows(path):
+    from helpers.job import template_defaults
+    from helpers.notebook import NOTEBOOK_PARAMETERS, check_parameters
+
+    defaults = template_defaults(path.stem)
+    assert list(defaults) == list(NOTEBOOK_PARAMETERS[path.stem])
+    check_parameters(path.stem, defaults, injected=())
+    script = path.with_suffix(".py").read_text()
+    assert f'check_parameters("{path.stem}", globals())' in script  # the first thing the notebook does
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("parameters, message", [
+    ({"seed": 43}, "no parameter 'seed' (did you mean 'seeds'?)"),
+    ({"seeds": 42}, "seeds must be a list of seeds, got the single number 42"),
+    ({"strategies": "m"}, "strategies must be a list of names, got the string 'm'"),
+])
+def test_papermill_typos_and_wrong_types_stop_the_notebook_first(tmp_path, parameters, message):
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    with pytest.raises(PapermillExecutionError) as info:
+        papermill.execute_notebook(str(NOTEBOOK_DIR / "mnist_logreg.ipynb"), str(tmp_path / "out.ipynb"),
+                                   parameters={"pair": "digits_logreg", "results_dir": str(tmp_path / "results"),
+                                               **parameters},
+                                   kernel_name="python3", cwd=str(NOTEBOOK_DIR), progress_bar=False)
+    assert info.value.ename == "ParameterError" and message in info.value.evalue
+    assert not (tmp_path / "results").exists()  # stopped before any work
