@@ -41,7 +41,7 @@ from helpers.config import PROTOCOL_VERSION
 REFERENCE_STRATEGY = "random"
 
 #: Display order of strategies (reference first); unknown ones follow alphabetically.
-STRATEGY_ORDER = ("random", "least_confident", "margin", "entropy", "stream_uncertainty")
+STRATEGY_ORDER = ("random", "least_confident", "margin", "entropy", "stream_uncertainty", "stream_redraw")
 
 #: Human-readable strategy names used in figures and tables.
 STRATEGY_LABELS = {
@@ -49,7 +49,8 @@ STRATEGY_LABELS = {
     "least_confident": "Least confident",
     "margin": "Margin",
     "entropy": "Entropy",
-    "stream_uncertainty": "Stream (threshold)",
+    "stream_uncertainty": "Stream",
+    "stream_redraw": "Stream (redrawn, ablation)",
 }
 
 #: Display order of experiments (initial labelled-set size, smallest first).
@@ -695,13 +696,17 @@ def per_run_metrics(df: pd.DataFrame) -> pd.DataFrame:
         ``n_labeled_initial``, ``n_labeled_final``, ``labels_acquired``
             labelled-set size at the first and last evaluation and their difference;
         ``total_inspected``
-            sum of ``n_inspected`` (stream strategy); NaN for pool strategies;
+            sum of ``n_inspected`` (stream strategies): arrivals consumed by the
+            one-pass stream, each inspected once (instances inspected, re-inspections
+            included, by the ``stream_redraw`` ablation); NaN for pool strategies;
         ``inspected_per_label``
-            ``total_inspected / labels_acquired`` (NaN when undefined);
+            ``total_inspected / labels_acquired``: arrivals consumed per label
+            obtained (NaN when undefined);
         ``fallback_share``
-            share of the acquired labels the stream strategy filled in after its
-            stream ran dry (``sum(n_fallback) / labels_acquired``); NaN for pool
-            strategies;
+            share of the acquired labels not chosen by the stream's threshold
+            (``sum(n_fallback) / labels_acquired``): labels forced by the one-pass
+            stream's deadline rule, or fill-ins of the ablation when its pool ran dry;
+            NaN for pool strategies;
         ``iterations``
             number of query iterations performed (largest ``iteration``);
         ``fit_seconds``, ``query_seconds``
