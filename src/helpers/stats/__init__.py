@@ -1,0 +1,75 @@
+"""Aggregation of active-learning results and the statistics the paper reports.
+
+Everything here is a pure function of the result files (or of the data frames built from
+them): nothing is plotted or written. :mod:`helpers.figures` and :mod:`helpers.report`
+build on these functions. One module per concern:
+
+- :mod:`helpers.stats.naming`       names and display order of pairs, experiments, strategies
+- :mod:`helpers.stats.loading`      reading runs, metadata and references (the asked grid only)
+- :mod:`helpers.stats.metrics`      confidence intervals, learning curves, AULC, labels to target
+- :mod:`helpers.stats.inference`    paired Wilcoxon/Holm tests, Friedman ranks, critical difference
+- :mod:`helpers.stats.composition`  class composition of the queried labels
+
+Conventions: accuracies are fractions in [0, 1]; confidence intervals are two-sided t
+intervals over seeds (one run per seed); ``random`` is the reference strategy.
+"""
+
+from helpers.stats.composition import (
+    BALANCE_COLUMNS,
+    COMPOSITION_COLUMNS,
+    first_rounds_balance,
+    query_composition,
+)
+from helpers.stats.inference import (
+    friedman_ranks,
+    holm,
+    min_attainable_p,
+    nemenyi_critical_difference,
+    paired_tests,
+    rank_blocks,
+)
+from helpers.stats.loading import (
+    REFERENCE_COLUMNS,
+    RUN_COLUMNS,
+    OutsideGridWarning,
+    RunGrid,
+    load_reference,
+    load_run_meta,
+    load_runs,
+)
+from helpers.stats.metrics import (
+    aulc,
+    curve_summary,
+    labels_to_target,
+    labels_to_target_table,
+    mean_ci,
+    per_run_metrics,
+    reference_summary,
+    strategy_summary,
+)
+from helpers.stats.naming import (
+    EXPERIMENT_LABELS,
+    EXPERIMENT_ORDER,
+    PAIR_LABELS,
+    PAIR_ORDER,
+    REFERENCE_STRATEGY,
+    RUN_KEYS,
+    STRATEGY_LABELS,
+    STRATEGY_ORDER,
+    experiment_label,
+    ordered_experiments,
+    ordered_pairs,
+    ordered_strategies,
+    pair_label,
+    strategy_label,
+)
+
+__all__ = [
+    "BALANCE_COLUMNS", "COMPOSITION_COLUMNS", "EXPERIMENT_LABELS", "EXPERIMENT_ORDER", "PAIR_LABELS", "PAIR_ORDER",
+    "REFERENCE_COLUMNS", "REFERENCE_STRATEGY", "RUN_COLUMNS", "RUN_KEYS", "STRATEGY_LABELS", "STRATEGY_ORDER",
+    "OutsideGridWarning", "RunGrid", "aulc", "curve_summary", "experiment_label", "first_rounds_balance",
+    "friedman_ranks", "holm", "labels_to_target", "labels_to_target_table", "load_reference", "load_run_meta",
+    "load_runs", "mean_ci", "min_attainable_p", "nemenyi_critical_difference", "ordered_experiments",
+    "ordered_pairs", "ordered_strategies", "pair_label", "paired_tests", "per_run_metrics", "query_composition",
+    "rank_blocks", "reference_summary", "strategy_label", "strategy_summary",
+]

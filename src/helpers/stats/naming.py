@@ -1,0 +1,110 @@
+"""Names and display order of pairs, experiments and strategies, shared by every table and figure."""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import pandas as pd
+
+#: Strategy used as the baseline in every comparison.
+REFERENCE_STRATEGY = "random"
+
+#: Display order of strategies (reference first); unknown ones follow alphabetically.
+STRATEGY_ORDER = ("random", "least_confident", "margin", "entropy", "stream_uncertainty", "stream_redraw")
+
+#: Human-readable strategy names used in figures and tables.
+STRATEGY_LABELS = {
+    "random": "Random",
+    "least_confident": "Least confident",
+    "margin": "Margin",
+    "entropy": "Entropy",
+    "stream_uncertainty": "Stream",
+    "stream_redraw": "Stream (redrawn, ablation)",
+}
+
+#: Display order of experiments (initial labelled-set size, smallest first).
+EXPERIMENT_ORDER = ("small", "moderate", "large")
+
+#: Human-readable experiment names.
+EXPERIMENT_LABELS = {
+    "small": "Small start (10 labels)",
+    "moderate": "Moderate start (15 % of pool)",
+    "large": "Large start (80 % of pool)",
+}
+
+#: Display order of model-dataset pairs.
+PAIR_ORDER = ("mnist_logreg", "cifar10_cnn", "digits_logreg")
+
+#: Human-readable model-dataset pair names.
+PAIR_LABELS = {
+    "mnist_logreg": "MNIST, logistic regression",
+    "cifar10_cnn": "CIFAR-10, CNN",
+    "digits_logreg": "Digits, logistic regression",
+    "digits_cnn": "Digits, CNN",
+}
+
+
+RUN_KEYS = ["pair", "experiment", "strategy", "seed"]
+_GROUP_KEYS = ["pair", "experiment", "strategy"]
+
+
+# --------------------------------------------------------------------------- labels / ordering
+def _fallback_label(name: str) -> str:
+    return str(name).replace("_", " ").capitalize()
+
+
+def strategy_label(name: str) -> str:
+    """Return the display name of a strategy (e.g. ``"Least confident"``)."""
+    return STRATEGY_LABELS.get(name, _fallback_label(name))
+
+
+def experiment_label(name: str) -> str:
+    """Return the display name of an experiment (e.g. ``"Small start (10 labels)"``)."""
+    return EXPERIMENT_LABELS.get(name, _fallback_label(name))
+
+
+def pair_label(name: str) -> str:
+    """Return the display name of a model-dataset pair (e.g. ``"CIFAR-10, CNN"``)."""
+    return PAIR_LABELS.get(name, name)
+
+
+def _ordered(values: Iterable[str], order: Sequence[str]) -> list[str]:
+    present = list(dict.fromkeys(values))
+    known = [v for v in order if v in present]
+    return known + sorted(v for v in present if v not in order)
+
+
+def ordered_strategies(values: Iterable[str]) -> list[str]:
+    """Return the distinct strategies in ``values`` in display order.
+
+    Returns
+    -------
+    list of str
+        :data:`STRATEGY_ORDER` first, then unknown names alphabetically.
+    """
+    return _ordered(values, STRATEGY_ORDER)
+
+
+def ordered_experiments(values: Iterable[str]) -> list[str]:
+    """Return the distinct experiments in ``values`` in display order (small, moderate, large, others)."""
+    return _ordered(values, EXPERIMENT_ORDER)
+
+
+def ordered_pairs(values: Iterable[str]) -> list[str]:
+    """Return the distinct pairs in ``values`` in display order (:data:`PAIR_ORDER`, then others)."""
+    return _ordered(values, PAIR_ORDER)
+
+
+
+def _sort_display(frame: pd.DataFrame) -> pd.DataFrame:
+    """Sort a frame with pair/experiment/strategy columns in display order."""
+    if frame.empty:
+        return frame
+    ranks = {
+        "pair": {p: i for i, p in enumerate(ordered_pairs(frame["pair"]))},
+        "experiment": {e: i for i, e in enumerate(ordered_experiments(frame["experiment"]))},
+        "strategy": {s: i for i, s in enumerate(ordered_strategies(frame["strategy"]))},
+    }
+    cols = [c for c in ("pair", "experiment", "strategy") if c in frame.columns]
+    return frame.sort_values(cols, key=lambda s: s.map(ranks[s.name]), kind="stable").reset_index(drop=True)
+

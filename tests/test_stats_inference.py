@@ -1,0 +1,68 @@
+"""Tests of helpers.stats.inference: Friedman ranks and the Nemenyi critical difference."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as sps
+
+from helpers import stats
+
+
+def per_run_frame(values: dict[str, list[float]], experiments=("small", "large"), pair="mnist_logreg"):
+    """Per-run AULCs: ``values[strategy][i]`` for the i-th (experiment, seed) block."""
+    rows = []
+    n_blocks = len(next(iter(values.values())))
+    blocks = [(e, 42 + k) for e in experiments for k in range(n_blocks // len(experiments))]
+    for strategy, series in values.items():
+        for (experiment, seed), v in zip(blocks, series):
+            rows.append({"pair": pair, "experiment": experiment, "strategy": strategy, "seed": seed, "aulc": v})
+    return pd.DataFrame(rows)
+
+
+def test_rank_blocks_ranks_best_first_and_shares_ties():
+    frame = per_run_frame({"random": [0.5, 0.6], "margin": [0.7, 0.6], "entropy": [0.6, 0.5]})
+    ranks = stats.rank_blocks(frame, strategies=["random", "margin", "entropy"])
+    assert ranks.loc[("mnist_logreg", "small", 42)].tolist() == [3.0, 1.0, 2.0]
+    assert ranks.loc[("mnist_logreg", "large", 42)].tolist() == [1.5, 1.5, 3.0]
+
+
+def test_incomplete_blocks_are_left_out():
+    frame = per_run_frame({"random": [0.5, 0.6, 0.4, 0.3], "margin": [0.7, 0.6, 0.5, 0.4]})
+    frame = frame.drop(index=frame.index[(frame["strategy"] == "margin") & (frame["seed"] == 43)])
+    ranks = stats.rank_blocks(frame)
+    assert len(ranks) == 2 and 43 not in ranks.index.get_level_values("seed")
+
+
+def test_friedman_matches_scipy_and_ranks_a_consistent_winner_first():
+    rng = np.random.default_rng(0)
+    base = rng.normal(0.8, 0.02, 20)
+    values = {"random": base, "margin": base + 0.01 + rng.normal(0, 0.002, 20),
+              "entropy": base - 0.005 + rng.normal(0, 0.002, 20)}
+    frame = per_run_frame({k: list(v) for k, v in values.items()})
+    table = stats.friedman_ranks(frame)
+    assert set(table["strategy"]) == set(values)
+    by = table.set_index("strategy")
+    assert by.loc["margin", "mean_rank"] == 1.0 and by.loc["entropy", "mean_rank"] == 3.0
+    expected = sps.friedmanchisquare(*values.values())
+    assert by["friedman_chi2"].iloc[0] == pytest.approx(expected.statistic)
+    assert by["friedman_p"].iloc[0] == pytest.approx(expected.pvalue)
+    assert (by["n_blocks"] == 20).all() and (by["n_strategies"] == 3).all()
+    # Mean ranks of k strategies always sum to k (k + 1) / 2.
+    assert by["mean_rank"].sum() == pytest.approx(6.0)
+    per_experiment = stats.friedman_ranks(frame, by=("pair", "experiment"))
+    assert set(per_experiment["experiment"]) == {"small", "large"}
+    assert (per_experiment["n_blocks"] == 10).all()
+
+
+def test_nemenyi_critical_difference_matches_demsar_table():
+    # Demšar (2006), Table 5(a): q_0.05 = 2.728 for five classifiers, 2.343 for three.
+    assert stats.nemenyi_critical_difference(5, 1) == pytest.approx(2.728 * np.sqrt(5 * 6 / 6), rel=1e-3)
+    assert stats.nemenyi_critical_difference(3, 30) == pytest.approx(2.343 * np.sqrt(3 * 4 / 180), rel=1e-3)
+    assert np.isnan(stats.nemenyi_critical_difference(1, 10))
+
+
+def test_friedman_on_nothing_is_an_empty_frame():
+    frame = per_run_frame({"random": [0.5, 0.6]}).iloc[:0]
+    assert stats.friedman_ranks(frame).empty
