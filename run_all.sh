@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The main job: run every notebook through papermill, in dependency order, ending with the
-# figures notebook. Re-running after an interruption redoes only unfinished runs.
+# The main job: check everything it needs, then run every notebook through papermill in
+# dependency order, ending with the figures notebook. Re-running after an interruption redoes
+# only unfinished runs.
 #
 #   ./run_all.sh [--profile paper|smoke] [--jobs N] [--only PAIR] [--data-root DIR]
-#                [--device auto|cpu|cuda] [--out DIR]
+#                [--device auto|cpu|cuda] [--out DIR] [--no-download] [--check]
 #
 # Profiles
 #   paper  (default) the study's protocol: mnist_logreg and cifar10_cnn, experiments small,
@@ -13,103 +14,248 @@
 #   smoke  the whole pipeline on scikit-learn's 8x8 digits (pairs digits_logreg and
 #          digits_cnn, 2 seeds, short budgets), a few minutes on 2 CPU cores. Everything goes
 #          under results/smoke/ (or --out DIR) so committed results and figures stay as they are.
+#
+# Before the first notebook (python -m helpers.job check): the notebooks' parameters, the
+# device, the output folders, the data of every pair about to run (MNIST and CIFAR-10 are
+# downloaded through torchvision into the data root when missing, unless --no-download) and
+# the splits of every run. A problem stops the job with one message and exit status 2, with
+# nothing run and no output folder created. Then the job says what it will run and how long
+# that should take, and prints one line per finished run. --check stops after the checks.
+#
+# Exit status: 0 every notebook ran; 1 a notebook failed (its last error line is printed,
+# and figures and paper inputs are not rebuilt); 2 a bad option or a failed check; 130 / 143
+# interrupted by Ctrl-C / SIGTERM (every process of the job is stopped, finished runs are
+# kept, figures and paper inputs are left as they were).
 set -uo pipefail
-cd "$(dirname "$0")"
 
-profile=paper jobs=1 only="" data_root="${AL_DATA_DIR:-}" device=auto out=""
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --profile) profile="${2:-}"; shift 2 ;;
-    --jobs) jobs="${2:-}"; shift 2 ;;
-    --only) only="${2:-}"; shift 2 ;;
-    --data-root) data_root="${2:-}"; shift 2 ;;
-    --device) device="${2:-}"; shift 2 ;;
-    --out) out="${2:-}"; shift 2 ;;
-    -h|--help) usage; exit 0 ;;
-    *) echo "run_all.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
-  esac
-done
-case "$profile" in paper|smoke) ;; *) echo "run_all.sh: --profile must be 'paper' or 'smoke', got '$profile'" >&2; exit 2 ;; esac
-case "$jobs" in ''|*[!0-9]*|0) echo "run_all.sh: --jobs must be a positive integer, got '$jobs'" >&2; exit 2 ;; esac
-case "$device" in auto|cpu|cuda) ;; *) echo "run_all.sh: --device must be auto, cpu or cuda, got '$device'" >&2; exit 2 ;; esac
+child=""      # the command running now: started in the background so that a signal is handled at once
+step=""       # what the job is doing, for the interrupt message
+step_log=""   # the log of the notebook running now
+plan_file=""
 
-# notebook:pair for each profile, in dependency order (figures last).
-if [ "$profile" = paper ]; then
-  pairs=("mnist_logreg:mnist_logreg" "cifar10_cnn:cifar10_cnn")
-  seeds="[42, 43, 44, 45, 46]"
-  root="${out:-$PWD}"
-  results="$root/results" figures="$root/figures" generated="$root/paper/generated"
-else
-  pairs=("mnist_logreg:digits_logreg" "cifar10_cnn:digits_cnn")
-  seeds="[42, 43]"
-  root="${out:-$PWD/results/smoke}"
-  results="$root" figures="$root/figures" generated="$root/generated"
-fi
-if [ -n "$only" ]; then
-  keep=()
-  for entry in "${pairs[@]}"; do
-    [ "${entry#*:}" = "$only" ] || [ "${entry%%:*}" = "$only" ] && keep+=("$entry")
-  done
-  if [ ${#keep[@]} -eq 0 ]; then
-    echo "run_all.sh: --only '$only' matches no pair of the $profile profile (${pairs[*]#*:})" >&2; exit 2
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
+die() { echo "run_all.sh: $*" >&2; exit 2; }
+
+# descendants PID: set DESC to the ids of every process below PID (read from /proc, else ps).
+descendants() {
+  local links=() stat line pid ppid rest state queue=("$1") next link
+  if [ -r /proc/self/stat ]; then
+    for stat in /proc/[0-9]*/stat; do
+      read -r line 2>/dev/null < "$stat" || continue
+      rest=${line##*) }
+      read -r state ppid _ <<< "$rest"
+      links+=("${line%% *}:$ppid")
+    done
+  else
+    while read -r pid ppid; do links+=("$pid:$ppid"); done < <(ps -A -o pid= -o ppid=)
   fi
-  pairs=("${keep[@]}")
+  DESC=()
+  while [ ${#queue[@]} -gt 0 ]; do
+    next=${queue[0]}
+    queue=("${queue[@]:1}")
+    for link in "${links[@]}"; do
+      [ "${link#*:}" = "$next" ] || continue
+      pid=${link%%:*}
+      [ "$pid" = "$BASHPID" ] && continue
+      DESC+=("$pid")
+      queue+=("$pid")
+    done
+  done
+}
+
+# alive PID...: true when one of the processes still runs (zombies do not count).
+alive() {
+  local pid line rest state
+  for pid in "$@"; do
+    if [ -r "/proc/$pid/stat" ]; then
+      read -r line 2>/dev/null < "/proc/$pid/stat" || continue
+      rest=${line##*) }
+      state=${rest%% *}
+      [ "$state" != Z ] && return 0
+    elif [ ! -d /proc/self ] && kill -0 "$pid" 2>/dev/null; then
+      return 0
+    fi
+  done
+  return 1
+}
+
+# stop_all: end every process the job started (papermill, its kernel, the kernel's workers,
+# the progress watcher): SIGTERM, then SIGKILL for what is left after 10 s.
+stop_all() {
+  descendants $$
+  local pids=("${DESC[@]}") i
+  [ ${#pids[@]} -gt 0 ] || return 0
+  kill -TERM "${pids[@]}" 2>/dev/null
+  for ((i = 0; i < 100; i++)); do
+    alive "${pids[@]}" || break
+    sleep 0.1
+  done
+  descendants $$
+  pids+=("${DESC[@]}")
+  alive "${pids[@]}" && kill -KILL "${pids[@]}" 2>/dev/null
+  wait 2>/dev/null
+}
+
+on_signal() {  # on_signal NAME STATUS
+  trap '' INT TERM HUP
+  echo >&2
+  echo "run_all.sh: interrupted by SIG$1${step:+ while $step}; stopping every process of the job" >&2
+  stop_all
+  [ -n "$step_log" ] && echo "run_all.sh: interrupted by SIG$1" >>"$step_log" 2>/dev/null
+  if [ "$step" = "running notebook figures" ]; then
+    echo "run_all.sh: stopped inside the figures notebook: some figures may be rebuilt and others not; run again to finish" >&2
+  else
+    echo "run_all.sh: stopped; finished runs are kept, figures and paper inputs were not touched; run the same command again to resume" >&2
+  fi
+  exit "$2"
+}
+trap 'on_signal INT 130' INT
+trap 'on_signal TERM 143' TERM
+trap 'on_signal HUP 129' HUP
+trap '[ -n "$plan_file" ] && rm -f "$plan_file"' EXIT
+
+# run_child LOG CMD...: run CMD (output appended to LOG unless LOG is empty) and return its status.
+run_child() {
+  local log=$1 rc
+  shift
+  if [ -n "$log" ]; then "$@" >>"$log" 2>&1 & else "$@" & fi
+  child=$!
+  wait "$child"
+  rc=$?
+  child=""
+  return $rc
+}
+
+cd "$(dirname "$0")" || exit 2
+
+profile=paper jobs=1 only="" only_set=0 data_root="" data_root_set=0 device=auto out="" out_set=0
+download=1 check_only=0
+while [ $# -gt 0 ]; do
+  opt=$1 value="" inline=0
+  case "$opt" in --*=*) value=${opt#*=} opt=${opt%%=*} inline=1 ;; esac
+  case "$opt" in
+    --profile|--jobs|--only|--data-root|--device|--out)
+      if [ $inline = 0 ]; then
+        [ $# -ge 2 ] || die "$opt needs a value (see ./run_all.sh --help)"
+        case "$2" in --*) die "$opt needs a value, but the next argument is the option '$2'" ;; esac
+        value=$2
+        shift
+      fi
+      case "$opt" in
+        --profile) profile=$value ;;
+        --jobs) jobs=$value ;;
+        --only) only=$value only_set=1 ;;
+        --data-root) data_root=$value data_root_set=1 ;;
+        --device) device=$value ;;
+        --out) out=$value out_set=1 ;;
+      esac ;;
+    --no-download|--download|--check|-h|--help)
+      [ $inline = 0 ] || die "$opt takes no value"
+      case "$opt" in
+        --no-download) download=0 ;;
+        --download) download=1 ;;
+        --check) check_only=1 ;;
+        *) usage; exit 0 ;;
+      esac ;;
+    *) die "unknown option '$1' (see ./run_all.sh --help)" ;;
+  esac
+  shift
+done
+case "$profile" in paper|smoke) ;; *) die "--profile must be 'paper' or 'smoke', got '$profile'" ;; esac
+case "$jobs" in
+  ''|*[!0-9]*) die "--jobs must be a positive integer, got '$jobs'" ;;
+  *) [ ${#jobs} -le 4 ] && [ $((10#$jobs)) -ge 1 ] || die "--jobs must be an integer from 1 to 9999, got '$jobs'"
+     jobs=$((10#$jobs)) ;;
+esac
+case "$device" in auto|cpu|cuda) ;; *) die "--device must be auto, cpu or cuda, got '$device'" ;; esac
+if [ $only_set = 1 ] && [ -z "$only" ]; then die "--only is empty; give a pair (mnist_logreg or cifar10_cnn)"; fi
+if [ $data_root_set = 1 ]; then
+  [ -n "$data_root" ] || die "--data-root is empty; give the folder that holds the datasets"
+  [ -d "$data_root" ] || die "data root '$data_root' is not a directory"
 fi
-if [ -n "$data_root" ] && [ ! -d "$data_root" ]; then
-  echo "run_all.sh: data root '$data_root' is not a directory" >&2; exit 2
+if [ $out_set = 1 ]; then
+  [ -n "$out" ] || die "--out is empty; give a folder (leave --out out for the default)"
+  [ ! -e "$out" ] || [ -d "$out" ] || die "--out '$out' is a file, not a folder"
 fi
 
 # The environment sets itself up on first use.
 if [ ! -x .venv/bin/python ] || [ ! -f .venv/.installed ]; then
-  make env || { echo "run_all.sh: environment setup failed (make env)" >&2; exit 1; }
+  step="setting up the environment"
+  run_child "" make env || { echo "run_all.sh: environment setup failed (make env)" >&2; exit 1; }
 fi
 py=.venv/bin/python
 # Large allocations stay mapped between batches: 2-2.7x faster CPU inference in torch here.
 export MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=1073741824
 export PYTHONUNBUFFERED=1
 
-nbdir="$results/notebooks" logdir="$results/notebooks/logs"
-mkdir -p "$nbdir" "$logdir" "$figures" "$generated" || { echo "run_all.sh: cannot create output folders under $root" >&2; exit 1; }
-[ -n "$data_root" ] && data_yaml="data_root: '$(cd "$data_root" && pwd)'" || data_yaml="data_root: null"
+# Everything checked before the first notebook; the plan says which notebooks run with what.
+plan_file=$(mktemp "${TMPDIR:-/tmp}/run_all-plan.XXXXXX") || die "cannot create a temporary file"
+check=(--profile "$profile" --jobs "$jobs" --device "$device" --plan "$plan_file" --prog run_all.sh)
+[ $only_set = 1 ] && check+=(--only "$only")
+[ $data_root_set = 1 ] && check+=(--data-root "$data_root")
+[ $out_set = 1 ] && check+=(--out "$out")
+[ $download = 0 ] && check+=(--no-download)
+start=$(date +%s)
+step="checking the parameters, the device, the folders and the data"
+run_child "" "$py" -m helpers.job check "${check[@]}"
+rc=$?
+if [ $rc -ne 0 ]; then
+  [ $rc -eq 2 ] || echo "run_all.sh: the checks stopped unexpectedly (exit status $rc; see above)" >&2
+  exit $(( rc == 2 ? 2 : 1 ))
+fi
+[ $check_only = 1 ] && exit 0
+
+names=() templates=() params=() results="" nbdir="" logdir="" figures="" generated=""
+while IFS=$'\t' read -r kind a b c; do
+  case "$kind" in
+    folder)
+      case "$a" in
+        results) results=$b ;; notebooks) nbdir=$b ;; logs) logdir=$b ;;
+        figures) figures=$b ;; generated) generated=$b ;;
+      esac ;;
+    notebook) names+=("$a") templates+=("$b") params+=("$c") ;;
+  esac
+done < "$plan_file"
+mkdir -p "$results" "$nbdir" "$logdir" || { echo "run_all.sh: cannot create the output folders under $results" >&2; exit 1; }
 
 failed=() done_list=()
-run_notebook() {  # run_notebook TEMPLATE OUTPUT_NAME YAML
-  local template="notebooks/$1.ipynb" output="$nbdir/$2.ipynb" log="$logdir/$2.log"
-  echo "==> $2  (log: $log)"
-  if "$py" -m papermill "$template" "$output" -k python3 --cwd notebooks -y "$3" >"$log" 2>&1 \
-     && "$py" -m jupyter nbconvert --to html "$output" >>"$log" 2>&1; then
-    done_list+=("$2")
+run_notebook() {  # run_notebook NAME TEMPLATE PARAMETERS
+  local name=$1 template="notebooks/$2.ipynb" output="$nbdir/$1.ipynb" log="$logdir/$1.log"
+  echo "==> $name  (log: $log)"
+  step="running notebook $name" step_log=$log
+  : >"$log"
+  if run_child "$log" "$py" -m papermill "$template" "$output" -k python3 --cwd notebooks -y "$3" \
+     && run_child "$log" "$py" -m jupyter nbconvert --to html "$output"; then
+    done_list+=("$name")
   else
-    failed+=("$2"); echo "    FAILED: $2 (see $log)" >&2
+    failed+=("$name")
+    echo "    FAILED: $name: $("$py" -m helpers.job last-error "$log")" >&2
+    echo "    log: $log" >&2
   fi
+  step="" step_log=""
 }
 
-start=$(date +%s)
-for entry in "${pairs[@]}"; do
-  template="${entry%%:*}" pair="${entry#*:}"
-  for experiment in small moderate large; do
-    run_notebook "$template" "${pair}_${experiment}" "
-pair: $pair
-experiment: $experiment
-seeds: $seeds
-results_dir: '$results'
-$data_yaml
-device: $device
-jobs: $jobs
-progress: false"
-  done
+"$py" -m helpers.job watch --plan "$plan_file" --jobs "$jobs" --since "$start" --prog run_all.sh &
+watcher=$!
+for i in "${!names[@]}"; do
+  [ "${templates[$i]}" = figures ] || run_notebook "${names[$i]}" "${templates[$i]}" "${params[$i]}"
 done
-run_notebook figures "figures" "
-results_dir: '$results'
-figures_dir: '$figures'
-generated_dir: '$generated'"
+kill "$watcher" 2>/dev/null
+wait "$watcher" 2>/dev/null
+for i in "${!names[@]}"; do
+  [ "${templates[$i]}" = figures ] || continue
+  if [ ${#failed[@]} -eq 0 ]; then
+    run_notebook "${names[$i]}" "${templates[$i]}" "${params[$i]}"
+  else
+    echo "==> ${names[$i]}: not run, so figures and paper inputs stay as they were (a notebook failed)" >&2
+  fi
+done
 
 echo
 echo "run_all.sh ($profile profile) finished in $(( $(date +%s) - start )) s"
 echo "  notebooks ok: ${#done_list[@]}  failed: ${#failed[@]}"
 echo "  results: $results   figures: $figures   paper inputs: $generated"
 if [ ${#failed[@]} -gt 0 ]; then
-  echo "  failed notebooks: ${failed[*]}" >&2
+  echo "  failed notebooks: ${failed[*]} (logs in $logdir)" >&2
   exit 1
 fi

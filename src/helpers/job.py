@@ -1,0 +1,815 @@
+"""The main job of ``run_all.sh``: its plan, checked in full before the first notebook starts.
+
+``run_all.sh`` parses its options and hands them to this module, which knows the profiles
+(which notebooks run, with which papermill parameters, writing where) and checks everything
+that can be checked up front, cheapest first: every notebook's parameters (the same
+:func:`helpers.notebook.check_parameters` each notebook calls at its top), the device, the
+output folders, the data of every pair it is about to run (downloaded through torchvision
+unless downloads are off, :mod:`helpers.datacheck`) and the splits of every run. The first
+problem stops the job with one message and exit status 2, before anything is written.
+Then it prints what will run (pairs, experiments, strategies, seeds, runs already
+finished) and the expected wall time from measured per-run costs (:data:`RUN_SECONDS`).
+
+Command line (called by ``run_all.sh``)::
+
+    python -m helpers.job check --profile paper [--only PAIR] [--jobs N] [--data-root DIR]
+                                [--device auto|cpu|cuda] [--out DIR] [--no-download]
+                                [--plan FILE] [--prog NAME]
+    python -m helpers.job watch --plan FILE [--jobs N] [--since EPOCH] [--interval S] [--prog NAME]
+    python -m helpers.job last-error LOG
+
+``check`` writes the plan to FILE once every check passed; ``watch`` prints one line per
+run of the plan that finishes (count, elapsed time, expected time left) until every run has
+finished or its parent process is gone; ``last-error`` prints the last error line of a
+notebook's log (the exception and its message).
+
+The plan file has tab-separated lines::
+
+    folder    <TAB> results|notebooks|logs|figures|generated <TAB> PATH
+    notebook  <TAB> NAME <TAB> TEMPLATE <TAB> PARAMETERS
+
+where PARAMETERS is a JSON object, which papermill's ``-y`` reads as YAML.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import re
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence, TextIO
+
+from helpers import paths
+
+#: Experiments each experiment notebook is run for, in order.
+JOB_EXPERIMENTS = ("small", "moderate", "large")
+
+#: Wall seconds per run on the study's 2-core CPU machine, for the protocol's iteration
+#: count, by pair and experiment, then strategy. The MNIST values are the mean per-run wall
+#: times of the committed paper grid (results/mnist_logreg, 5 seeds, ``--jobs 2``: two runs
+#: in parallel, one BLAS thread each; protocol version 1, whose stream strategy differed);
+#: the digits values are the means of ``./run_all.sh --profile smoke`` on the same machine.
+#: CIFAR-10 has not been timed (its grid needs a GPU), so its runs count as unknown. A run
+#: with another iteration count is scaled in proportion.
+RUN_SECONDS: dict[tuple[str, str], dict[str, float]] = {
+    ("mnist_logreg", "small"): {"random": 5, "least_confident": 16, "margin": 17, "entropy": 17,
+                                "stream_uncertainty": 6},
+    ("mnist_logreg", "moderate"): {"random": 18, "least_confident": 25, "margin": 25, "entropy": 25,
+                                   "stream_uncertainty": 16},
+    ("mnist_logreg", "large"): {"random": 82, "least_confident": 80, "margin": 83, "entropy": 82,
+                                "stream_uncertainty": 79},
+    **{("digits_logreg", e): dict.fromkeys(("random", "least_confident", "margin", "entropy", "stream_uncertainty"),
+                                           0.15) for e in ("small", "moderate", "large")},
+    **{("digits_cnn", e): dict.fromkeys(("random", "least_confident", "margin", "entropy", "stream_uncertainty"),
+                                        seconds) for e, seconds in (("small", 0.4), ("moderate", 0.6), ("large", 1.6))},
+}
+
+#: Seconds of the whole-pool reference fit per seed, same machine and sources.
+REFERENCE_SECONDS: dict[str, float] = {"mnist_logreg": 4, "digits_logreg": 0.01, "digits_cnn": 1.4}
+
+#: Seconds each notebook costs beyond its runs: papermill and kernel start, imports, loading
+#: the (cached) data, summaries and figures, the HTML copy. Measured on the smoke profile on
+#: the same machine (155 s for 7 notebooks, of which 33 s were runs and references).
+NOTEBOOK_SECONDS = 18.0
+
+
+class JobError(ValueError):
+    """The job cannot start as asked; the message says why and what to change."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A set of notebooks ``run_all.sh`` runs.
+
+    Attributes
+    ----------
+    name : str
+        ``paper`` or ``smoke``.
+    pairs : tuple of (str, str)
+        ``(notebook template, pair)`` in the order they run; the figures notebook follows.
+    seeds : tuple of int
+        Seeds of every experiment.
+    description : str
+        One line for the summary.
+    """
+
+    name: str
+    pairs: tuple[tuple[str, str], ...]
+    seeds: tuple[int, ...]
+    description: str
+
+    def folders(self, out: Path | None) -> dict[str, Path]:
+        """Return the output folders (results, notebooks, logs, figures, generated).
+
+        Returns
+        -------
+        dict of str to Path
+            Absolute paths; ``out`` replaces the profile's default root.
+        """
+        if self.name == "paper":
+            root = out or paths.REPO_ROOT
+            results = root / "results"
+            figures, generated = root / "figures", root / "paper" / "generated"
+        else:
+            root = out or paths.REPO_ROOT / "results" / "smoke"
+            results = root
+            figures, generated = root / "figures", root / "generated"
+        notebooks = results / "notebooks"
+        return {"results": results, "notebooks": notebooks, "logs": notebooks / "logs",
+                "figures": figures, "generated": generated}
+
+
+#: The profiles of ``run_all.sh --profile``.
+PROFILES: dict[str, Profile] = {
+    "paper": Profile("paper", (("mnist_logreg", "mnist_logreg"), ("cifar10_cnn", "cifar10_cnn")),
+                     (42, 43, 44, 45, 46), "the study's protocol"),
+    "smoke": Profile("smoke", (("mnist_logreg", "digits_logreg"), ("cifar10_cnn", "digits_cnn")),
+                     (42, 43), "the whole pipeline on scikit-learn's 8x8 digits"),
+}
+
+
+@dataclass
+class Step:
+    """One notebook execution of the job.
+
+    Attributes
+    ----------
+    name : str
+        Name of the executed notebook and its log (``mnist_logreg_small``).
+    template : str
+        Notebook template under ``notebooks/``.
+    parameters : dict
+        What papermill injects.
+    configs : list of ProtocolConfig
+        The runs the notebook is responsible for (empty for the figures notebook).
+    """
+
+    name: str
+    template: str
+    parameters: dict[str, Any]
+    configs: list = field(default_factory=list)
+
+
+@dataclass
+class Job:
+    """The checked-to-be plan of one ``run_all.sh`` invocation.
+
+    Attributes
+    ----------
+    profile : Profile
+    pairs : list of str
+        The pairs that run (``--only`` keeps one).
+    steps : list of Step
+        Experiment notebooks in order, then the figures notebook.
+    folders : dict of str to Path
+        See :meth:`Profile.folders`.
+    data_root : Path
+        Where the data is read (and downloaded to).
+    data_origin : str
+        How the data root was chosen, for messages.
+    device : str
+    jobs : int
+    """
+
+    profile: Profile
+    pairs: list[str]
+    steps: list[Step]
+    folders: dict[str, Path]
+    data_root: Path
+    data_origin: str
+    device: str
+    jobs: int
+
+    @property
+    def run_configs(self) -> list:
+        """Every run of the job, in the order the notebooks run them."""
+        return [c for step in self.steps for c in step.configs]
+
+
+def template_defaults(template: str) -> dict[str, Any]:
+    """Return the values of a notebook template's ``parameters`` cell.
+
+    Returns
+    -------
+    dict
+        Name to value, each assignment's right-hand side read as a Python literal.
+
+    Raises
+    ------
+    JobError
+        When the template has no single parameters cell or a value is not a literal.
+    """
+    import nbformat
+
+    path = paths.NOTEBOOKS_DIR / f"{template}.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    cells = [c for c in notebook.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(cells) != 1:
+        raise JobError(f"{path} must have exactly one cell tagged 'parameters', found {len(cells)}")
+    values = {}
+    for node in ast.parse(cells[0].source).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            try:
+                values[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                raise JobError(f"{path}: parameter {node.targets[0].id} is not a literal value") from None
+    return values
+
+
+def _checked(template: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """Check a step's parameters as the notebook will; return the notebook's full namespace."""
+    from helpers.notebook import check_parameters
+
+    namespace = {**template_defaults(template), **parameters}
+    return check_parameters(template, namespace, injected=parameters)
+
+
+def plan_job(profile: str, *, only: str | None = None, jobs: int = 1, data_root: str | None = None,
+             device: str = "auto", out: str | None = None) -> Job:
+    """Build the job ``run_all.sh`` was asked for and check its options and parameters.
+
+    Parameters
+    ----------
+    profile : str
+        A key of :data:`PROFILES`.
+    only : str, optional
+        Run one pair (its name or its notebook's), then the figures.
+    jobs : int
+        Runs in parallel inside each notebook.
+    data_root : str, optional
+        The data root (``--data-root``); ``None`` means ``AL_DATA_DIR``, else ``data/``.
+    device : str
+        ``auto``, ``cpu`` or ``cuda``.
+    out : str, optional
+        Write everything under this folder instead of the profile's default.
+
+    Returns
+    -------
+    Job
+
+    Raises
+    ------
+    JobError
+        An option with an unusable value.
+    helpers.notebook.ParameterError
+        A notebook parameter the notebook would reject.
+    """
+    from helpers.datacheck import data_root_origin, resolve_data_root
+    from helpers.notebook import experiment_configs
+
+    if profile not in PROFILES:
+        raise JobError(f"--profile must be one of {', '.join(PROFILES)}, got {profile!r}")
+    spec = PROFILES[profile]
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise JobError(f"--jobs must be a positive integer, got {jobs!r}")
+    if device not in ("auto", "cpu", "cuda"):
+        raise JobError(f"--device must be auto, cpu or cuda, got {device!r}")
+    for option, value in (("--data-root", data_root), ("--out", out)):
+        if value is not None and not value.strip():
+            raise JobError(f"{option} is empty; give a folder (leave the option out for the default)")
+        if value is not None and ("\n" in value or "\t" in value):
+            raise JobError(f"{option} {value!r} contains a newline or a tab; use a folder without them")
+    if data_root is not None and not Path(data_root).expanduser().is_dir():
+        raise JobError(f"--data-root {data_root} is not a folder")
+    if out is not None and Path(out).expanduser().exists() and not Path(out).expanduser().is_dir():
+        raise JobError(f"--out {out} is a file, not a folder")
+    pairs = list(spec.pairs)
+    if only is not None:
+        pairs = [entry for entry in pairs if only in entry]
+        if not pairs:
+            raise JobError(f"--only {only!r} matches no pair of the {profile} profile "
+                           f"({', '.join(p for _, p in spec.pairs)})")
+    folders = spec.folders(Path(out).expanduser().resolve() if out is not None else None)
+    root = resolve_data_root(data_root)
+    steps = []
+    for template, pair in pairs:
+        for experiment in JOB_EXPERIMENTS:
+            parameters = {"pair": pair, "experiment": experiment, "seeds": list(spec.seeds),
+                          "results_dir": str(folders["results"]), "data_root": str(root), "device": device,
+                          "jobs": jobs, "progress": False}
+            values = _checked(template, parameters)
+            steps.append(Step(f"{pair}_{experiment}", template, parameters, experiment_configs(values)))
+    strategies = template_defaults(spec.pairs[0][0])["strategies"]
+    figures = {"results_dir": str(folders["results"]), "figures_dir": str(folders["figures"]),
+               "generated_dir": str(folders["generated"]), "pairs": [p for _, p in spec.pairs],
+               "experiments": list(JOB_EXPERIMENTS), "strategies": list(strategies), "seeds": list(spec.seeds)}
+    _checked("figures", figures)
+    steps.append(Step("figures", "figures", figures))
+    return Job(spec, [p for _, p in pairs], steps, folders, root, data_root_origin(data_root), device, jobs)
+
+
+# ------------------------------------------------------------------------------ checks
+
+
+@dataclass
+class PairCheck:
+    """What the checks found for one pair.
+
+    Attributes
+    ----------
+    pair : str
+    source : str
+        Where its data came from (:attr:`helpers.data.Dataset.source`).
+    device : str or None
+        The device its model runs on (CNN pairs only).
+    finished, stale, total : int
+        Runs of the job already finished, finished by another protocol version (to be
+        redone), and in all.
+    references_finished, references : int
+        Whole-pool references already computed, and needed.
+    """
+
+    pair: str
+    source: str
+    device: str | None
+    finished: int
+    stale: int
+    total: int
+    references_finished: int
+    references: int
+
+
+def _check_folder(path: Path, what: str) -> None:
+    """Check, without creating anything, that ``path`` is or can become a writable folder."""
+    probe = path
+    while not os.path.lexists(probe) and probe.parent != probe:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise JobError(f"the {what} folder {path} cannot be created: {probe} is a file, not a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise JobError(f"the {what} folder {path} cannot be written: {probe} is not writable")
+
+
+def _reference_finished(config) -> bool:
+    from helpers import results
+    from helpers.config import PROTOCOL_VERSION
+
+    path = results.reference_path(config.results_root(), config.pair, config.seed)
+    try:
+        stored = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    return (isinstance(stored, dict) and stored.get("model_params") == dict(config.model_params)
+            and results.protocol_version(stored) == PROTOCOL_VERSION)
+
+
+def check_job(job: Job, *, download: bool = True) -> list[PairCheck]:
+    """Check the device, the output folders, the data and the splits of every run.
+
+    Nothing is written, except data that is downloaded and the decoded-data cache.
+
+    Parameters
+    ----------
+    job : Job
+        From :func:`plan_job` (which already checked options and notebook parameters).
+    download : bool
+        Fetch missing MNIST/CIFAR-10 through torchvision.
+
+    Returns
+    -------
+    list of PairCheck
+        One per pair of the job.
+
+    Raises
+    ------
+    JobError
+        Device, folder or split problems.
+    helpers.data.DataNotFoundError, helpers.data.CorruptDataError
+        Data problems (the message names the pair, the files and how to get them).
+    """
+    from helpers import results
+    from helpers.config import ConfigError
+    from helpers.datacheck import check_pair_data
+    from helpers.loop import prepare
+    from helpers.models import resolve_device
+
+    devices = {}
+    for pair in job.pairs:
+        configs = [c for c in job.run_configs if c.pair == pair]
+        if configs and configs[0].spec.model == "cnn":
+            try:
+                devices[pair] = resolve_device(job.device)
+            except RuntimeError:
+                raise JobError(f"--device {job.device} asks for a GPU, but torch sees no CUDA GPU on this machine; "
+                               f"use --device auto (the GPU when there is one) or --device cpu") from None
+    for what, folder in job.folders.items():
+        _check_folder(folder, what)
+    for pair in job.pairs:
+        _check_folder(job.folders["results"] / pair, f"{pair} results")
+    checks = []
+    for pair in job.pairs:
+        configs = [c for c in job.run_configs if c.pair == pair]
+        dataset = check_pair_data(pair, job.data_root, download=download, origin=job.data_origin)
+        for config in {(c.experiment, c.seed, c.initial_size): c for c in configs}.values():
+            try:
+                prepare(config, dataset)
+            except (ConfigError, ValueError) as err:
+                raise JobError(f"pair {pair}, experiment {config.experiment}, seed {config.seed}: {err}") from None
+        status = [results.run_status(c) for c in configs]
+        per_seed = {c.seed: c for c in configs}
+        checks.append(PairCheck(
+            pair=pair, source=dataset.source, device=devices.get(pair),
+            finished=status.count("complete"), stale=status.count("stale"), total=len(configs),
+            references_finished=sum(_reference_finished(c) for c in per_seed.values()),
+            references=len(per_seed),
+        ))
+    return checks
+
+
+# ------------------------------------------------------------------------------ estimates
+
+
+def run_seconds(config) -> float | None:
+    """Return the expected wall seconds of one run, or None when it was never measured.
+
+    Returns
+    -------
+    float or None
+        From :data:`RUN_SECONDS`, scaled by the run's iteration count.
+    """
+    per_strategy = RUN_SECONDS.get((config.pair, config.experiment), {})
+    base = per_strategy.get(config.strategy)
+    if base is None:
+        return None
+    return base * config.n_iterations / config.spec.n_iterations
+
+
+def _parallel(jobs: int, n: int) -> int:
+    return max(1, min(jobs, n, os.cpu_count() or 1))
+
+
+def _step_seconds(step: Step, todo: set[int], jobs: int) -> tuple[float, list]:
+    """Return the expected seconds of one step's runs still to do, and those without a cost."""
+    runs = [c for c in step.configs if id(c) in todo]
+    known = [s for s in map(run_seconds, runs) if s is not None]
+    unknown = [c for c in runs if run_seconds(c) is None]
+    return sum(known) / _parallel(jobs, len(runs)), unknown
+
+
+def estimate_seconds(job: Job, todo: Sequence, references_todo: dict[str, int]) -> tuple[float, list]:
+    """Estimate the job's wall time from the measured costs.
+
+    Parameters
+    ----------
+    job : Job
+    todo : sequence of ProtocolConfig
+        The runs still to do (objects of ``job``'s steps).
+    references_todo : dict
+        Pair to the number of references still to compute.
+
+    Returns
+    -------
+    seconds : float
+        :data:`NOTEBOOK_SECONDS` per notebook, the references and the runs with a measured
+        cost (each notebook's runs spread over ``min(jobs, runs, CPUs)`` workers).
+    unknown : list of ProtocolConfig
+        Runs without a measured cost, not included.
+    """
+    todo_ids = {id(c) for c in todo}
+    total = NOTEBOOK_SECONDS * len(job.steps)
+    unknown = []
+    for step in job.steps:
+        seconds, missing = _step_seconds(step, todo_ids, job.jobs)
+        total += seconds
+        unknown += missing
+    for pair, n in references_todo.items():
+        total += REFERENCE_SECONDS.get(pair, 0.0) * n
+    return total, unknown
+
+
+def format_duration(seconds: float) -> str:
+    """Return a duration as ``45 s``, ``3 min 05 s`` or ``2 h 07 min``."""
+    seconds = max(0, int(round(seconds)))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+def _listing(values: Sequence) -> str:
+    return ", ".join(map(str, values))
+
+
+def describe(job: Job, checks: list[PairCheck], *, prog: str = "run_all.sh") -> str:
+    """Say what the job will run and how long it should take.
+
+    Returns
+    -------
+    str
+        Several lines: per pair its data, experiments, strategies, seeds and finished
+        runs; the output folders; the expected wall time.
+    """
+    from helpers import results
+
+    lines = [f"{prog}: {job.profile.name} profile ({job.profile.description}); every check passed "
+             f"(parameters, device, folders, data, splits). It will run:"]
+    todo = [c for c in job.run_configs if results.run_status(c) != "complete"]
+    for check in checks:
+        configs = [c for c in job.run_configs if c.pair == check.pair]
+        first = next(s for s in job.steps if s.configs and s.configs[0].pair == check.pair)
+        device = f"; device {check.device}" if check.device else ""
+        lines.append(f"  {check.pair}: data {check.source}{device}")
+        lines.append(f"    experiments {_listing(JOB_EXPERIMENTS)}; strategies "
+                     f"{_listing(dict.fromkeys(c.strategy for c in configs))}; seeds "
+                     f"{_listing(first.parameters['seeds'])}; {configs[0].n_iterations} iterations of "
+                     f"{configs[0].query_size} queries")
+        stale = f" ({check.stale} of another protocol version, redone)" if check.stale else ""
+        lines.append(f"    {check.total} runs: {check.finished} already finished, "
+                     f"{check.total - check.finished} to run{stale}; whole-pool references: "
+                     f"{check.references_finished} of {check.references} finished")
+    lines.append(f"  then the figures notebook; results in {job.folders['results']}, figures in "
+                 f"{job.folders['figures']}, paper inputs in {job.folders['generated']}")
+    references_todo = {c.pair: c.references - c.references_finished for c in checks}
+    seconds, unknown = estimate_seconds(job, todo, references_todo)
+    expected = (f"  expected wall time: about {format_duration(seconds)} with --jobs {job.jobs} "
+                f"(per-run costs measured on a 2-core CPU, helpers.job.RUN_SECONDS)")
+    if unknown:
+        pairs = _listing(sorted({c.pair for c in unknown}))
+        expected += (f", not counting {len(unknown)} run(s) of {pairs} whose cost was never measured "
+                     f"(the progress lines estimate them as they finish)")
+    lines.append(expected)
+    return "\n".join(lines)
+
+
+def write_plan(job: Job, path: Path) -> None:
+    """Write the plan file ``run_all.sh`` reads (format in the module docstring)."""
+    lines = [f"folder\t{name}\t{folder}" for name, folder in job.folders.items()]
+    lines += [f"notebook\t{s.name}\t{s.template}\t{json.dumps(s.parameters)}" for s in job.steps]
+    Path(path).write_text("\n".join(lines) + "\n")
+
+
+def read_plan(path: Path) -> tuple[dict[str, Path], list[Step]]:
+    """Read a plan file written by :func:`write_plan`.
+
+    Returns
+    -------
+    folders : dict of str to Path
+    steps : list of Step
+        With their run configurations rebuilt from the parameters.
+    """
+    from helpers.notebook import NOTEBOOK_MODELS, experiment_configs
+
+    folders, steps = {}, []
+    for line in Path(path).read_text().splitlines():
+        kind, *fields = line.split("\t")
+        if kind == "folder":
+            folders[fields[0]] = Path(fields[1])
+        elif kind == "notebook":
+            name, template, parameters = fields
+            parameters = json.loads(parameters)
+            configs = []
+            if template in NOTEBOOK_MODELS:
+                configs = experiment_configs({**template_defaults(template), **parameters})
+            steps.append(Step(name, template, parameters, configs))
+    return folders, steps
+
+
+# ------------------------------------------------------------------------------ progress
+
+
+class ProgressTracker:
+    """Notice the runs of a plan as they finish and say how far the job is.
+
+    Parameters
+    ----------
+    steps : sequence of Step
+        The job's notebooks in order, with their runs; runs finished already are not
+        counted.
+    jobs : int
+        Runs in parallel inside a notebook.
+    start : float, optional
+        When the job started, in ``clock`` seconds (default: now).
+    clock : callable
+        Returns seconds (``time.time``).
+    """
+
+    def __init__(self, steps: Sequence[Step], jobs: int = 1, start: float | None = None,
+                 clock: Callable[[], float] = time.time):
+        from helpers import results
+
+        self._results = results
+        self.clock = clock
+        self.start = clock() if start is None else start
+        self.steps = list(steps)
+        self.jobs = jobs
+        self._step_of = {id(c): i for i, step in enumerate(self.steps) for c in step.configs}
+        self.pending = [c for step in self.steps for c in step.configs if results.run_status(c) != "complete"]
+        self._todo = {id(c) for c in self.pending}
+        self.total = len(self.pending)
+        self.finished: list = []
+        self._seen = {id(c): self._mtime(c) for c in self.pending}
+
+    def _mtime(self, config) -> int | None:
+        try:
+            return self._results.config_stem(config).with_suffix(".json").stat().st_mtime_ns
+        except OSError:
+            return None
+
+    def poll(self) -> list[str]:
+        """Look for runs finished since the last call.
+
+        Returns
+        -------
+        list of str
+            One line per newly finished run: count, run, elapsed time, time left.
+        """
+        lines = []
+        for config in list(self.pending):
+            mtime = self._mtime(config)
+            if mtime is None or mtime == self._seen[id(config)]:
+                continue
+            self._seen[id(config)] = mtime
+            if self._results.run_status(config) != "complete":
+                continue
+            self.pending.remove(config)
+            self.finished.append(config)
+            lines.append(self._line(config))
+        return lines
+
+    def eta_seconds(self) -> float | None:
+        """Return the expected seconds left, or None before the first run finished.
+
+        Returns
+        -------
+        float or None
+            The expected cost of what is left (runs and notebooks, as in
+            :func:`estimate_seconds`), scaled by how long what is done took against its
+            expected cost. Without measured costs, the mean time per finished run stands
+            in for each run.
+        """
+        if not self.finished:
+            return None
+        elapsed = max(self.clock() - self.start, 0.0)
+        current = max(self._step_of[id(c)] for c in self.finished)
+        done_ids, left_ids = {id(c) for c in self.finished}, {id(c) for c in self.pending}
+        done = NOTEBOOK_SECONDS * (current + 1)
+        left = NOTEBOOK_SECONDS * (len(self.steps) - current - 1)
+        unknown = 0
+        for step in self.steps:
+            seconds, missing = _step_seconds(step, done_ids, self.jobs)
+            done += seconds
+            seconds, missing_left = _step_seconds(step, left_ids, self.jobs)
+            left += seconds
+            unknown += len(missing) + len(missing_left)
+        if unknown:
+            return elapsed / len(self.finished) * len(self.pending) + NOTEBOOK_SECONDS * (len(self.steps) - current - 1)
+        return left * elapsed / done
+
+    def _line(self, config) -> str:
+        elapsed = self.clock() - self.start
+        name = f"{config.pair} {config.experiment} {config.strategy} seed {config.seed}"
+        left = "all runs finished" if not self.pending else f"about {format_duration(self.eta_seconds())} left"
+        width = len(str(self.total))
+        return (f"[{len(self.finished):>{width}}/{self.total}] {name} finished; "
+                f"elapsed {format_duration(elapsed)}, {left}")
+
+
+def watch(steps: Sequence[Step], *, jobs: int = 1, start: float | None = None, interval: float = 2.0,
+          out: TextIO = sys.stdout, prog: str = "run_all.sh") -> int:
+    """Print a progress line per finished run until all finished, SIGTERM, or the parent is gone.
+
+    On SIGTERM (how ``run_all.sh`` ends it) the runs finished since the last look are still
+    reported before returning.
+
+    Returns
+    -------
+    int
+        Runs seen finishing.
+    """
+    parent = os.getppid()
+    tracker = ProgressTracker(steps, jobs, start)
+    stopping = []
+    # Installed after the imports: a Python handler would wait for a long import to end.
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: stopping.append(signum))
+
+    def report() -> None:
+        for line in tracker.poll():
+            print(f"{prog}: {line}", file=out, flush=True)
+
+    try:
+        while tracker.pending and not stopping and os.getppid() == parent:
+            deadline = time.monotonic() + interval
+            while not stopping and time.monotonic() < deadline:
+                time.sleep(min(0.1, interval))
+            report()
+        if stopping:
+            report()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return len(tracker.finished)
+
+
+# ------------------------------------------------------------------------------ logs
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Interrupt|Interrupted|Exit)(:\s.*|:?)$")
+
+
+def last_error_line(text: str) -> str | None:
+    """Return the last line of a log that names an exception, with its message.
+
+    Colour codes are removed. When no line looks like ``SomeError: message``, the last
+    non-empty line is returned.
+
+    Returns
+    -------
+    str or None
+        None for an empty log.
+    """
+    lines = [_ANSI.sub("", line).strip() for line in text.splitlines()]
+    lines = [line for line in lines if line]
+    for line in reversed(lines):
+        if _EXCEPTION_LINE.match(line) and not line.startswith("papermill.exceptions.PapermillExecutionError"):
+            return line
+    return lines[-1] if lines else None
+
+
+# ------------------------------------------------------------------------------ command line
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse the command line of :func:`main`.
+
+    Returns
+    -------
+    argparse.Namespace
+    """
+    parser = argparse.ArgumentParser(prog="python -m helpers.job", description="Plan and check run_all.sh's job.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    check = sub.add_parser("check", help="check everything, describe the job, write its plan")
+    check.add_argument("--profile", default="paper")
+    check.add_argument("--only")
+    check.add_argument("--jobs", type=int, default=1)
+    check.add_argument("--data-root")
+    check.add_argument("--device", default="auto")
+    check.add_argument("--out")
+    check.add_argument("--download", action=argparse.BooleanOptionalAction, default=True)
+    check.add_argument("--plan", type=Path, help="write the plan here when every check passed")
+    check.add_argument("--prog", default="helpers.job")
+    progress = sub.add_parser("watch", help="print a line per finished run of a plan")
+    progress.add_argument("--plan", type=Path, required=True)
+    progress.add_argument("--jobs", type=int, default=1)
+    progress.add_argument("--since", type=float, help="when the job started (seconds since the epoch)")
+    progress.add_argument("--interval", type=float, default=2.0)
+    progress.add_argument("--prog", default="helpers.job")
+    last = sub.add_parser("last-error", help="print the last error line of a log")
+    last.add_argument("log", type=Path)
+    return parser.parse_args(argv)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from helpers.data import CorruptDataError, DataNotFoundError
+    from helpers.datacheck import exit_on_sigterm
+    from helpers.notebook import ParameterError
+
+    try:
+        job = plan_job(args.profile, only=args.only, jobs=args.jobs, data_root=args.data_root,
+                       device=args.device, out=args.out)
+        # Only now: a Python handler waits for long imports to finish, the default SIGTERM does
+        # not. From here on it lets an interrupted download remove its partial files.
+        exit_on_sigterm()
+        checks = check_job(job, download=args.download)
+    except (JobError, ParameterError, DataNotFoundError, CorruptDataError) as err:
+        print(f"{args.prog}: {err}", file=sys.stderr)
+        return 2
+    print(describe(job, checks, prog=args.prog), flush=True)
+    if args.plan is not None:
+        write_plan(job, args.plan)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point.
+
+    Returns
+    -------
+    int
+        0 on success, 2 when a check failed (``check``) or the log is unreadable
+        (``last-error``).
+    """
+    args = parse_args(argv)
+    if args.command == "check":
+        return _check(args)
+    if args.command == "watch":
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # run_all.sh ends it, with SIGTERM
+        _, steps = read_plan(args.plan)
+        watch(steps, jobs=args.jobs, start=args.since, interval=args.interval, prog=args.prog)
+        return 0
+    try:
+        text = args.log.read_text(errors="replace")
+    except OSError as err:
+        print(f"cannot read {args.log}: {err.strerror}", file=sys.stderr)
+        return 2
+    print(last_error_line(text) or "(the log is empty)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

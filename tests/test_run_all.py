@@ -1,0 +1,185 @@
+"""./run_all.sh from the outside: options, checks before the first notebook, failures, interrupts.
+
+Nothing here needs the network or the real datasets: a download goes through a proxy
+address where nothing listens (so it is refused at once, as on a machine without
+internet), and the data that must be present is written here in MNIST's format.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from test_data import mnist_arrays, write_mnist
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _refused_proxy() -> dict[str, str]:
+    """Proxy settings pointing at a local port where nothing listens."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proxy = f"http://127.0.0.1:{port}"
+    return {"http_proxy": proxy, "https_proxy": proxy, "HTTP_PROXY": proxy, "HTTPS_PROXY": proxy,
+            "no_proxy": "", "NO_PROXY": ""}
+
+
+def run_all(*args, env=None, timeout=120) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", str(REPO / "run_all.sh"), *map(str, args)], cwd=REPO, capture_output=True,
+                          text=True, env={**os.environ, **_refused_proxy(), **(env or {})}, timeout=timeout)
+
+
+def _files(root: Path) -> list[Path]:
+    return sorted(p.relative_to(root) for p in root.rglob("*")) if root.exists() else []
+
+
+@pytest.mark.parametrize("args", [
+    ["--jobs"], ["--profile", "smoke", "--jobs"], ["--jobs", "--only", "mnist_logreg"], ["--out"], ["--out", ""],
+    ["--out="], ["--data-root", ""], ["--only", ""], ["--device"], ["--jobs=1.5"], ["--jobs", "-1"],
+    ["--jobs", "0"], ["--check=yes"], ["--profile", "fast"], ["--device", "tpu"], ["--bogus"],
+])
+def test_bad_options_fail_at_once_with_one_line(args):
+    proc = run_all(*args, timeout=60)  # a loop over a missing value would run into the timeout
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("run_all.sh:") and proc.stderr.count("\n") == 1
+    assert proc.stdout == ""
+
+
+def test_out_that_is_a_file(tmp_path):
+    (tmp_path / "f").write_text("x")
+    proc = run_all("--profile", "smoke", "--out", tmp_path / "f")
+    assert proc.returncode == 2 and "is a file" in proc.stderr
+
+
+@pytest.mark.parametrize("how", ["AL_DATA_DIR, download refused", "--data-root, --no-download"])
+def test_no_data_and_no_network_stops_before_any_notebook(tmp_path, how):
+    data, out = tmp_path / "data", tmp_path / "out"
+    data.mkdir()
+    if how.startswith("AL_DATA_DIR"):
+        proc = run_all("--out", out, env={"AL_DATA_DIR": str(data)})
+        origin, fetch = "from AL_DATA_DIR", "download through torchvision failed"
+    else:
+        proc = run_all("--data-root", data, "--out", out, "--no-download")
+        origin, fetch = "given by --data-root", "Downloading is off (--no-download)"
+    assert proc.returncode == 2, proc.stderr
+    message = proc.stderr.strip()
+    assert "\n" not in message and message.startswith("run_all.sh: pair mnist_logreg needs MNIST")
+    for part in (str(data / "MNIST" / "raw"), "train-images-idx3-ubyte", origin, fetch, "--data-root DIR"):
+        assert part in message
+    assert "==>" not in proc.stdout  # no notebook ran
+    assert not out.exists() and _files(data) == []  # nothing written, not even an empty folder
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is present")
+def test_cuda_without_a_gpu_stops_before_any_notebook(tmp_path):
+    proc = run_all("--profile", "smoke", "--device", "cuda", "--out", tmp_path / "out")
+    assert proc.returncode == 2 and "--device cuda asks for a GPU" in proc.stderr
+    assert "==>" not in proc.stdout and not (tmp_path / "out").exists()
+
+
+def test_check_with_quotes_in_the_paths(tmp_path):
+    data = tmp_path / "data 'quoted' \"twice\""
+    out = tmp_path / "it's out"
+    write_mnist(data, arrays=mnist_arrays(n_train=600, n_test=50))
+    proc = run_all("--only", "mnist_logreg", "--data-root", data, "--out", out, "--check", "--jobs", "2")
+    assert proc.returncode == 0, proc.stderr
+    assert f"data torchvision MNIST" in proc.stdout or str(data) in proc.stdout
+    assert str(data) in proc.stdout and str(out / "results") in proc.stdout
+    assert "75 runs: 0 already finished, 75 to run" in proc.stdout
+    assert re.search(r"expected wall time: about \d+ min", proc.stdout)
+    assert not out.exists()
+
+
+def _descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2:].split()
+        children.setdefault(int(fields[1]), []).append(int(text.split(" ", 1)[0]))
+    found, queue = set(), [pid]
+    while queue:
+        for child in children.get(queue.pop(), []):
+            found.add(child)
+            queue.append(child)
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return text[text.rindex(")") + 2] != "Z"
+
+
+@pytest.mark.slow
+def test_failing_notebook_prints_its_reason_and_leaves_the_figures(tmp_path):
+    out = tmp_path / "it's out"
+    for experiment in ("small", "moderate", "large"):
+        blocker = out / "digits_logreg" / experiment / "random"
+        blocker.parent.mkdir(parents=True)
+        blocker.write_text("a file where a run's folder belongs")
+    proc = run_all("--profile", "smoke", "--only", "digits_logreg", "--out", out, timeout=600)
+    assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
+    reason = re.search(r"FAILED: digits_logreg_small: (.+)", proc.stderr)
+    assert reason and re.match(r"[\w.]+(Error|Exception): ", reason.group(1)), proc.stderr
+    assert "digits_logreg/small/random" in reason.group(1)
+    assert f"log: {out / 'notebooks' / 'logs' / 'digits_logreg_small.log'}" in proc.stderr
+    assert "figures: not run" in proc.stderr
+    assert not (out / "figures").exists() and not (out / "notebooks" / "figures.ipynb").exists()
+    assert "failed: 3" in proc.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_interrupt_stops_the_whole_job_and_keeps_finished_runs(tmp_path, sig):
+    out = tmp_path / "out"
+    proc = subprocess.Popen(["bash", str(REPO / "run_all.sh"), "--profile", "smoke", "--only", "digits_cnn",
+                             "--out", str(out)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        finished = []
+        while not finished and time.monotonic() < deadline and proc.poll() is None:
+            finished = [p for p in out.glob("digits_cnn/*/*/seed*.json") if '"complete": true' in p.read_text()]
+            time.sleep(0.2)
+        assert finished, "no run finished in time"
+        tree = _descendants(proc.pid)
+        assert any("ipykernel" in Path(f"/proc/{p}/cmdline").read_text(errors="replace")
+                   for p in tree if Path(f"/proc/{p}/cmdline").exists()), "no kernel was running"
+        t0 = time.monotonic()
+        if sig == signal.SIGINT:
+            os.killpg(proc.pid, sig)  # what Ctrl-C in a terminal does: the whole foreground group
+        else:
+            proc.send_signal(sig)  # a SIGTERM to the script alone
+        stdout, stderr = proc.communicate(timeout=60)
+        seconds = time.monotonic() - t0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 128 + sig, stderr
+    name = signal.Signals(sig).name
+    assert f"interrupted by {name}" in stderr and "finished runs are kept" in stderr
+    still = [p for p in tree if _running(p)]
+    assert not still, f"processes of the job still run {seconds:.1f} s after {name}: {still}"
+    for path in finished:
+        assert json.loads(path.read_text())["complete"] is True
+    assert not (out / "figures").exists() and not (out / "generated").exists()
+    assert not (out / "notebooks" / "figures.ipynb").exists()
+    assert "==> figures" not in stdout
+    logs = sorted((out / "notebooks" / "logs").glob("*.log"), key=lambda p: p.stat().st_mtime)
+    assert logs[-1].read_text().rstrip().endswith(f"interrupted by {name}")
