@@ -107,7 +107,21 @@ def test_make_all_figures(tmp_path):
     names = {p.name for p in paths}
     expected = {f"{stem}.{ext}" for ext in ("pdf", "png") for stem in (
         "learning_curves_digits_logreg_small", "learning_curves_frac_digits_logreg_small",
-        "confusion_digits_logreg_small", "aulc_summary", "labels_to_target", "stream_cost")}
+        "confusion_digits_logreg_small", "aulc_summary", "labels_to_target", "stream_cost",
+        "query_composition_digits_logreg", "critical_difference")}
     assert names == expected
     assert all(p.parent == out and p.stat().st_size > 0 for p in paths)
     assert not list(out.glob(".*tmp*")), "temporary files left behind"
+
+
+def test_query_composition(data, tmp_path):
+    composition = stats.query_composition(data["meta"])
+    paths = figures.plot_query_composition(composition, "mnist_logreg", out_dir=tmp_path)
+    _check(paths, ["query_composition_mnist_logreg.pdf", "query_composition_mnist_logreg.png"])
+
+
+def test_critical_difference(data, tmp_path):
+    ranks = stats.friedman_ranks(data["per_run"])
+    assert set(ranks["strategy"]) == {"random", "margin", "entropy", "stream_uncertainty"}
+    paths = figures.plot_critical_difference(ranks, out_dir=tmp_path)
+    _check(paths, ["critical_difference.pdf", "critical_difference.png"])

@@ -72,6 +72,7 @@ def write_fake_tree(root: Path, pairs=("mnist_logreg", "cifar10_cnn"),
                         "stopped_early": len(rows) < n_iterations + 1,
                         "stop_reason": "pool exhausted" if len(rows) < n_iterations + 1 else None,
                         "n_pool": n_pool, "protocol_version": PROTOCOL_VERSION,
+                        "queried_labels": rng.integers(0, len(classes), query_size * (len(rows) - 1)).tolist(),
                     }
                     (folder / f"seed{seed}.json").write_text(json.dumps(meta))
         if reference:

@@ -507,6 +507,120 @@ def plot_stream_cost(per_run: pd.DataFrame, strategy: str = STREAM_STRATEGY,
         return _save(fig, out_dir, "stream_cost")
 
 
+# --------------------------------------------------------------------------- 6. query composition
+def plot_query_composition(composition: pd.DataFrame, pair: str, out_dir=None) -> list[Path]:
+    """Class shares of the queried labels over a run, per experiment and strategy.
+
+    Writes ``query_composition_<pair>.pdf/.png``: one row per experiment, one column per
+    strategy; each panel stacks the share of every class among the labels queried in each
+    block of iterations (mean over seeds). A strategy that queries classes evenly shows
+    flat bands of equal height; one that favours a few classes shows wide bands for them.
+
+    Parameters
+    ----------
+    composition
+        Output of :func:`helpers.stats.query_composition`.
+    pair
+        The pair drawn.
+    out_dir
+        Output directory (default :data:`helpers.paths.FIGURES_DIR`).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PDF and PNG written.
+    """
+    frame = composition[composition["pair"] == pair]
+    experiments = stats.ordered_experiments(frame["experiment"])
+    strategies = stats.ordered_strategies(frame["strategy"])
+    classes = sorted(frame["class"].unique())
+    colours = sns.color_palette("tab10", max(len(classes), 1))
+    mean = frame.groupby(["experiment", "strategy", "block", "class"], as_index=False).agg(
+        share=("share", "mean"), first_iteration=("first_iteration", "first"), last_iteration=("last_iteration", "first"))
+    with plt.rc_context(RC):
+        fig, axes = plt.subplots(len(experiments), len(strategies), squeeze=False, sharey=True,
+                                 figsize=(FULL_WIDTH, 0.5 + 1.15 * len(experiments)), constrained_layout=True)
+        for i, experiment in enumerate(experiments):
+            for j, strategy in enumerate(strategies):
+                ax = axes[i, j]
+                cell = mean[(mean["experiment"] == experiment) & (mean["strategy"] == strategy)]
+                if cell.empty:
+                    ax.set_axis_off()
+                    continue
+                table = cell.pivot(index="last_iteration", columns="class", values="share").reindex(columns=classes)
+                ax.stackplot(table.index, *[table[c].fillna(0) for c in classes], colors=colours,
+                             labels=[str(c) for c in classes], linewidth=0)
+                ax.set_ylim(0, 1)
+                ax.set_xlim(table.index.min(), table.index.max())
+                ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(3, integer=True))
+                if i == 0:
+                    ax.set_title(stats.strategy_label(strategy))
+                if j == 0:
+                    ax.set_ylabel(f"{stats.experiment_label(experiment)}\nclass share", fontsize=7)
+                if i == len(experiments) - 1:
+                    ax.set_xlabel("iteration")
+        handles, labels = axes[0, 0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside right center", title="class", frameon=False)
+        return _save(fig, out_dir, f"query_composition_{pair}")
+
+
+# --------------------------------------------------------------------------- 7. mean ranks
+def plot_critical_difference(ranks: pd.DataFrame, out_dir=None) -> list[Path]:
+    """Mean rank of every strategy with the Nemenyi critical difference, one panel per pair.
+
+    Writes ``critical_difference.pdf/.png``. Ranks come from
+    :func:`helpers.stats.friedman_ranks` over every (experiment, seed) block of a pair
+    (rank 1 = best). The bar above the axis is the critical difference: strategies whose
+    mean ranks lie closer than it are not told apart; thick lines join such groups.
+
+    Parameters
+    ----------
+    ranks
+        Output of :func:`helpers.stats.friedman_ranks` grouped by pair.
+    out_dir
+        Output directory (default :data:`helpers.paths.FIGURES_DIR`).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PDF and PNG written.
+    """
+    pairs = stats.ordered_pairs(ranks["pair"])
+    with plt.rc_context(RC):
+        fig, axes = plt.subplots(len(pairs), 1, squeeze=False, figsize=(SINGLE_COLUMN, 0.3 + 1.5 * len(pairs)),
+                                 constrained_layout=True)
+        for ax, pair in zip(axes[:, 0], pairs):
+            frame = ranks[ranks["pair"] == pair].sort_values("mean_rank")
+            k, cd = int(frame["n_strategies"].iloc[0]), float(frame["cd"].iloc[0])
+            ax.set_xlim(k + 0.3, 0.7)  # best rank on the right
+            ax.set_ylim(-0.55 - 0.27 * len(frame), 1.0)
+            ax.axhline(0, color="0.3", linewidth=0.6)
+            ax.set_yticks([])
+            ax.xaxis.set_major_locator(matplotlib.ticker.MultipleLocator(1))
+            for side in ("left", "right", "top"):
+                ax.spines[side].set_visible(False)
+            for n, row in enumerate(frame.itertuples()):
+                y = -0.3 - 0.27 * n  # one text line per strategy: labels never overlap
+                ax.plot(row.mean_rank, 0, marker=strategy_marker(row.strategy), color=strategy_color(row.strategy))
+                ax.annotate(f"{stats.strategy_label(row.strategy)} ({row.mean_rank:.2f})", (row.mean_rank, 0),
+                            xytext=(row.mean_rank, y), fontsize=6.5, ha="center", va="top",
+                            arrowprops={"arrowstyle": "-", "color": "0.6", "linewidth": 0.5})
+            if np.isfinite(cd):
+                ax.plot([0.8, 0.8 + cd], [0.75, 0.75], color="black", linewidth=1.2)
+                ax.text(0.8 + cd / 2, 0.8, f"CD = {cd:.2f}", ha="center", va="bottom", fontsize=6.5)
+                means = frame["mean_rank"].to_numpy()
+                groups = [(a, means[(means >= a) & (means - a < cd)].max()) for a in means]
+                groups = [g for g in groups if g[1] > g[0]
+                          and not any(o[0] <= g[0] and o[1] >= g[1] and o != g for o in groups)]
+                for n, (lo, hi) in enumerate(dict.fromkeys(groups)):
+                    ax.plot([lo, hi], [0.18 + 0.14 * n] * 2, color="0.25", linewidth=2.2, solid_capstyle="round")
+            p = frame["friedman_p"].iloc[0]
+            title = f"{stats.pair_label(pair)}: {int(frame['n_blocks'].iloc[0])} blocks"
+            ax.set_title(title + (f", Friedman p = {p:.2g}" if np.isfinite(p) else ""))
+            ax.set_xlabel("mean rank (1 = best)")
+        return _save(fig, out_dir, "critical_difference")
+
+
 # --------------------------------------------------------------------------- everything
 def make_all_figures(results_root=None, out_dir=FIGURES_DIR,
                      pairs: Iterable[str] | None = None) -> list[Path]:
@@ -515,7 +629,8 @@ def make_all_figures(results_root=None, out_dir=FIGURES_DIR,
     Loads the runs, metadata and reference results with :mod:`helpers.stats` and
     writes, for every pair x experiment present, ``learning_curves_*``,
     ``learning_curves_frac_*`` and ``confusion_*``; then ``aulc_summary``,
-    ``labels_to_target`` and ``stream_cost``. A figure whose data is missing (no
+    ``labels_to_target``, ``stream_cost``, ``query_composition_<pair>`` and
+    ``critical_difference``. A figure whose data is missing (no
     confusion matrices, no stream runs, no random runs) is skipped.
 
     Parameters
@@ -557,4 +672,10 @@ def make_all_figures(results_root=None, out_dir=FIGURES_DIR,
     stream = per_run[(per_run["strategy"] == STREAM_STRATEGY) & per_run["inspected_per_label"].notna()]
     if not stream.empty:
         written += plot_stream_cost(per_run, out_dir=out_dir)
+    composition = stats.query_composition(meta)
+    for pair in stats.ordered_pairs(composition["pair"]):
+        written += plot_query_composition(composition, pair, out_dir=out_dir)
+    ranks = stats.friedman_ranks(per_run)
+    if not ranks.empty:
+        written += plot_critical_difference(ranks, out_dir=out_dir)
     return written
