@@ -2,13 +2,20 @@
 # make test   set up the environment if needed, then run every test (unit, notebooks via nbval, paper)
 # make paper  build paper/main.pdf from figures/ and paper/generated/ (never reruns experiments)
 # make smoke  run the whole pipeline on tiny data (./run_all.sh --profile smoke)
+# make lab    open the notebooks in JupyterLab from .venv (paired .py files open as notebooks);
+#             LAB_PORT=8888 and LAB_ARGS="--no-browser ..." are passed on
 
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: env test unit paper smoke clean-smoke
+LAB_PORT ?= 8888
+LAB_ARGS ?=
+# Jupyter refuses to run as root unless told; containers often run as root.
+LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
+.PHONY: env test unit paper smoke clean-smoke lab
 
 $(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,3 +41,10 @@ smoke: env
 
 clean-smoke:
 	rm -rf results/smoke
+
+# Local only (127.0.0.1). The kernelspecs of .venv come first (JUPYTER_PREFER_ENV_PATH), so the
+# kernel is .venv's Python, which has helpers installed; jupytext's server extension (enabled in
+# .venv/etc/jupyter) opens notebooks/*.py as notebooks and keeps each pair in sync on save.
+lab: env
+	JUPYTER_PREFER_ENV_PATH=1 $(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) \
+	  --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/notebooks $(LAB_ROOT) $(LAB_ARGS)

@@ -187,6 +187,8 @@ py=.venv/bin/python
 # Large allocations stay mapped between batches: 2-2.7x faster CPU inference in torch here.
 export MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=1073741824
 export PYTHONUNBUFFERED=1
+# The kernel papermill starts is .venv's own, even when a user-wide "python3" kernelspec exists.
+export JUPYTER_PREFER_ENV_PATH=1
 
 # Everything checked before the first notebook; the plan says which notebooks run with what.
 plan_file=$(mktemp "${TMPDIR:-/tmp}/run_all-plan.XXXXXX") || die "cannot create a temporary file"
