@@ -54,7 +54,6 @@ def write_fake_tree(root: Path, pairs=("mnist_logreg", "cifar10_cnn"),
                             "train_accuracy": min(1.0, acc + 0.05), "fit_seconds": 0.1,
                             "query_seconds": 0.01, "fit_steps": 10,
                             "n_queried": query_size if it > 0 else 0, "cold_refit": 0,
-                            "n_queried": query_size if it > 0 else 0, "cold_refit": 0,
                             "n_inspected": (3 * query_size if strategy == "stream_uncertainty"
                                             and it > 0 else np.nan),
                             "n_fallback": (1 if strategy == "stream_uncertainty" and it > 0 else np.nan),
