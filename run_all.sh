@@ -28,7 +28,6 @@
 # kept, figures and paper inputs are left as they were).
 set -uo pipefail
 
-child=""      # the command running now: started in the background so that a signal is handled at once
 step=""       # what the job is doing, for the interrupt message
 step_log=""   # the log of the notebook running now
 plan_file=""
@@ -114,16 +113,15 @@ trap 'on_signal TERM 143' TERM
 trap 'on_signal HUP 129' HUP
 trap '[ -n "$plan_file" ] && rm -f "$plan_file"' EXIT
 
-# run_child LOG CMD...: run CMD (output appended to LOG unless LOG is empty) and return its status.
+# run_child LOG CMD...: run CMD (output appended to LOG unless LOG is empty) and return its
+# status. CMD runs in the background while the script waits for it: a signal to the script
+# then runs its trap at once, where a foreground command would delay it until CMD ended.
 run_child() {
-  local log=$1 rc
+  local log=$1 pid
   shift
   if [ -n "$log" ]; then "$@" >>"$log" 2>&1 & else "$@" & fi
-  child=$!
-  wait "$child"
-  rc=$?
-  child=""
-  return $rc
+  pid=$!
+  wait "$pid"
 }
 
 cd "$(dirname "$0")" || exit 2
