@@ -653,7 +653,7 @@ def make_all_figures(results_root=None, out_dir=FIGURES_DIR,
         results_root = results_dir()
     runs = stats.load_runs(results_root, pairs)
     meta = stats.load_run_meta(results_root, pairs)
-    reference = stats.load_reference(results_root)
+    reference = stats.load_reference(results_root, pairs)
     summary = stats.curve_summary(runs)
     per_run = stats.per_run_metrics(runs)
     written: list[Path] = []

@@ -533,9 +533,7 @@ def write_all(results_root=None, out_dir=PAPER_GENERATED_DIR,
     out = Path(out_dir)
     runs = stats.load_runs(results_root, pairs)
     meta = stats.load_run_meta(results_root, pairs)
-    reference = stats.load_reference(results_root)
-    if pairs is not None:
-        reference = reference[reference["pair"].isin(list(pairs))]
+    reference = stats.load_reference(results_root, pairs)
     per_run = stats.per_run_metrics(runs)
     summary = stats.strategy_summary(per_run)
     tests = pd.concat([stats.paired_tests(per_run, m) for m in TABLE_TEST_METRICS],
