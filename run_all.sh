@@ -8,9 +8,9 @@
 #
 # Profiles
 #   paper  (default) the study's protocol: mnist_logreg and cifar10_cnn, experiments small,
-#          moderate and large, 5 strategies, seeds 42-46. Results go to results/, executed
-#          notebooks (+HTML) to results/notebooks/, figures to figures/, generated paper
-#          inputs to paper/generated/.
+#          moderate and large, 5 strategies, seeds 42-61 (MNIST) and 42-46 (CIFAR-10).
+#          Results go to results/, executed notebooks (+HTML) to results/notebooks/, figures
+#          to figures/, generated paper inputs to paper/generated/.
 #   smoke  the whole pipeline on scikit-learn's 8x8 digits (pairs digits_logreg and
 #          digits_cnn, 2 seeds, short budgets), a few minutes on 2 CPU cores. Everything goes
 #          under results/smoke/ (or --out DIR) so committed results and figures stay as they are.

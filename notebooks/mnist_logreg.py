@@ -31,7 +31,7 @@
 pair = "mnist_logreg"  # the smoke profile runs "digits_logreg" here
 experiment = "small"
 strategies = ["random", "least_confident", "margin", "entropy", "stream_uncertainty"]
-seeds = [42, 43, 44, 45, 46]
+seeds = [42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61]  # paper profile
 query_size = None  # None: the pair's protocol value
 n_iterations = None
 stream_threshold = 0.5
