@@ -297,3 +297,21 @@ def test_two_identical_grids_do_not_run_anything_twice(tmp_path):
     assert all(results.is_complete(c) for c in configs)
     leftovers = [p for p in results_dir.rglob("*") if p.is_file() and p.suffix not in (".csv", ".json")]
     assert leftovers == []
+
+
+def test_folder_removed_while_taking_the_lock(tmp_path, monkeypatch):
+    folder = tmp_path / "run"
+    path = folder / "seed1.lock"
+    real_write, calls = locks._write_new, []
+
+    def folder_vanishes_once(target, data):
+        calls.append(target)
+        if len(calls) == 1:
+            folder.rmdir()  # a cleanup of empty folders ran between mkdir and the write
+        return real_write(target, data)
+
+    monkeypatch.setattr(locks, "_write_new", folder_vanishes_once)
+    lock = RunLock(path)
+    assert lock.acquire() and read_lock(path).pid == os.getpid()
+    lock.release()
+    assert len(calls) == 2 and list(folder.iterdir()) == []

@@ -390,7 +390,7 @@ class DaskExecutor(GridExecutor):
             return
         if self.n_workers is not None:
             self._cluster = distributed.LocalCluster(n_workers=self.n_workers, threads_per_worker=1, processes=True,
-                                                     dashboard_address=None)
+                                                     dashboard_address=":0")
             self.client = distributed.Client(self._cluster)
         else:
             try:

@@ -49,7 +49,7 @@ from helpers.executors import (
 from helpers.locks import RunLock
 from helpers.loop import prepare, run_reference
 from helpers.models import resolve_device
-from helpers.strategies import STRATEGIES
+from helpers.strategies import STUDY_STRATEGIES
 
 #: Seeds of the paper profile: five, starting at the study's 42.
 PAPER_SEEDS = (42, 43, 44, 45, 46)
@@ -338,7 +338,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="al-grid", description="Run a resumable grid of active-learning runs.")
     parser.add_argument("--pair", required=True, choices=list(PAIRS))
     parser.add_argument("--experiment", nargs="+", default=list(EXPERIMENTS), choices=list(EXPERIMENTS))
-    parser.add_argument("--strategies", nargs="+", default=list(STRATEGIES), metavar="STRATEGY")
+    parser.add_argument("--strategies", nargs="+", default=list(STUDY_STRATEGIES), metavar="STRATEGY")
     parser.add_argument("--seeds", nargs="+", type=int, default=list(PAPER_SEEDS))
     parser.add_argument("--query-size", type=int)
     parser.add_argument("--iterations", type=int, dest="n_iterations")

@@ -249,7 +249,12 @@ class RunLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.holder = None
         for _ in range(5):
-            if self._create():
+            try:
+                created = self._create()
+            except FileNotFoundError:  # the folder was removed meanwhile (a cleanup of empty folders)
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                continue
+            if created:
                 self._held = True
                 self._start_heartbeat()
                 return True
