@@ -282,6 +282,8 @@ def test_keyboard_interrupt_cancels_a_local_cluster_grid(digits, tmp_path):
     watcher.join(10)
     finished = sum(results.is_complete(c) for c in configs)
     assert 1 <= finished < 6 and info.value.counts["ran"] == finished
-    counts = run_grid(configs, jobs=2, dataset=digits, progress=False)  # resumes; dead workers' locks are broken
+    # The local workers ended on SIGTERM like pool workers: no lock, no temporary file.
+    assert sorted(p.suffix for p in root.rglob("*") if p.is_file()) == sorted([".csv", ".json"] * finished)
+    counts = run_grid(configs, jobs=2, dataset=digits, progress=False)  # resumes
     assert counts["ran"] == 6 - finished
     assert not list(root.rglob("*.lock"))

@@ -191,6 +191,11 @@ def _on_sigterm(signum, frame):
             remove_temp_files(config)
         if lock is not None:
             lock.release()
+        # Unlink the semaphores this process created (multiprocessing's exit would), or the
+        # resource tracker warns about leaked semaphores; finalizers of other processes are skipped.
+        from multiprocessing import util
+
+        getattr(util, "_run_finalizers", lambda minpriority: None)(0)
     finally:
         os._exit(128 + signum)
 
@@ -337,6 +342,15 @@ def _dask_task(config: ProtocolConfig, dataset: Dataset) -> RunOutcome:
         return execute(config, dataset)
 
 
+def _install_sigterm_handler() -> tuple[int, bool]:
+    """In a Dask worker process: end on SIGTERM as a pool worker does; return (pid, installed)."""
+    try:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the worker's main thread: keep Dask's own handling
+        return os.getpid(), False
+    return os.getpid(), True
+
+
 class DaskExecutor(GridExecutor):
     """Runs the grid as tasks of a ``dask.distributed`` cluster.
 
@@ -358,9 +372,10 @@ class DaskExecutor(GridExecutor):
     -----
     Workers must run the same environment (``helpers`` importable) and see the results
     directory at the same path; :meth:`start` checks that every worker can write it.
-    Ctrl-C cancels the queued tasks; a local cluster is shut down, while the runs that
-    workers of an external cluster have already started finish (their locks keep other
-    grids off them until then).
+    Ctrl-C cancels the queued tasks. The workers of a local cluster end at once like pool
+    workers (SIGTERM: lock released, temporary files removed) and the cluster is shut
+    down, while the runs that workers of an external cluster have already started finish
+    (their locks keep other grids off them until then).
     """
 
     name = "dask"
@@ -379,6 +394,7 @@ class DaskExecutor(GridExecutor):
         self._given_client = client
         self.client = client
         self._cluster = None
+        self._local_pids: list[int] = []
         self._futures: list = []
 
     def start(self) -> None:
@@ -392,6 +408,8 @@ class DaskExecutor(GridExecutor):
             self._cluster = distributed.LocalCluster(n_workers=self.n_workers, threads_per_worker=1, processes=True,
                                                      dashboard_address=":0")
             self.client = distributed.Client(self._cluster)
+            # Workers of this machine end like the pool's on SIGTERM: no lock, no temporary file left.
+            self._local_pids = [pid for pid, ok in self.client.run(_install_sigterm_handler).values() if ok]
         else:
             try:
                 self.client = distributed.Client(self.address, timeout=self.connect_timeout)
@@ -458,13 +476,18 @@ class DaskExecutor(GridExecutor):
                 self.client.cancel([scattered], force=True)
 
     def stop(self) -> None:
-        """Cancel the queued tasks; shut down a cluster started here."""
+        """Cancel the queued tasks; end the workers of a cluster started here and shut it down."""
         if self.client is not None and self._futures:
             try:
                 self.client.cancel(self._futures, force=True)
             except Exception:  # noqa: BLE001 -- the scheduler may be gone; nothing is left to cancel then
                 pass
         if self._cluster is not None:
+            for pid in self._local_pids:
+                try:
+                    os.kill(pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
             self.close()
 
     def close(self) -> None:
@@ -474,3 +497,4 @@ class DaskExecutor(GridExecutor):
         if self._cluster is not None:
             self._cluster.close()
             self._cluster = None
+            self._local_pids = []
