@@ -45,6 +45,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--data-root", default=os.environ.get("AL_DATA_DIR"))
     parser.add_argument("--results-dir", default=None, help="default: results/pilots/<pair>_finetune")
     parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--summary-only", action="store_true",
+                        help="run nothing; summarise the finished runs (n_runs shows what is missing)")
     return parser.parse_args(argv)
 
 
@@ -86,6 +88,8 @@ def main(argv=None) -> int:
             for budget in args.budgets
         }
         for budget, configs in grids.items():
+            if args.summary_only:
+                continue
             print(f"pilot: fine-tuning budget {budget} L-BFGS iteration(s), {len(configs)} run(s)", flush=True)
             run_grid(configs, jobs=args.jobs)
     except (ConfigError, OSError, CorruptDataError) as err:
@@ -93,6 +97,8 @@ def main(argv=None) -> int:
         return 2
     per_run, runs = [], []
     for budget in args.budgets:
+        if not (root / f"iter{budget}").is_dir():
+            continue
         loaded = stats.load_runs(root / f"iter{budget}", pairs=[args.pair])
         loaded = loaded[loaded["experiment"].isin(args.experiments) & loaded["strategy"].isin(args.strategies)
                         & loaded["seed"].isin(args.seeds)]
