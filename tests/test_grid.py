@@ -278,8 +278,9 @@ def test_cli_tiny_grid(capsys, isolated_dirs):
 
 
 def read_grid(root: Path) -> dict[str, pd.DataFrame]:
-    return {p.relative_to(root).as_posix(): pd.read_csv(p).drop(columns=TIMING_COLUMNS)
-            for p in sorted(root.rglob("*.csv"))}
+    """Every CSV of a grid as text cells (so equal frames mean byte-identical values), timings dropped."""
+    return {p.relative_to(root).as_posix(): pd.read_csv(p, dtype=str, keep_default_na=False)
+            .drop(columns=TIMING_COLUMNS) for p in sorted(root.rglob("*.csv"))}
 
 
 def test_parallel_jobs_match_serial(tmp_path, capsys):
