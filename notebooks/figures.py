@@ -61,6 +61,19 @@ for png in sorted(p for p in written if p.suffix == ".png"):
     display(Image(filename=str(png)))
 
 # %% [markdown]
+# ## Mean ranks across experiments
+#
+# Every (experiment, seed) of a pair is one block in which the strategies are ranked by
+# AULC (1 = best); the Friedman test asks whether the mean ranks differ more than chance
+# allows, and `cd` is the Nemenyi critical difference (drawn in `critical_difference`).
+
+# %%
+from helpers import stats
+
+per_run = stats.per_run_metrics(stats.load_runs(results_root, grid))
+stats.friedman_ranks(per_run).sort_values(["pair", "mean_rank"], kind="stable")
+
+# %% [markdown]
 # ## Generated paper inputs
 
 # %%

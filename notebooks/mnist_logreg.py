@@ -86,6 +86,27 @@ summary.table
 summary.tests
 
 # %% [markdown]
+# ## What the strategies query
+#
+# The learning-curve figure above is followed by the class composition of the queried
+# labels: the share of every digit among the labels of each block of iterations, averaged
+# over seeds. The table gives the class balance of the first 10 query rounds: classes
+# covered, the share of the most queried class, and the entropy of the class histogram
+# relative to a uniform one (1 = every class equally often).
+
+# %%
+summary.balance
+
+# %% [markdown]
+# ## The stream's account
+#
+# Per stream run: the pool instances that arrived (each once) and were labelled or
+# discarded, labels forced by the deadline rule, and any shortfall of the label budget.
+
+# %%
+summary.stream
+
+# %% [markdown]
 # Runs that stopped before their last iteration, and why (empty when none did):
 
 # %%

@@ -508,10 +508,10 @@ def plot_stream_cost(per_run: pd.DataFrame, strategy: str = STREAM_STRATEGY,
 
 
 # --------------------------------------------------------------------------- 6. query composition
-def plot_query_composition(composition: pd.DataFrame, pair: str, out_dir=None) -> list[Path]:
+def plot_query_composition(composition: pd.DataFrame, pair: str, out_dir=None, stem: str | None = None) -> list[Path]:
     """Class shares of the queried labels over a run, per experiment and strategy.
 
-    Writes ``query_composition_<pair>.pdf/.png``: one row per experiment, one column per
+    Writes ``query_composition_<pair>.pdf/.png`` (or ``<stem>.pdf/.png``): one row per experiment, one column per
     strategy; each panel stacks the share of every class among the labels queried in each
     block of iterations (mean over seeds). A strategy that queries classes evenly shows
     flat bands of equal height; one that favours a few classes shows wide bands for them.
@@ -524,6 +524,8 @@ def plot_query_composition(composition: pd.DataFrame, pair: str, out_dir=None) -
         The pair drawn.
     out_dir
         Output directory (default :data:`helpers.paths.FIGURES_DIR`).
+    stem
+        File name without extension (default ``query_composition_<pair>``).
 
     Returns
     -------
@@ -561,7 +563,7 @@ def plot_query_composition(composition: pd.DataFrame, pair: str, out_dir=None) -
                     ax.set_xlabel("iteration")
         handles, labels = axes[0, 0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside right center", title="class", frameon=False)
-        return _save(fig, out_dir, f"query_composition_{pair}")
+        return _save(fig, out_dir, stem or f"query_composition_{pair}")
 
 
 # --------------------------------------------------------------------------- 7. mean ranks

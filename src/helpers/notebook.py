@@ -365,6 +365,15 @@ class ExperimentSummary:
         Whole-pool reference accuracy per seed (may be empty).
     meta : list of dict
         The runs' JSON metadata (confusion matrices, stop reasons).
+    composition : DataFrame
+        Class histogram of the queried labels per block of iterations and run
+        (:func:`helpers.stats.query_composition`).
+    balance : DataFrame
+        Mean over seeds, per strategy, of the class balance of the first 10 query rounds
+        (:func:`helpers.stats.first_rounds_balance`).
+    stream : DataFrame
+        The stream strategies' account per run: arrivals consumed, labels obtained and
+        forced, shortfall (empty without stream runs).
     """
 
     runs: pd.DataFrame
@@ -374,6 +383,9 @@ class ExperimentSummary:
     tests: pd.DataFrame
     reference: pd.DataFrame
     meta: list
+    composition: pd.DataFrame
+    balance: pd.DataFrame
+    stream: pd.DataFrame
 
 
 #: Temporary files younger than this may belong to a write in progress elsewhere; older ones
@@ -483,11 +495,23 @@ def summarize_experiment(results_root, pair: str, experiment: str, *, strategies
         tests=pd.concat([stats.paired_tests(per_run, m) for m in ("aulc", "final_accuracy")], ignore_index=True),
         reference=reference,
         meta=meta,
+        composition=stats.query_composition(meta),
+        balance=_balance_table(stats.first_rounds_balance(meta)),
+        stream=pd.DataFrame([{"strategy": m["strategy"], "seed": m["seed"], **m["stream"]}
+                             for m in meta if m.get("stream")]),
     )
 
 
+def _balance_table(balance: pd.DataFrame) -> pd.DataFrame:
+    if balance.empty:
+        return balance
+    columns = ["classes_covered", "max_share", "normalized_entropy"]
+    table = balance.groupby("strategy")[columns].mean()
+    return table.loc[stats.ordered_strategies(table.index)].reset_index()
+
+
 def experiment_figures(summary: ExperimentSummary, pair: str, experiment: str, out_dir: Path) -> list[Path]:
-    """Draw the experiment's learning curves (both x axes) and confusion matrices into ``out_dir``.
+    """Draw the experiment's learning curves (both x axes), confusion matrices and query composition.
 
     Returns
     -------
@@ -499,4 +523,7 @@ def experiment_figures(summary: ExperimentSummary, pair: str, experiment: str, o
         written += figures.plot_learning_curves(summary.curves, summary.reference, pair, experiment, x=x, out_dir=out_dir)
     if summary.meta:
         written += figures.plot_confusion_matrices(summary.meta, pair, experiment, out_dir=out_dir)
+    if not summary.composition.empty:
+        written += figures.plot_query_composition(summary.composition, pair, out_dir=out_dir,
+                                                  stem=f"query_composition_{pair}_{experiment}")
     return [p for p in written if p.suffix == ".png"]
