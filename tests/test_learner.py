@@ -82,3 +82,37 @@ def test_non_array_input_falls_back_to_modal():
     learner = BufferedActiveLearner(estimator=LogisticRegression(), X_training=X[:10], y_training=y[:10])
     learner.teach(X[10:12].tolist(), y[10:12].tolist())
     assert len(learner.X_training) == 12
+
+
+def test_query_calls_the_strategy_once_and_lets_errors_through():
+    X, y = make_data()
+    calls = []
+
+    def interrupted(learner, X_pool, n_instances=1):
+        calls.append(1)
+        raise KeyboardInterrupt
+
+    learner = BufferedActiveLearner(estimator=LogisticRegression(), query_strategy=interrupted,
+                                    X_training=X[:10], y_training=y[:10])
+    with pytest.raises(KeyboardInterrupt):
+        learner.query(X[10:], n_instances=2)
+    assert calls == [1]  # modAL's own query would have called it a second time
+
+
+def test_query_returns_what_modal_returns():
+    X, y = make_data()
+
+    def first(learner, X_pool, n_instances=1):
+        return np.arange(n_instances), {"score": 1.0}
+
+    def plain(learner, X_pool, n_instances=1):
+        return np.arange(n_instances)
+
+    ours = BufferedActiveLearner(estimator=LogisticRegression(), query_strategy=first, X_training=X[:10],
+                                 y_training=y[:10])
+    indices, rows, metrics = ours.query(X[10:20], n_instances=3, return_metrics=True)
+    assert indices.tolist() == [0, 1, 2] and metrics == {"score": 1.0}
+    np.testing.assert_array_equal(rows, X[10:13])
+    ours.query_strategy = plain
+    indices, rows = ours.query(X[10:20], n_instances=4)
+    assert indices.tolist() == [0, 1, 2, 3] and len(rows) == 4

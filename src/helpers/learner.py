@@ -7,11 +7,19 @@ fine-tuning is cheap. :class:`BufferedActiveLearner` keeps the labelled rows in 
 buffer with spare capacity and exposes ``X_training`` / ``y_training`` as views of its
 filled part, so appending k rows copies k rows. Everything else (querying, fitting,
 validation of the new rows) is modAL's own code.
+
+``query`` differs from modAL's in one respect: modAL 0.4.2.1 calls the query strategy
+inside a bare ``try/except`` and, on *any* exception (a Ctrl-C included), calls it a second
+time assuming it returned no metrics. So an interrupt during scoring is swallowed and a
+failing strategy runs twice. Here the strategy is called once and its exceptions propagate.
 """
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
+from modAL.utils.data import retrieve_rows
 
 from . import compat
 
@@ -31,6 +39,26 @@ class BufferedActiveLearner(_learners.ActiveLearner):
 
     _X_buffer: np.ndarray | None = None
     _y_buffer: np.ndarray | None = None
+
+    def query(self, X_pool, *query_args, return_metrics: bool = False, **query_kwargs):
+        """Call the query strategy once on ``X_pool``.
+
+        Returns
+        -------
+        tuple
+            ``(indices, rows)`` as modAL returns them, plus the strategy's metrics with
+            ``return_metrics`` (None, with a warning, when it returned indices only).
+        """
+        result = self.query_strategy(self, X_pool, *query_args, **query_kwargs)
+        if isinstance(result, tuple) and len(result) == 2:
+            query_result, query_metrics = result
+        else:
+            query_result, query_metrics = result, None
+        if return_metrics:
+            if query_metrics is None:
+                warnings.warn("The selected query strategy doesn't support return_metrics")
+            return query_result, retrieve_rows(X_pool, query_result), query_metrics
+        return query_result, retrieve_rows(X_pool, query_result)
 
     def _is_buffer_view(self) -> bool:
         # X_training may have been reassigned from outside; the buffer is only valid
