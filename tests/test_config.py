@@ -68,6 +68,8 @@ def test_initial_rule():
         ({"seed": 2**32}, r"seed must be an integer in \[0, 2\*\*32\), got 4294967296"),
         ({"n_threads": 0}, r"n_threads must be a positive integer, got 0"),
         ({"evaluation": "train"}, r"unknown evaluation 'train'; choose one of: test, validation"),
+        ({"results_dir": ""}, r"results_dir must be a path or None, got an empty string"),
+        ({"data_root": "  "}, r"data_root must be a path or None, got an empty string"),
         ({"n_threads": 1.5}, r"n_threads must be a positive integer"),
         ({"query_size": 0}, r"query_size must be a positive integer, got 0"),
         ({"query_size": -5}, r"query_size must be a positive integer, got -5"),

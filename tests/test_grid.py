@@ -215,6 +215,7 @@ def one_line_error(capsys) -> str:
         (["--threshold", "1.5"], "stream_threshold must lie in [0, 1]"),
         (["--seeds", "-1"], "seed must be an integer in [0, 2**32)"),
         (["--seeds", str(2**32)], "seed must be an integer in [0, 2**32), got 4294967296"),
+        (["--results-dir", ""], "results_dir must be a path or None, got an empty string"),
         (["--jobs", "0"], "jobs must be a positive integer"),
     ],
 )

@@ -261,6 +261,9 @@ class ProtocolConfig:
         for name in ("data_root", "results_dir"):
             value = getattr(self, name)
             if value is not None:
+                if not str(value).strip():
+                    # An empty path would silently mean the current folder (or the default).
+                    raise ConfigError(f"{name} must be a path or None, got an empty string")
                 set_(name, str(value))
 
     @property
