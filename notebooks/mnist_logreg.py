@@ -38,7 +38,9 @@ stream_threshold = 0.5
 data_root = None  # None: $AL_DATA_DIR or data/
 results_dir = None  # None: $AL_RESULTS_DIR or results/
 device = "auto"
-jobs = 1
+jobs = 1  # runs at once in local worker processes
+scheduler = None  # or a Dask scheduler's address, e.g. "tcp://head-node:8786" (needs jobs = 1)
+dask_local = None  # or N: a local Dask cluster of N single-thread worker processes (needs jobs = 1)
 reference = True  # also fit the model on the whole pool, once per seed
 progress = True
 
@@ -53,9 +55,9 @@ from helpers.notebook import check_parameters, experiment_figures, run_experimen
 check_parameters("mnist_logreg", globals())  # unknown names or unusable values stop here, before any work
 results_root = Path(results_dir) if results_dir else paths.results_dir()
 counts = run_experiment(
-    pair, experiment, strategies, seeds, jobs=jobs, reference=reference, progress=progress,
-    query_size=query_size, n_iterations=n_iterations, stream_threshold=stream_threshold,
-    data_root=data_root, results_dir=str(results_root), device=device,
+    pair, experiment, strategies, seeds, jobs=jobs, scheduler=scheduler, dask_local=dask_local,
+    reference=reference, progress=progress, query_size=query_size, n_iterations=n_iterations,
+    stream_threshold=stream_threshold, data_root=data_root, results_dir=str(results_root), device=device,
 )
 counts
 

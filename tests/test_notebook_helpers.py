@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import os
 
 import pytest
 
 from helpers import notebook, results, stats
+from helpers.config import ConfigError
 from helpers.job import template_defaults
 from helpers.notebook import ParameterError, check_parameters
 
@@ -50,6 +54,15 @@ def test_papermill_paths_are_accepted():
     ("cifar10_cnn", dict(pair="mnist_logreg"), "runs the cnn model"),
     ("mnist_logreg", dict(jobs=0), "jobs must be a positive integer"),
     ("mnist_logreg", dict(jobs=True), "jobs must be a positive integer"),
+    ("mnist_logreg", dict(dask_local=0), "dask_local must be a positive integer or None"),
+    ("mnist_logreg", dict(dask_local=2.0), "dask_local must be a positive integer or None"),
+    ("mnist_logreg", dict(dask_local=True), "dask_local must be a positive integer or None"),
+    ("mnist_logreg", dict(scheduler=8786), "scheduler must be a Dask scheduler address"),
+    ("mnist_logreg", dict(scheduler=""), "scheduler must be a Dask scheduler address"),
+    ("mnist_logreg", dict(scheduler="tcp://head node:8786"), "scheduler must be a Dask scheduler address"),
+    ("mnist_logreg", dict(scheduler="tcp://a:1", dask_local=2), "scheduler and dask_local exclude each other"),
+    ("mnist_logreg", dict(jobs=2, dask_local=2), "jobs > 1 and dask_local exclude each other"),
+    ("cifar10_cnn", dict(jobs=2, scheduler="tcp://a:1"), "jobs > 1 and scheduler exclude each other"),
     ("mnist_logreg", dict(query_size=2.5), "query_size must be a positive integer or None"),
     ("mnist_logreg", dict(n_iterations="250"), "the string '250'"),
     ("mnist_logreg", dict(stream_threshold=1.5), r"in \[0, 1\]"),
@@ -63,6 +76,22 @@ def test_papermill_paths_are_accepted():
 def test_unusable_values(template, changes, message):
     with pytest.raises(ParameterError, match=message):
         check_parameters(template, namespace(template, **changes), injected=set(changes))
+
+
+@pytest.mark.parametrize("changes", [dict(dask_local=2), dict(scheduler="tcp://head-node:8786"),
+                                     dict(jobs=1, dask_local=1), dict(jobs=3)])
+def test_one_executor_choice_passes(changes):
+    values = check_parameters("mnist_logreg", namespace("mnist_logreg", **changes), injected=set(changes))
+    assert {k: values[k] for k in changes} == changes
+
+
+def test_executor_choice():
+    assert notebook.executor_choice() == "serial"
+    assert notebook.executor_choice(jobs=2) == "pool"
+    assert notebook.executor_choice(scheduler="tcp://a:1") == "scheduler"
+    assert notebook.executor_choice(jobs=1, dask_local=3) == "dask-local"
+    with pytest.raises(ConfigError, match="jobs > 1 and scheduler and dask_local exclude each other"):
+        notebook.executor_choice(jobs=2, scheduler="tcp://a:1", dask_local=2)
 
 
 def test_a_declared_parameter_must_be_set():
@@ -144,3 +173,69 @@ def test_failed_run_leaves_no_empty_folder(isolated_dirs, monkeypatch):
     assert results.run_status(
         notebook.build_configs("digits_logreg", ["large"], ["random"], [42], n_iterations=2,
                                results_dir=str(root))[0]) == "missing"
+
+
+def _csv_without_timings(path) -> list[list[str]]:
+    """The CSV's rows as written, without the timing columns (which differ from run to run)."""
+    rows = list(csv.reader(io.StringIO(path.read_text(), newline="")))
+    drop = {rows[0].index(name) for name in results.TIMING_COLUMNS}
+    return [[v for i, v in enumerate(row) if i not in drop] for row in rows]
+
+
+def test_run_experiment_on_a_local_dask_cluster_writes_what_jobs_1_writes(tmp_path, monkeypatch):
+    pytest.importorskip("distributed")
+    from helpers import executors
+
+    started = []
+    real_start = executors.DaskExecutor.start
+
+    def start(self):
+        started.append(self.n_workers)
+        real_start(self)
+
+    monkeypatch.setattr(executors.DaskExecutor, "start", start)
+    grid = dict(strategies=["random", "margin"], seeds=[42, 43], n_iterations=2, progress=False, reference=False)
+    serial, dask = tmp_path / "serial", tmp_path / "dask"
+    assert notebook.run_experiment("digits_logreg", "small", jobs=1, results_dir=str(serial), **grid)["ran"] == 4
+    assert started == []
+    counts = notebook.run_experiment("digits_logreg", "small", dask_local=2, results_dir=str(dask), **grid)
+    assert counts["ran"] == 4 and started == [2]  # one cluster for the whole experiment, not one per run
+    configs = notebook.build_configs("digits_logreg", ["small"], grid["strategies"], grid["seeds"], n_iterations=2,
+                                     results_dir=str(serial))
+    for config in configs:
+        a = results.config_stem(config)
+        b = results.config_stem(config.replace(results_dir=str(dask)))
+        assert _csv_without_timings(a.with_suffix(".csv")) == _csv_without_timings(b.with_suffix(".csv"))
+        meta_a, meta_b = (json.loads(s.with_suffix(".json").read_text()) for s in (a, b))
+        for field in ("queried_indices", "confusion_matrix", "n_initial", "iterations_run"):
+            assert meta_a[field] == meta_b[field], field
+    assert not list(dask.rglob("*.lock")) and not list(dask.rglob("*.tmp"))
+    # Everything finished: resuming starts no cluster at all.
+    assert notebook.run_experiment("digits_logreg", "small", dask_local=2, results_dir=str(dask),
+                                   **grid)["skipped"] == 4
+    assert started == [2]
+
+
+def test_run_experiment_rejects_two_executors_before_any_work(tmp_path):
+    with pytest.raises(ConfigError, match="exclude each other"):
+        notebook.run_experiment("digits_logreg", "small", ["random"], [42], jobs=2, dask_local=2,
+                                results_dir=str(tmp_path / "r"), progress=False)
+    assert not (tmp_path / "r").exists()
+
+
+def test_run_experiment_with_an_unreachable_scheduler_fails_without_running(tmp_path, monkeypatch):
+    pytest.importorskip("distributed")
+    import socket
+
+    from helpers import executors
+
+    real_init = executors.DaskExecutor.__init__
+    monkeypatch.setattr(executors.DaskExecutor, "__init__",
+                        lambda self, *a, **k: real_init(self, *a, **{**k, "connect_timeout": 1.0}))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(ConfigError, match=f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}"):
+        notebook.run_experiment("digits_logreg", "small", ["random"], [42], scheduler=f"tcp://127.0.0.1:{port}",
+                                n_iterations=2, results_dir=str(tmp_path / "r"), progress=False, reference=False)
+    assert not list((tmp_path / "r").rglob("*.csv"))

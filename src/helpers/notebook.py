@@ -28,8 +28,9 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import pandas as pd
 
-from helpers import figures, stats
+from helpers import figures, results, stats
 from helpers.config import EXPERIMENTS, PAIRS, ConfigError
+from helpers.executors import DaskExecutor
 from helpers.grid import build_configs, run_grid
 from helpers.strategies import STRATEGIES
 
@@ -145,6 +146,14 @@ def _iterations(name: str, value: Any) -> None:
     raise ParameterError(f"{name} must be None, a positive integer or a mapping pair -> integer, got {_kind(value)}")
 
 
+def _address(name: str, value: Any) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str) or not value.strip() or any(c.isspace() for c in value):
+        raise ParameterError(f"{name} must be a Dask scheduler address such as 'tcp://head-node:8786' (a string "
+                             f"without spaces) or None, got {_kind(value)}")
+
+
 def _params(**checks: Callable[[str, Any], None]) -> dict[str, Parameter]:
     return {name: Parameter(name, lambda value, _c=check, _n=name: _c(_n, value)) for name, check in checks.items()}
 
@@ -161,6 +170,8 @@ _EXPERIMENT_PARAMETERS = _params(
     results_dir=_folder,
     device=_choice(("auto", "cpu", "cuda")),
     jobs=_positive_int(),
+    scheduler=_address,
+    dask_local=_positive_int(optional=True),
     reference=_flag,
     progress=_flag,
 )
@@ -281,6 +292,10 @@ def check_parameters(notebook: str, namespace: Mapping[str, Any],
 
 
 def _check_experiment(notebook: str, values: dict[str, Any]) -> None:
+    try:
+        executor_choice(values["jobs"], values["scheduler"], values["dask_local"])
+    except ConfigError as err:
+        raise ParameterError(f"notebook {notebook}: {err}") from None
     model = NOTEBOOK_MODELS[notebook]
     if PAIRS[values["pair"]].model != model:
         fitting = [p for p, spec in PAIRS.items() if spec.model == model]
@@ -431,8 +446,43 @@ def remove_leftovers(results_root: str | os.PathLike[str], pair: str, *, min_age
     return removed
 
 
+def executor_choice(jobs: int = 1, scheduler: str | None = None, dask_local: int | None = None) -> str:
+    """Say which executor the experiment notebooks' ``jobs``, ``scheduler`` and ``dask_local`` choose.
+
+    Parameters
+    ----------
+    jobs : int
+        Local worker processes (``--jobs``); 1 runs in the notebook's own process.
+    scheduler : str, optional
+        Address of a running Dask scheduler (``--scheduler``).
+    dask_local : int, optional
+        Worker processes of a local Dask cluster (``--dask-local``).
+
+    Returns
+    -------
+    str
+        ``"serial"``, ``"pool"``, ``"scheduler"`` or ``"dask-local"``.
+
+    Raises
+    ------
+    ConfigError
+        When more than one of ``jobs > 1``, ``scheduler`` and ``dask_local`` is given.
+    """
+    given = [name for name, on in (("jobs > 1", jobs != 1), ("scheduler", scheduler is not None),
+                                   ("dask_local", dask_local is not None)) if on]
+    if len(given) > 1:
+        raise ConfigError(f"{' and '.join(given)} exclude each other: runs go to local worker processes (jobs), "
+                          f"an existing Dask cluster (scheduler) or a local Dask cluster (dask_local); give one")
+    if scheduler is not None:
+        return "scheduler"
+    if dask_local is not None:
+        return "dask-local"
+    return "pool" if jobs > 1 else "serial"
+
+
 def run_experiment(pair: str, experiment: str, strategies: Sequence[str], seeds: Sequence[int], *,
-                   jobs: int = 1, reference: bool = True, progress: bool = True, **options) -> dict[str, int]:
+                   jobs: int = 1, scheduler: str | None = None, dask_local: int | None = None,
+                   reference: bool = True, progress: bool = True, **options) -> dict[str, int]:
     """Run (or resume) every strategy x seed of one experiment.
 
     ``options`` are :class:`helpers.config.ProtocolConfig` fields (query_size,
@@ -440,17 +490,39 @@ def run_experiment(pair: str, experiment: str, strategies: Sequence[str], seeds:
     values are dropped so the pair's defaults apply. Leftovers of failed or killed runs
     (:func:`remove_leftovers`) are removed before and after the grid, and named.
 
+    Where the runs execute (at most one of the three):
+
+    - ``jobs``: 1 runs them in this process, N > 1 in N local worker processes;
+    - ``scheduler``: on the Dask cluster whose scheduler listens at this address (every
+      worker must see the results directory at the same path);
+    - ``dask_local``: on a local Dask cluster of this many single-thread worker processes,
+      started once for the whole experiment and closed when its grid ends.
+
+    A Dask cluster is neither started nor contacted when every run has finished already.
+
     Returns
     -------
     dict
         Counts of runs from :func:`helpers.grid.run_grid` (``total``, ``skipped``, ``ran``...).
+
+    Raises
+    ------
+    ConfigError
+        More than one executor asked for, an unreachable scheduler, a cluster without
+        workers, or a configuration :func:`helpers.grid.build_configs` rejects (as well as
+        what :func:`helpers.grid.run_grid` raises).
     """
+    choice = executor_choice(jobs, scheduler, dask_local)
     options = {k: v for k, v in options.items() if v is not None}
     configs = build_configs(pair, [experiment], strategies, seeds, **options)
+    executor = None
+    if choice in ("scheduler", "dask-local") and not all(results.is_complete(c) for c in configs):
+        executor = DaskExecutor(scheduler) if choice == "scheduler" else DaskExecutor(n_workers=dask_local)
     root = configs[0].results_root()
     _report_leftovers(remove_leftovers(root, pair))
     try:
-        return run_grid(configs, jobs=jobs, reference=reference, progress=progress)
+        # run_grid starts the executor once, runs the whole grid on it and closes it.
+        return run_grid(configs, jobs=jobs, executor=executor, reference=reference, progress=progress)
     finally:
         _report_leftovers(remove_leftovers(root, pair))
 
