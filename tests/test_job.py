@@ -61,11 +61,77 @@ def test_paper_layout_without_out():
     (dict(out="  "), "--out is empty"),
     (dict(data_root="/does/not/exist"), "is not a folder"),
     (dict(out="a\tb"), "a tab"),
+    (dict(dask_local=0), "--dask-local must be a positive integer"),
+    (dict(dask_local="2"), "--dask-local must be a positive integer"),
+    (dict(scheduler=""), "--scheduler needs the address"),
+    (dict(scheduler="tcp://a b:1"), "--scheduler needs the address"),
+    (dict(scheduler="tcp://a:1", dask_local=2), "--scheduler tcp://a:1 and --dask-local 2 exclude each other"),
+    (dict(jobs=2, dask_local=2), "--jobs 2 and --dask-local 2 exclude each other"),
+    (dict(jobs=2, scheduler="tcp://a:1"), "--jobs 2 and --scheduler tcp://a:1 exclude each other"),
 ])
 def test_bad_options(options, message):
     options = {"profile": "smoke", **options}
     with pytest.raises(job.JobError, match=message):
         job.plan_job(options.pop("profile"), **options)
+
+
+def test_executor_options_reach_the_experiment_notebooks(tmp_path):
+    plan = smoke(tmp_path, dask_local=2)
+    assert [(s.parameters["jobs"], s.parameters["scheduler"], s.parameters["dask_local"]) for s in plan.steps[:-1]] == [
+        (1, None, 2)] * 6
+    assert "dask_local" not in plan.steps[-1].parameters  # the figures notebook runs nothing
+    assert plan.parallel_runs == min(2, job.os.cpu_count()) and plan.executor_option == "--dask-local 2"
+    assert plan.where.startswith("on a local Dask cluster of 2 single-thread worker process(es)")
+    remote = smoke(tmp_path, jobs=1, scheduler="tcp://head-node:8786")
+    assert remote.steps[0].parameters["scheduler"] == "tcp://head-node:8786"
+    assert remote.where == "on the Dask cluster at tcp://head-node:8786 (--scheduler)"
+    remote.workers = 16
+    assert remote.parallel_runs == 16  # a remote cluster is not limited by this machine's CPUs
+    assert "16 worker(s) now" in remote.where
+    assert smoke(tmp_path).where == "one at a time in each notebook's own process (--jobs 1)"
+    path = tmp_path / "plan.tsv"
+    job.write_plan(remote, path)
+    assert job.read_plan_workers(path) == 16 and job.read_plan(path)[1][0].parameters["scheduler"] == remote.scheduler
+
+
+def test_unreachable_scheduler_fails_the_check_with_one_message(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("distributed")
+    monkeypatch.setattr(job, "SCHEDULER_TIMEOUT_SECONDS", 1.0)
+    monkeypatch.setattr("helpers.datacheck.exit_on_sigterm", lambda: None)
+    port = _free_port()
+    plan_file = tmp_path / "plan.tsv"
+    args = ["check", "--profile", "smoke", "--only", "digits_logreg", "--out", str(tmp_path / "o"),
+            "--scheduler", f"tcp://127.0.0.1:{port}", "--plan", str(plan_file), "--prog", "run_all.sh"]
+    assert job.main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"run_all.sh: --scheduler tcp://127.0.0.1:{port}: cannot reach the Dask scheduler")
+    assert err.count("\n") == 1 and not plan_file.exists() and not (tmp_path / "o").exists()
+    with pytest.raises(job.JobError, match="missing port number"):
+        job.check_scheduler("no-port-here", timeout=1.0)
+
+
+def test_scheduler_check_counts_the_workers_and_the_plan_says_where_runs_go(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as empty:
+        with pytest.raises(job.JobError, match="has no workers"):
+            job.check_scheduler(empty.scheduler_address, timeout=5)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=":0") as cluster:
+        plan = smoke(tmp_path, only="digits_logreg", scheduler=cluster.scheduler_address)
+        checks = job.check_job(plan, download=False)
+    assert plan.workers == 2 and plan.parallel_runs == 2
+    text = job.describe(plan, checks)
+    assert f"runs execute on the Dask cluster at {cluster.scheduler_address} (2 worker(s) now; --scheduler)" in text
+    assert f"every worker must see {tmp_path / 'out'} at the same path" in text
+    assert f"with --scheduler {cluster.scheduler_address}" in text and "Dask scheduler, data" in text
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def test_out_that_is_a_file(tmp_path):

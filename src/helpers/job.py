@@ -5,36 +5,49 @@
 that can be checked up front, cheapest first: every notebook's parameters (the same
 :func:`helpers.notebook.check_parameters` each notebook calls at its top), the device, the
 output folders, the data of every pair it is about to run (downloaded through torchvision
-unless downloads are off, :mod:`helpers.datacheck`) and the splits of every run. The first
-problem stops the job with one message and exit status 2, before anything is written.
-Then it prints what will run (pairs, experiments, strategies, seeds, runs already
-finished) and the expected wall time from measured per-run costs (:data:`RUN_SECONDS`).
+unless downloads are off, :mod:`helpers.datacheck`) and the splits of every run. With
+``--scheduler`` it also connects to the Dask scheduler briefly (:func:`check_scheduler`).
+The first problem stops the job with one message and exit status 2, before anything is
+written. Then it prints what will run (pairs, experiments, strategies, seeds, runs already
+finished), where the runs execute, and the expected wall time from measured per-run costs
+(:data:`RUN_SECONDS`).
+
+Where the runs execute is one of: the notebook's own process (``--jobs 1``, the default),
+N local worker processes (``--jobs N``), an existing Dask cluster (``--scheduler
+ADDRESS``) or a local Dask cluster of N single-thread worker processes started once per
+notebook (``--dask-local N``). The choice reaches each experiment notebook as its
+``jobs``, ``scheduler`` and ``dask_local`` parameters.
 
 Command line (called by ``run_all.sh``)::
 
-    python -m helpers.job check --profile paper [--only PAIR] [--jobs N] [--data-root DIR]
-                                [--device auto|cpu|cuda] [--out DIR] [--no-download]
-                                [--plan FILE] [--prog NAME]
+    python -m helpers.job check --profile paper [--only PAIR] [--jobs N | --scheduler ADDRESS |
+                                --dask-local N] [--data-root DIR] [--device auto|cpu|cuda]
+                                [--out DIR] [--no-download] [--plan FILE] [--prog NAME]
     python -m helpers.job watch --plan FILE [--jobs N] [--since EPOCH] [--interval S] [--prog NAME]
     python -m helpers.job last-error LOG
 
 ``check`` writes the plan to FILE once every check passed; ``watch`` prints one line per
 run of the plan that finishes (count, elapsed time, expected time left) until every run has
-finished or its parent process is gone; ``last-error`` prints the last error line of a
-notebook's log (the exception and its message).
+finished or its parent process is gone (``--jobs`` defaults to the plan's ``workers``);
+``last-error`` prints the last error line of a notebook's log (the exception and its
+message).
 
 The plan file has tab-separated lines::
 
     folder    <TAB> results|notebooks|logs|figures|generated <TAB> PATH
+    workers   <TAB> N
     notebook  <TAB> NAME <TAB> TEMPLATE <TAB> PARAMETERS
 
-where PARAMETERS is a JSON object, which papermill's ``-y`` reads as YAML.
+where N is the number of runs expected to execute at once inside a notebook
+(:attr:`Job.parallel_runs`) and PARAMETERS is a JSON object, which papermill's ``-y``
+reads as YAML.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import importlib.util
 import json
 import os
 import re
@@ -77,6 +90,9 @@ REFERENCE_SECONDS: dict[str, float] = {"mnist_logreg": 4, "digits_logreg": 0.01,
 #: the (cached) data, summaries and figures, the HTML copy. Measured on the smoke profile on
 #: the same machine (155 s for 7 notebooks, of which 33 s were runs and references).
 NOTEBOOK_SECONDS = 18.0
+
+#: Seconds the checks wait for the Dask scheduler of ``--scheduler`` to answer.
+SCHEDULER_TIMEOUT_SECONDS = 5.0
 
 
 class JobError(ValueError):
@@ -179,6 +195,13 @@ class Job:
         How the data root was chosen, for messages.
     device : str
     jobs : int
+        Local worker processes per notebook (1: runs execute in the notebook's process).
+    scheduler : str or None
+        Address of the Dask scheduler the runs go to (``--scheduler``).
+    dask_local : int or None
+        Worker processes of the local Dask cluster each notebook starts (``--dask-local``).
+    workers : int or None
+        Workers of the ``scheduler``'s cluster, as :func:`check_job` found them.
     """
 
     profile: Profile
@@ -189,11 +212,56 @@ class Job:
     data_origin: str
     device: str
     jobs: int
+    scheduler: str | None = None
+    dask_local: int | None = None
+    workers: int | None = None
 
     @property
     def run_configs(self) -> list:
         """Every run of the job, in the order the notebooks run them."""
         return [c for step in self.steps for c in step.configs]
+
+    @property
+    def parallel_runs(self) -> int:
+        """Return how many runs are expected to execute at once inside a notebook.
+
+        Returns
+        -------
+        int
+            ``--jobs`` or ``--dask-local``, at most this machine's CPU count; for
+            ``--scheduler``, the cluster's workers found by :func:`check_job` (1 before).
+        """
+        if self.scheduler is not None:
+            return max(1, self.workers or 1)
+        return max(1, min(self.dask_local or self.jobs, os.cpu_count() or 1))
+
+    @property
+    def executor_option(self) -> str:
+        """Return the option that chose where the runs execute (``--jobs 2``, ``--dask-local 4``...)."""
+        if self.scheduler is not None:
+            return f"--scheduler {self.scheduler}"
+        if self.dask_local is not None:
+            return f"--dask-local {self.dask_local}"
+        return f"--jobs {self.jobs}"
+
+    @property
+    def where(self) -> str:
+        """Return where the runs execute, in words, for the plan printout.
+
+        Returns
+        -------
+        str
+            E.g. ``"on the Dask cluster at tcp://head-node:8786 (8 workers now; --scheduler)"``.
+        """
+        if self.scheduler is not None:
+            found = f"{self.workers} worker(s) now; " if self.workers else ""
+            return f"on the Dask cluster at {self.scheduler} ({found}--scheduler)"
+        if self.dask_local is not None:
+            return (f"on a local Dask cluster of {self.dask_local} single-thread worker process(es), "
+                    f"started once per notebook ({self.executor_option})")
+        if self.jobs > 1:
+            return f"{self.jobs} at a time in local worker processes ({self.executor_option})"
+        return f"one at a time in each notebook's own process ({self.executor_option})"
 
 
 def template_defaults(template: str) -> dict[str, Any]:
@@ -234,8 +302,9 @@ def _checked(template: str, parameters: dict[str, Any]) -> dict[str, Any]:
     return check_parameters(template, namespace, injected=parameters)
 
 
-def plan_job(profile: str, *, only: str | None = None, jobs: int = 1, data_root: str | None = None,
-             device: str = "auto", out: str | None = None) -> Job:
+def plan_job(profile: str, *, only: str | None = None, jobs: int = 1, scheduler: str | None = None,
+             dask_local: int | None = None, data_root: str | None = None, device: str = "auto",
+             out: str | None = None) -> Job:
     """Build the job ``run_all.sh`` was asked for and check its options and parameters.
 
     Parameters
@@ -245,7 +314,13 @@ def plan_job(profile: str, *, only: str | None = None, jobs: int = 1, data_root:
     only : str, optional
         Run one pair (its name or its notebook's), then the figures.
     jobs : int
-        Runs in parallel inside each notebook.
+        Runs in parallel inside each notebook, in local worker processes.
+    scheduler : str, optional
+        Run on the Dask cluster of this scheduler address instead (``tcp://host:8786``);
+        excludes ``jobs > 1`` and ``dask_local``.
+    dask_local : int, optional
+        Run on a local Dask cluster of this many single-thread worker processes, started
+        once per notebook; excludes ``jobs > 1`` and ``scheduler``.
     data_root : str, optional
         The data root (``--data-root``); ``None`` means ``AL_DATA_DIR``, else ``data/``.
     device : str
@@ -256,11 +331,14 @@ def plan_job(profile: str, *, only: str | None = None, jobs: int = 1, data_root:
     Returns
     -------
     Job
+        The steps with their parameters (``jobs``, ``scheduler`` and ``dask_local``
+        included) and run configurations; nothing is checked on disk, the network or the
+        cluster yet (:func:`check_job`).
 
     Raises
     ------
     JobError
-        An option with an unusable value.
+        An option with an unusable value, or two executor options that exclude each other.
     helpers.notebook.ParameterError
         A notebook parameter the notebook would reject.
     """
@@ -272,6 +350,19 @@ def plan_job(profile: str, *, only: str | None = None, jobs: int = 1, data_root:
     spec = PROFILES[profile]
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise JobError(f"--jobs must be a positive integer, got {jobs!r}")
+    if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()
+                                  or any(c.isspace() for c in scheduler)):
+        raise JobError(f"--scheduler needs the address of a Dask scheduler such as tcp://head-node:8786, "
+                       f"got {scheduler!r}")
+    if dask_local is not None and (isinstance(dask_local, bool) or not isinstance(dask_local, int) or dask_local < 1):
+        raise JobError(f"--dask-local must be a positive integer (worker processes), got {dask_local!r}")
+    given = [option for option, on in ((f"--jobs {jobs}", jobs != 1),
+                                       (f"--scheduler {scheduler}", scheduler is not None),
+                                       (f"--dask-local {dask_local}", dask_local is not None)) if on]
+    if len(given) > 1:
+        raise JobError(f"{' and '.join(given)} exclude each other: runs go to local worker processes (--jobs N), "
+                       f"an existing Dask cluster (--scheduler ADDRESS) or a local Dask cluster (--dask-local N); "
+                       f"give one")
     if device not in ("auto", "cpu", "cuda"):
         raise JobError(f"--device must be auto, cpu or cuda, got {device!r}")
     for option, value in (("--data-root", data_root), ("--out", out)):
@@ -296,7 +387,7 @@ def plan_job(profile: str, *, only: str | None = None, jobs: int = 1, data_root:
         for experiment in JOB_EXPERIMENTS:
             parameters = {"pair": pair, "experiment": experiment, "seeds": list(spec.seeds[pair]),
                           "results_dir": str(folders["results"]), "data_root": str(root), "device": device,
-                          "jobs": jobs, "progress": False}
+                          "jobs": jobs, "scheduler": scheduler, "dask_local": dask_local, "progress": False}
             values = _checked(template, parameters)
             steps.append(Step(f"{pair}_{experiment}", template, parameters, experiment_configs(values)))
     strategies = template_defaults(spec.pairs[0][0])["strategies"]
@@ -307,7 +398,8 @@ def plan_job(profile: str, *, only: str | None = None, jobs: int = 1, data_root:
                "seeds": sorted(set().union(*spec.seeds.values()))}
     _checked("figures", figures)
     steps.append(Step("figures", "figures", figures))
-    return Job(spec, [p for _, p in pairs], steps, folders, root, data_root_origin(data_root), device, jobs)
+    return Job(spec, [p for _, p in pairs], steps, folders, root, data_root_origin(data_root), device, jobs,
+               scheduler=scheduler, dask_local=dask_local)
 
 
 # ------------------------------------------------------------------------------ checks
@@ -365,10 +457,54 @@ def _reference_finished(config) -> bool:
             and results.protocol_version(stored) == PROTOCOL_VERSION)
 
 
-def check_job(job: Job, *, download: bool = True) -> list[PairCheck]:
-    """Check the device, the output folders, the data and the splits of every run.
+def check_scheduler(address: str, *, timeout: float | None = None) -> int:
+    """Connect to a Dask scheduler briefly and count its workers.
 
-    Nothing is written, except data that is downloaded and the decoded-data cache.
+    Parameters
+    ----------
+    address : str
+        The scheduler's address (``tcp://head-node:8786``).
+    timeout : float, optional
+        Seconds to wait for the scheduler to answer (default
+        :data:`SCHEDULER_TIMEOUT_SECONDS`).
+
+    Returns
+    -------
+    int
+        The number of workers connected to the scheduler now (at least 1).
+
+    Raises
+    ------
+    JobError
+        ``distributed`` is not installed, the address is malformed, the scheduler does
+        not answer within ``timeout``, or it has no workers.
+    """
+    try:
+        import distributed
+    except ImportError:
+        raise JobError("--scheduler needs the 'distributed' package (pinned in requirements.txt); "
+                       "run make env") from None
+    try:
+        timeout = SCHEDULER_TIMEOUT_SECONDS if timeout is None else timeout
+        with distributed.Client(address, timeout=timeout) as client:
+            workers = len(client.nthreads())
+    except Exception as err:  # noqa: BLE001 -- any failure to talk to it: the job cannot use it
+        reason = " ".join(f"{type(err).__name__}: {err}".split())
+        raise JobError(f"--scheduler {address}: cannot reach the Dask scheduler ({reason}); start it "
+                       f"(dask scheduler), fix the address, or leave --scheduler out to run locally") from None
+    if workers == 0:
+        raise JobError(f"--scheduler {address}: the Dask cluster has no workers; start some "
+                       f"(dask worker {address} --nthreads 1 --nworkers N)")
+    return workers
+
+
+def check_job(job: Job, *, download: bool = True) -> list[PairCheck]:
+    """Check the device, the output folders, the executor, the data and the splits of every run.
+
+    Nothing is written, except data that is downloaded and the decoded-data cache. With
+    ``--scheduler`` the scheduler is contacted (:func:`check_scheduler`) and its worker
+    count stored in ``job.workers``; with ``--dask-local`` the ``distributed`` package
+    must be importable.
 
     Parameters
     ----------
@@ -385,7 +521,7 @@ def check_job(job: Job, *, download: bool = True) -> list[PairCheck]:
     Raises
     ------
     JobError
-        Device, folder or split problems.
+        Device, folder, Dask or split problems.
     helpers.data.DataNotFoundError, helpers.data.CorruptDataError
         Data problems (the message names the pair, the files and how to get them).
     """
@@ -408,6 +544,10 @@ def check_job(job: Job, *, download: bool = True) -> list[PairCheck]:
         _check_folder(folder, what)
     for pair in job.pairs:
         _check_folder(job.folders["results"] / pair, f"{pair} results")
+    if job.dask_local is not None and importlib.util.find_spec("distributed") is None:
+        raise JobError("--dask-local needs the 'distributed' package (pinned in requirements.txt); run make env")
+    if job.scheduler is not None:
+        job.workers = check_scheduler(job.scheduler)
     checks = []
     for pair in job.pairs:
         configs = [c for c in job.run_configs if c.pair == pair]
@@ -447,7 +587,7 @@ def run_seconds(config) -> float | None:
 
 
 def _parallel(jobs: int, n: int) -> int:
-    return max(1, min(jobs, n, os.cpu_count() or 1))
+    return max(1, min(jobs, n))
 
 
 def _step_seconds(step: Step, todo: set[int], jobs: int) -> tuple[float, list]:
@@ -473,7 +613,7 @@ def estimate_seconds(job: Job, todo: Sequence, references_todo: dict[str, int]) 
     -------
     seconds : float
         :data:`NOTEBOOK_SECONDS` per notebook, the references and the runs with a measured
-        cost (each notebook's runs spread over ``min(jobs, runs, CPUs)`` workers).
+        cost (each notebook's runs spread over ``min(job.parallel_runs, runs)`` workers).
     unknown : list of ProtocolConfig
         Runs without a measured cost, not included.
     """
@@ -481,7 +621,7 @@ def estimate_seconds(job: Job, todo: Sequence, references_todo: dict[str, int]) 
     total = NOTEBOOK_SECONDS * len(job.steps)
     unknown = []
     for step in job.steps:
-        seconds, missing = _step_seconds(step, todo_ids, job.jobs)
+        seconds, missing = _step_seconds(step, todo_ids, job.parallel_runs)
         total += seconds
         unknown += missing
     for pair, n in references_todo.items():
@@ -510,12 +650,14 @@ def describe(job: Job, checks: list[PairCheck], *, prog: str = "run_all.sh") -> 
     -------
     str
         Several lines: per pair its data, experiments, strategies, seeds and finished
-        runs; the output folders; the expected wall time.
+        runs; the output folders; where the runs execute; the expected wall time.
     """
     from helpers import results
 
+    checked = "parameters, device, folders, Dask scheduler, data, splits" if job.scheduler else \
+        "parameters, device, folders, data, splits"
     lines = [f"{prog}: {job.profile.name} profile ({job.profile.description}); every check passed "
-             f"(parameters, device, folders, data, splits). It will run:"]
+             f"({checked}). It will run:"]
     todo = [c for c in job.run_configs if results.run_status(c) != "complete"]
     for check in checks:
         configs = [c for c in job.run_configs if c.pair == check.pair]
@@ -532,9 +674,12 @@ def describe(job: Job, checks: list[PairCheck], *, prog: str = "run_all.sh") -> 
                      f"{check.references_finished} of {check.references} finished")
     lines.append(f"  then the figures notebook; results in {job.folders['results']}, figures in "
                  f"{job.folders['figures']}, paper inputs in {job.folders['generated']}")
+    shared = (f"; every worker must see {job.folders['results']} at the same path"
+              if job.scheduler is not None else "")
+    lines.append(f"  runs execute {job.where}{shared}")
     references_todo = {c.pair: c.references - c.references_finished for c in checks}
     seconds, unknown = estimate_seconds(job, todo, references_todo)
-    expected = (f"  expected wall time: about {format_duration(seconds)} with --jobs {job.jobs} "
+    expected = (f"  expected wall time: about {format_duration(seconds)} with {job.executor_option} "
                 f"(per-run costs measured on a 2-core CPU, helpers.job.RUN_SECONDS)")
     if unknown:
         pairs = _listing(sorted({c.pair for c in unknown}))
@@ -547,6 +692,7 @@ def describe(job: Job, checks: list[PairCheck], *, prog: str = "run_all.sh") -> 
 def write_plan(job: Job, path: Path) -> None:
     """Write the plan file ``run_all.sh`` reads (format in the module docstring)."""
     lines = [f"folder\t{name}\t{folder}" for name, folder in job.folders.items()]
+    lines.append(f"workers\t{job.parallel_runs}")
     lines += [f"notebook\t{s.name}\t{s.template}\t{json.dumps(s.parameters)}" for s in job.steps]
     Path(path).write_text("\n".join(lines) + "\n")
 
@@ -577,6 +723,21 @@ def read_plan(path: Path) -> tuple[dict[str, Path], list[Step]]:
     return folders, steps
 
 
+def read_plan_workers(path: Path) -> int:
+    """Read how many runs execute at once inside a notebook from a plan file.
+
+    Returns
+    -------
+    int
+        The plan's ``workers`` line; 1 when it has none.
+    """
+    for line in Path(path).read_text().splitlines():
+        kind, *fields = line.split("\t")
+        if kind == "workers" and fields and fields[0].isdigit() and int(fields[0]) >= 1:
+            return int(fields[0])
+    return 1
+
+
 # ------------------------------------------------------------------------------ progress
 
 
@@ -589,7 +750,7 @@ class ProgressTracker:
         The job's notebooks in order, with their runs; runs finished already are not
         counted.
     jobs : int
-        Runs in parallel inside a notebook.
+        Runs executing at once inside a notebook (:attr:`Job.parallel_runs`).
     start : float, optional
         When the job started, in ``clock`` seconds (default: now).
     clock : callable
@@ -753,6 +914,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     check.add_argument("--profile", default="paper")
     check.add_argument("--only")
     check.add_argument("--jobs", type=int, default=1)
+    check.add_argument("--scheduler", metavar="ADDRESS")
+    check.add_argument("--dask-local", type=int, metavar="N")
     check.add_argument("--data-root")
     check.add_argument("--device", default="auto")
     check.add_argument("--out")
@@ -761,7 +924,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     check.add_argument("--prog", default="helpers.job")
     progress = sub.add_parser("watch", help="print a line per finished run of a plan")
     progress.add_argument("--plan", type=Path, required=True)
-    progress.add_argument("--jobs", type=int, default=1)
+    progress.add_argument("--jobs", type=int, help="runs at once per notebook (default: the plan's workers)")
     progress.add_argument("--since", type=float, help="when the job started (seconds since the epoch)")
     progress.add_argument("--interval", type=float, default=2.0)
     progress.add_argument("--prog", default="helpers.job")
@@ -776,8 +939,8 @@ def _check(args: argparse.Namespace) -> int:
     from helpers.notebook import ParameterError
 
     try:
-        job = plan_job(args.profile, only=args.only, jobs=args.jobs, data_root=args.data_root,
-                       device=args.device, out=args.out)
+        job = plan_job(args.profile, only=args.only, jobs=args.jobs, scheduler=args.scheduler,
+                       dask_local=args.dask_local, data_root=args.data_root, device=args.device, out=args.out)
         # Only now: a Python handler waits for long imports to finish, the default SIGTERM does
         # not. From here on it lets an interrupted download remove its partial files.
         exit_on_sigterm()
@@ -806,7 +969,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "watch":
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # run_all.sh ends it, with SIGTERM
         _, steps = read_plan(args.plan)
-        watch(steps, jobs=args.jobs, start=args.since, interval=args.interval, prog=args.prog)
+        jobs = read_plan_workers(args.plan) if args.jobs is None else max(1, min(args.jobs, os.cpu_count() or 1))
+        watch(steps, jobs=jobs, start=args.since, interval=args.interval, prog=args.prog)
         return 0
     try:
         text = args.log.read_text(errors="replace")
