@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from helpers.job import PROFILES
 from test_data import mnist_arrays, write_mnist
 
 REPO = Path(__file__).resolve().parents[1]
@@ -95,8 +96,9 @@ def test_check_with_quotes_in_the_paths(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "data torchvision MNIST" in proc.stdout or "MNIST gzip IDX files" in proc.stdout
     assert str(data) in proc.stdout and str(out / "results") in proc.stdout
-    assert "75 runs: 0 already finished, 75 to run" in proc.stdout
-    assert re.search(r"expected wall time: about \d+ min", proc.stdout)
+    runs = len(PROFILES["paper"].seeds["mnist_logreg"]) * 5 * 3  # seeds x strategies x experiments
+    assert f"{runs} runs: 0 already finished, {runs} to run" in proc.stdout
+    assert re.search(r"expected wall time: about (\d+ h )?\d+ min", proc.stdout)
     assert not out.exists()
 
 
