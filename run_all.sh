@@ -3,8 +3,9 @@
 # dependency order, ending with the figures notebook. Re-running after an interruption redoes
 # only unfinished runs.
 #
-#   ./run_all.sh [--profile paper|smoke] [--jobs N] [--only PAIR] [--data-root DIR]
-#                [--device auto|cpu|cuda] [--out DIR] [--no-download] [--check]
+#   ./run_all.sh [--profile paper|smoke] [--jobs N | --scheduler ADDRESS | --dask-local N]
+#                [--only PAIR] [--data-root DIR] [--device auto|cpu|cuda] [--out DIR]
+#                [--no-download] [--check]
 #
 # Profiles
 #   paper  (default) the study's protocol: mnist_logreg and cifar10_cnn, experiments small,
@@ -15,12 +16,21 @@
 #          digits_cnn, 2 seeds, short budgets), a few minutes on 2 CPU cores. Everything goes
 #          under results/smoke/ (or --out DIR) so committed results and figures stay as they are.
 #
+# Where the runs execute (one of these)
+#   --jobs N               N runs at once in local worker processes (default 1: in each
+#                          notebook's own process)
+#   --scheduler ADDRESS    on an existing Dask cluster, e.g. tcp://head-node:8786; its workers
+#                          run this environment and see the results folder at the same path
+#   --dask-local N         on a local Dask cluster of N single-thread worker processes,
+#                          started once per notebook
+#
 # Before the first notebook (python -m helpers.job check): the notebooks' parameters, the
-# device, the output folders, the data of every pair about to run (MNIST and CIFAR-10 are
-# downloaded through torchvision into the data root when missing, unless --no-download) and
-# the splits of every run. A problem stops the job with one message and exit status 2, with
-# nothing run and no output folder created. Then the job says what it will run and how long
-# that should take, and prints one line per finished run. --check stops after the checks.
+# device, the output folders, the Dask scheduler (--scheduler: reachable, with workers), the
+# data of every pair about to run (MNIST and CIFAR-10 are downloaded through torchvision into
+# the data root when missing, unless --no-download) and the splits of every run. A problem
+# stops the job with one message and exit status 2, with nothing run and no output folder
+# created. Then the job says what it will run, where the runs execute and how long that
+# should take, and prints one line per finished run. --check stops after the checks.
 #
 # Exit status: 0 every notebook ran; 1 a notebook failed (its last error line is printed,
 # and figures and paper inputs are not rebuilt); 2 a bad option or a failed check; 130 / 143
@@ -127,12 +137,12 @@ run_child() {
 cd "$(dirname "$0")" || exit 2
 
 profile=paper jobs=1 only="" only_set=0 data_root="" data_root_set=0 device=auto out="" out_set=0
-download=1 check_only=0
+download=1 check_only=0 scheduler="" scheduler_set=0 dask_local="" dask_local_set=0
 while [ $# -gt 0 ]; do
   opt=$1 value="" inline=0
   case "$opt" in --*=*) value=${opt#*=} opt=${opt%%=*} inline=1 ;; esac
   case "$opt" in
-    --profile|--jobs|--only|--data-root|--device|--out)
+    --profile|--jobs|--only|--data-root|--device|--out|--scheduler|--dask-local)
       if [ $inline = 0 ]; then
         [ $# -ge 2 ] || die "$opt needs a value (see ./run_all.sh --help)"
         case "$2" in --*) die "$opt needs a value, but the next argument is the option '$2'" ;; esac
@@ -146,6 +156,8 @@ while [ $# -gt 0 ]; do
         --data-root) data_root=$value data_root_set=1 ;;
         --device) device=$value ;;
         --out) out=$value out_set=1 ;;
+        --scheduler) scheduler=$value scheduler_set=1 ;;
+        --dask-local) dask_local=$value dask_local_set=1 ;;
       esac ;;
     --no-download|--download|--check|-h|--help)
       [ $inline = 0 ] || die "$opt takes no value"
@@ -165,6 +177,27 @@ case "$jobs" in
   *) [ ${#jobs} -le 4 ] && [ $((10#$jobs)) -ge 1 ] || die "--jobs must be an integer from 1 to 9999, got '$jobs'"
      jobs=$((10#$jobs)) ;;
 esac
+if [ $scheduler_set = 1 ]; then
+  case "$scheduler" in
+    ''|*[[:space:]]*) die "--scheduler needs the address of a Dask scheduler such as tcp://head-node:8786, got '$scheduler'" ;;
+  esac
+fi
+if [ $dask_local_set = 1 ]; then
+  case "$dask_local" in
+    ''|*[!0-9]*) die "--dask-local must be a positive integer (worker processes), got '$dask_local'" ;;
+    *) [ ${#dask_local} -le 4 ] && [ $((10#$dask_local)) -ge 1 ] \
+         || die "--dask-local must be an integer from 1 to 9999, got '$dask_local'"
+       dask_local=$((10#$dask_local)) ;;
+  esac
+fi
+executors=()
+[ "$jobs" -gt 1 ] && executors+=("--jobs $jobs")
+[ $scheduler_set = 1 ] && executors+=("--scheduler $scheduler")
+[ $dask_local_set = 1 ] && executors+=("--dask-local $dask_local")
+if [ ${#executors[@]} -gt 1 ]; then
+  joined=$(printf ' and %s' "${executors[@]}")
+  die "${joined# and } exclude each other: runs go to local worker processes (--jobs N), an existing Dask cluster (--scheduler ADDRESS) or a local Dask cluster (--dask-local N); give one"
+fi
 case "$device" in auto|cpu|cuda) ;; *) die "--device must be auto, cpu or cuda, got '$device'" ;; esac
 if [ $only_set = 1 ] && [ -z "$only" ]; then die "--only is empty; give a pair (mnist_logreg or cifar10_cnn)"; fi
 if [ $data_root_set = 1 ]; then
@@ -194,9 +227,11 @@ check=(--profile "$profile" --jobs "$jobs" --device "$device" --plan "$plan_file
 [ $only_set = 1 ] && check+=(--only "$only")
 [ $data_root_set = 1 ] && check+=(--data-root "$data_root")
 [ $out_set = 1 ] && check+=(--out "$out")
+[ $scheduler_set = 1 ] && check+=(--scheduler "$scheduler")
+[ $dask_local_set = 1 ] && check+=(--dask-local "$dask_local")
 [ $download = 0 ] && check+=(--no-download)
 start=$(date +%s)
-step="checking the parameters, the device, the folders and the data"
+step="checking the parameters, the device, the folders, the executor and the data"
 run_child "" "$py" -m helpers.job check "${check[@]}"
 rc=$?
 if [ $rc -ne 0 ]; then
@@ -235,7 +270,7 @@ run_notebook() {  # run_notebook NAME TEMPLATE PARAMETERS
   step="" step_log=""
 }
 
-"$py" -m helpers.job watch --plan "$plan_file" --jobs "$jobs" --since "$start" --prog run_all.sh &
+"$py" -m helpers.job watch --plan "$plan_file" --since "$start" --prog run_all.sh &
 watcher=$!
 for i in "${!names[@]}"; do
   [ "${templates[$i]}" = figures ] || run_notebook "${names[$i]}" "${templates[$i]}" "${params[$i]}"

@@ -48,12 +48,46 @@ def _files(root: Path) -> list[Path]:
     ["--jobs"], ["--profile", "smoke", "--jobs"], ["--jobs", "--only", "mnist_logreg"], ["--out"], ["--out", ""],
     ["--out="], ["--data-root", ""], ["--only", ""], ["--device"], ["--jobs=1.5"], ["--jobs", "-1"],
     ["--jobs", "0"], ["--check=yes"], ["--profile", "fast"], ["--device", "tpu"], ["--bogus"],
+    ["--scheduler"], ["--scheduler", ""], ["--scheduler", "tcp://a b:1"], ["--dask-local", "0"], ["--dask-local=x"],
+    ["--dask-local", "--jobs", "2"],
 ])
 def test_bad_options_fail_at_once_with_one_line(args):
     proc = run_all(*args, timeout=60)  # a loop over a missing value would run into the timeout
     assert proc.returncode == 2
     assert proc.stderr.startswith("run_all.sh:") and proc.stderr.count("\n") == 1
     assert proc.stdout == ""
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--jobs", "2", "--dask-local", "2"], "--jobs 2 and --dask-local 2 exclude each other"),
+    (["--scheduler=tcp://a:1", "--jobs=3"], "--jobs 3 and --scheduler tcp://a:1 exclude each other"),
+    (["--dask-local", "2", "--scheduler", "tcp://a:1"], "--scheduler tcp://a:1 and --dask-local 2 exclude each other"),
+])
+def test_executor_options_exclude_each_other(args, message):
+    proc = run_all("--profile", "smoke", *args, "--check", timeout=60)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith(f"run_all.sh: {message}") and proc.stderr.count("\n") == 1
+
+
+def test_unreachable_scheduler_stops_before_any_notebook(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{s.getsockname()[1]}"
+    out = tmp_path / "out"
+    proc = run_all("--profile", "smoke", "--only", "digits_logreg", "--jobs", "1", "--scheduler", address,
+                   "--out", out)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith(f"run_all.sh: --scheduler {address}: cannot reach the Dask scheduler")
+    assert proc.stderr.count("\n") == 1
+    assert "==>" not in proc.stdout and not out.exists()
+
+
+def test_check_says_where_the_runs_execute(tmp_path):
+    proc = run_all("--profile", "smoke", "--only", "digits_logreg", "--dask-local", "2", "--out", tmp_path / "out",
+                   "--check")
+    assert proc.returncode == 0, proc.stderr
+    assert "runs execute on a local Dask cluster of 2 single-thread worker process(es)" in proc.stdout
+    assert "with --dask-local 2" in proc.stdout and not (tmp_path / "out").exists()
 
 
 def test_out_that_is_a_file(tmp_path):
