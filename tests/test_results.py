@@ -84,6 +84,23 @@ def test_another_protocol_version_is_stale_not_complete(version):
     assert not results.is_complete(config)
 
 
+def test_fields_added_later_match_at_their_default():
+    config = make_config()
+    _, json_path = results.write_run(config, make_rows(config), {})
+    meta = json.loads(json_path.read_text())
+    # A run written before ``evaluation`` and the ``finetune`` model parameter existed.
+    del meta["config"]["evaluation"]
+    del meta["config"]["model_params"]["finetune"]
+    json_path.write_text(json.dumps(meta))
+    assert results.run_status(config) == "complete"
+    assert results.run_status(config.replace(evaluation="validation")) == "missing"
+    assert results.run_status(config.replace(model_params={"finetune": "cold"})) == "missing"
+    # A stored field the engine no longer knows never matches.
+    meta["config"]["retired_option"] = 1
+    json_path.write_text(json.dumps(meta))
+    assert results.run_status(config) == "missing"
+
+
 def test_not_complete_when_json_missing_or_corrupt():
     config = make_config()
     _, json_path = results.write_run(config, make_rows(config), {})

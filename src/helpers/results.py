@@ -157,6 +157,42 @@ def _protocol(config_dict: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in config_dict.items() if k not in _LOCATION_FIELDS}
 
 
+def same_protocol(stored: dict[str, Any], config) -> bool:
+    """Return True when a stored configuration describes the same run as ``config``.
+
+    Location fields are ignored. A field (or model parameter) that ``config`` has and the
+    stored configuration lacks was added to the engine after that run was written; it
+    matches when ``config`` holds its default, because a new setting is always introduced
+    with a default that computes what the engine computed before (a change that alters
+    what a run computes bumps :data:`helpers.config.PROTOCOL_VERSION` instead).
+
+    Returns
+    -------
+    bool
+    """
+    import dataclasses
+
+    current = _protocol(config.to_dict())
+    stored = _protocol(stored)
+    defaults = {f.name: f.default for f in dataclasses.fields(config) if f.default is not dataclasses.MISSING}
+    if set(stored) - set(current):
+        return False
+    for name, value in current.items():
+        if name == "model_params":
+            saved = stored.get(name, {})
+            if not isinstance(saved, dict) or set(saved) - set(value):
+                return False
+            spec_defaults = config.spec.model_params
+            if any(saved.get(k, spec_defaults.get(k)) != v for k, v in value.items()):
+                return False
+        elif name in stored:
+            if stored[name] != value:
+                return False
+        elif name not in defaults or defaults[name] != value:
+            return False
+    return True
+
+
 def protocol_version(meta: dict[str, Any]) -> int:
     """Return the protocol version a run's or reference's JSON was written with (1 if unrecorded)."""
     version = meta.get("protocol_version", 1)
@@ -181,7 +217,7 @@ def run_status(config) -> str:
         return "missing"
     if not isinstance(meta, dict) or not isinstance(meta.get("config"), dict):
         return "missing"
-    same = _protocol(meta["config"]) == _protocol(config.to_dict())
+    same = same_protocol(meta["config"], config)
     if not (bool(meta.get("complete")) and same and stem.with_suffix(".csv").exists()):
         return "missing"
     return "complete" if protocol_version(meta) == PROTOCOL_VERSION else "stale"
