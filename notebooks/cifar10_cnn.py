@@ -41,8 +41,8 @@ data_root = None  # None: $AL_DATA_DIR or data/
 results_dir = None  # None: $AL_RESULTS_DIR or results/
 device = "auto"
 jobs = 1  # runs at once in local worker processes
-scheduler = None  # or a Dask scheduler's address, e.g. "tcp://head-node:8786" (needs jobs = 1)
-dask_local = None  # or N: a local Dask cluster of N single-thread worker processes (needs jobs = 1)
+scheduler = None  # or a Dask scheduler's address, e.g. "tcp://head-node:8786" (only with jobs 1)
+dask_local = None  # or N: a local Dask cluster of N single-thread worker processes (only with jobs 1)
 reference = True  # also train the CNN on the whole pool, once per seed
 progress = True
 

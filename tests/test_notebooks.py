@@ -53,6 +53,16 @@ def test_parameters_cell_declares_what_check_parameters_knows(path):
     assert f'check_parameters("{path.stem}", globals())' in script  # the first thing the notebook does
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_papermill_reads_every_declared_parameter(path):
+    import papermill
+
+    from helpers.notebook import NOTEBOOK_PARAMETERS
+
+    # papermill skips (with a warning) a line it cannot parse, e.g. one with a second "=" in its comment.
+    assert list(papermill.inspect_notebook(str(path))) == list(NOTEBOOK_PARAMETERS[path.stem])
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("parameters, message", [
     ({"seed": 43}, "no parameter 'seed' (did you mean 'seeds'?)"),
