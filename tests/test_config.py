@@ -69,6 +69,9 @@ def test_initial_rule():
         ({"n_threads": 0}, r"n_threads must be a positive integer, got 0"),
         ({"evaluation": "train"}, r"unknown evaluation 'train'; choose one of: test, validation"),
         ({"results_dir": ""}, r"results_dir must be a path or None, got an empty string"),
+        ({"pool_subset": 0}, r"pool_subset must be a positive integer, got 0"),
+        ({"pool_subset": 4}, r"pool_subset \(4\) must hold at least query_size \(5\) instances"),
+        ({"train_eval_size": 2.5}, r"train_eval_size must be a positive integer"),
         ({"data_root": "  "}, r"data_root must be a path or None, got an empty string"),
         ({"n_threads": 1.5}, r"n_threads must be a positive integer"),
         ({"query_size": 0}, r"query_size must be a positive integer, got 0"),
@@ -152,7 +155,8 @@ def test_to_dict_round_trips_through_json(tmp_path):
     assert back["results_dir"] == str(tmp_path) and back["data_root"] == "/data"
     assert set(back) == {
         "pair", "experiment", "strategy", "seed", "query_size", "n_iterations", "stream_threshold",
-        "initial_size", "model_params", "data_root", "results_dir", "device", "evaluation", "n_threads",
+        "initial_size", "model_params", "data_root", "results_dir", "device", "evaluation", "pool_subset",
+        "train_eval_size", "n_threads",
     }
 
 

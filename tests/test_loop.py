@@ -320,3 +320,60 @@ def test_validation_evaluation_never_touches_the_test_set(digits):
     on_validation = run_reference(cfg, digits)  # same file: recomputed, not reused
     assert on_test["evaluation"] == "test" and on_validation["evaluation"] == "validation"
     assert on_test["accuracy"] != on_validation["accuracy"]
+
+
+@pytest.mark.parametrize("strategy", ["random", "margin"])
+def test_pool_subset_scores_only_a_seeded_subset_of_unlabelled_rows(strategy, digits, monkeypatch):
+    cfg = config(strategy, n_iterations=4, pool_subset=50)
+    scored = []
+    original = loop.BufferedActiveLearner.query
+
+    def recording(self, X_pool, *args, **kwargs):
+        scored.append(X_pool.copy())
+        return original(self, X_pool, *args, **kwargs)
+
+    monkeypatch.setattr(loop.BufferedActiveLearner, "query", recording)
+    run = run_active_learning(cfg, digits, progress=False)
+    assert [len(x) for x in scored] == [50] * 4
+    _, splits = prepare(cfg, digits)
+    X = digits.X_train.reshape(len(digits.X_train), -1)
+    labelled = list(splits.initial)
+    for k, rows in enumerate(scored):
+        # Every scored row is an unlabelled pool row at that point.
+        unlabelled = np.setdiff1d(splits.pool, labelled)
+        assert all((X[unlabelled] == row).all(axis=1).any() for row in rows)
+        labelled += run.queried[5 * k: 5 * k + 5].tolist()
+    again = run_active_learning(cfg, digits, progress=False)
+    assert again.queried.tolist() == run.queried.tolist()  # seeded
+    other = run_active_learning(config(strategy, n_iterations=4, pool_subset=51), digits, progress=False)
+    assert other.queried.tolist() != run.queried.tolist()
+
+
+def test_pool_subset_larger_than_the_pool_scores_everything(digits):
+    a = run_active_learning(config("margin", n_iterations=2), digits, progress=False)
+    b = run_active_learning(config("margin", n_iterations=2, pool_subset=10_000), digits, progress=False)
+    assert a.queried.tolist() == b.queried.tolist()
+
+
+def test_train_eval_size_samples_the_labelled_set(digits):
+    cfg = config("random", experiment="moderate", n_iterations=2)
+    full = run_active_learning(cfg, digits, progress=False)
+    sampled = run_active_learning(cfg.replace(train_eval_size=20), digits, progress=False)
+    assert sampled.queried.tolist() == full.queried.tolist()  # the loop itself is unchanged
+    pd.testing.assert_series_equal(sampled.rows["accuracy"], full.rows["accuracy"])
+    # Accuracy on 20 rows moves in steps of 1/20.
+    assert np.allclose((sampled.rows["train_accuracy"] * 20) % 1, 0)
+    again = run_active_learning(cfg.replace(train_eval_size=20), digits, progress=False)
+    assert again.rows["train_accuracy"].tolist() == sampled.rows["train_accuracy"].tolist()
+
+
+def test_cnn_with_the_cpu_levers_is_deterministic(digits):
+    cfg = ProtocolConfig(pair="digits_cnn", experiment="moderate", strategy="margin", seed=3, n_iterations=2,
+                         pool_subset=100, train_eval_size=50,
+                         model_params={"finetune_steps": 4, "channels_last": True, "predict_batch_size": 64,
+                                       "kernel_size": 3, "padding": 0})
+    a = run_active_learning(cfg, digits, progress=False)
+    b = run_active_learning(cfg, digits, progress=False)
+    assert a.rows["fit_steps"].tolist()[1:] == [4, 4]
+    assert a.queried.tolist() == b.queried.tolist()
+    pd.testing.assert_frame_equal(metric_columns(a.rows), metric_columns(b.rows))

@@ -259,3 +259,60 @@ def test_make_estimator_cnn():
     assert isinstance(net, FineTunedNet)
     assert net.device == "cpu" and net.max_epochs == PAIRS["digits_cnn"].model_params["pretrain_epochs"]
     assert models.resolve_device is resolve_device
+
+
+def test_sliced_predict_proba_matches_skorchs_own(images):
+    from skorch import NeuralNetClassifier
+
+    X, y, X2, _ = images
+    torch.manual_seed(0)
+    net = make_cnn({**SMALL_CNN, "predict_batch_size": 32}, (1, 8, 8), 10, device="cpu").fit(X, y)
+    ours = net.predict_proba(X2)
+    skorchs = NeuralNetClassifier.predict_proba(net, X2)  # skorch's dataset and data loader
+    assert ours.shape == (len(X2), 10)
+    np.testing.assert_allclose(ours, skorchs, rtol=1e-5, atol=1e-6)
+    assert torch.is_grad_enabled() and not torch.is_inference_mode_enabled()  # nothing leaked out
+    assert net.predict(X2).tolist() == ours.argmax(axis=1).tolist()
+
+
+def test_fixed_step_fine_tuning_runs_exactly_its_steps(images, monkeypatch):
+    X, y, X2, y2 = images
+    torch.manual_seed(0)
+    net = make_cnn({**SMALL_CNN, "finetune_steps": 7, "batch_size": 16}, (1, 8, 8), 10, device="cpu").fit(X, y)
+    before, epochs = first_weight(net), len(net.history)
+    batches = []
+    original = FineTunedNet.train_step
+    monkeypatch.setattr(FineTunedNet, "train_step",
+                        lambda self, batch, **kw: batches.append(batch[0].shape[0]) or original(self, batch, **kw))
+    torch.manual_seed(1)
+    net.fit(X2, y2)
+    assert batches == [16] * 7 and net.fit_steps_ == 7 and not net.cold_fit_
+    assert len(net.history) == epochs  # no epoch ran
+    assert not torch.equal(first_weight(net), before)
+    # Seeded: the same steps from the same state give the same weights.
+    torch.manual_seed(0)
+    twin = make_cnn({**SMALL_CNN, "finetune_steps": 7, "batch_size": 16}, (1, 8, 8), 10, device="cpu").fit(X, y)
+    torch.manual_seed(1)
+    twin.fit(X2, y2)
+    assert torch.equal(first_weight(twin), first_weight(net))
+
+
+@pytest.mark.parametrize("kernel_size, padding", [(3, 0), (5, 2), (3, 1)])
+def test_cnn_kernel_and_padding(kernel_size, padding):
+    for size in (8, 32):
+        module = CNN(in_channels=3, image_size=size, l1_channels=4, l2_channels=8, l4_input=16, l5_input=8,
+                     kernel_size=kernel_size, padding=padding)
+        assert module(torch.zeros(2, 3, size, size)).shape == (2, 10)
+    with pytest.raises(ValueError, match="too small"):
+        CNN(image_size=4, kernel_size=5, padding=0)
+
+
+def test_channels_last_computes_the_same_function():
+    torch.manual_seed(0)
+    plain = CNN(in_channels=3, image_size=32, l1_channels=8, l2_channels=16, l4_input=32, l5_input=16).eval()
+    fast = CNN(in_channels=3, image_size=32, l1_channels=8, l2_channels=16, l4_input=32, l5_input=16,
+               channels_last=True).eval()
+    fast.load_state_dict(plain.state_dict())
+    X = torch.randn(4, 3, 32, 32)
+    with torch.inference_mode():
+        torch.testing.assert_close(fast(X), plain(X), rtol=1e-4, atol=1e-5)

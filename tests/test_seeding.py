@@ -38,3 +38,11 @@ def test_seeds_differ_and_integer_seeds_are_32_bit():
 def test_unknown_purpose_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown random-stream purpose 'oracle'"):
         random_streams(0).generator("oracle")
+
+
+def test_adding_a_purpose_never_changes_the_others():
+    # Children are addressed by position: the first edition's four purposes keep their streams.
+    streams = random_streams(42)
+    for position, purpose in enumerate(PURPOSES):
+        expected = np.random.SeedSequence(42, spawn_key=(position,)).generate_state(1, dtype=np.uint32)[0]
+        assert streams.integer_seed(purpose) == expected

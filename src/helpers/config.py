@@ -76,6 +76,13 @@ CNN_PARAMS: dict[str, Any] = {
     "pretrain_epochs": 10,
     "finetune_epochs": 2,
     "predict_batch_size": 4096,
+    # Speed and budget settings to be chosen on the validation split (benchmarks/): kernel
+    # size and padding of both convolutions, channels-last convolutions, and fine-tuning by
+    # a fixed number of optimiser steps per query (None: finetune_epochs epochs).
+    "kernel_size": 3,
+    "padding": 1,
+    "channels_last": False,
+    "finetune_steps": None,
 }
 
 
@@ -192,6 +199,14 @@ class ProtocolConfig:
         ``"test"`` (the study's results: the official test set) or ``"validation"`` (the
         seed's 20 % hold-out; used by the pilots that choose protocol settings, so that no
         choice ever looks at test accuracy).
+    pool_subset : int, optional
+        Pool strategies score a seeded random subset of this many unlabelled instances per
+        query instead of the whole pool (deep active-learning practice, e.g. Beluch et al.
+        2018, Yoo and Kweon 2019); None scores the whole pool. The one-pass stream is not
+        affected (it scores only its arrivals).
+    train_eval_size : int, optional
+        Labelled-set accuracy (``train_accuracy``) on a seeded random sample of this many
+        labelled instances per evaluation; None uses the whole labelled set.
     n_threads : int
         BLAS and torch threads of the run, pinned inside it whatever the process was
         started with. Floating-point sums depend on how work is split over threads, so a
@@ -212,6 +227,8 @@ class ProtocolConfig:
     results_dir: str | None = None
     device: str = "auto"
     evaluation: str = "test"
+    pool_subset: int | None = None
+    train_eval_size: int | None = None
     n_threads: int = 1
 
     def __post_init__(self):
@@ -234,6 +251,12 @@ class ProtocolConfig:
             _positive_int(spec.n_iterations if self.n_iterations is None else self.n_iterations, "n_iterations"),
         )
         set_("n_threads", _positive_int(self.n_threads, "n_threads"))
+        for name in ("pool_subset", "train_eval_size"):
+            if getattr(self, name) is not None:
+                set_(name, _positive_int(getattr(self, name), name))
+        if self.pool_subset is not None and self.pool_subset < self.query_size:
+            raise ConfigError(f"pool_subset ({self.pool_subset}) must hold at least query_size ({self.query_size}) "
+                              "instances")
         threshold = self.stream_threshold
         if not isinstance(threshold, numbers.Real) or not (0.0 <= float(threshold) <= 1.0) or math.isnan(threshold):
             raise ConfigError(f"stream_threshold must lie in [0, 1], got {threshold!r}")

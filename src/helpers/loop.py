@@ -224,6 +224,7 @@ def _run_active_learning(config: ProtocolConfig, dataset: Dataset | None, progre
     with sklearn.config_context(assume_finite=True):
         seed_everything(streams.integer_seed("model"))
         strategy_rng = streams.generator("strategy")
+        subset_rng, train_eval_rng = streams.generator("subset"), streams.generator("train_eval")
         estimator = make_estimator(config, X.shape[1:], len(dataset.classes))
         t0 = time.perf_counter()
         learner = BufferedActiveLearner(
@@ -243,6 +244,13 @@ def _run_active_learning(config: ProtocolConfig, dataset: Dataset | None, progre
             stream = None
             pool = _UnlabeledPool(X, splits.unlabeled)
 
+        def labelled_accuracy():
+            X_lab, y_lab = learner.X_training, learner.y_training
+            if config.train_eval_size is not None and len(y_lab) > config.train_eval_size:
+                rows = np.sort(train_eval_rng.choice(len(y_lab), config.train_eval_size, replace=False))
+                X_lab, y_lab = X_lab[rows], y_lab[rows]
+            return accuracy_score(y_lab, learner.predict(X_lab))
+
         def evaluate(iteration, fit_seconds, query_seconds, n_queried, info):
             y_pred = learner.predict(X_test)
             return {
@@ -252,7 +260,7 @@ def _run_active_learning(config: ProtocolConfig, dataset: Dataset | None, progre
                 "n_queried": n_queried,
                 "accuracy": accuracy_score(y_test, y_pred),
                 "macro_f1": f1_score(y_test, y_pred, average="macro", zero_division=0),
-                "train_accuracy": accuracy_score(learner.y_training, learner.predict(learner.X_training)),
+                "train_accuracy": labelled_accuracy(),
                 "fit_seconds": fit_seconds, "query_seconds": query_seconds,
                 "fit_steps": learner.estimator.fit_steps_,
                 "cold_refit": int(iteration > 0 and getattr(learner.estimator, "cold_fit_", False)),
@@ -275,10 +283,14 @@ def _run_active_learning(config: ProtocolConfig, dataset: Dataset | None, progre
             if stream is not None:
                 chosen, info = stream.query(learner.estimator, X, config.query_size)
             else:
+                candidates = None
+                if config.pool_subset is not None and pool.size > config.pool_subset:
+                    candidates = np.sort(subset_rng.choice(pool.size, config.pool_subset, replace=False))
                 positions, _, info = learner.query(
-                    pool.X, n_instances=min(config.query_size, pool.size), return_metrics=True
+                    pool.X if candidates is None else pool.X[candidates],
+                    n_instances=min(config.query_size, pool.size), return_metrics=True,
                 )
-                chosen = pool.take(positions)
+                chosen = pool.take(positions if candidates is None else candidates[np.asarray(positions)])
             query_seconds = time.perf_counter() - t0
             t0 = time.perf_counter()
             learner.teach(X[chosen], y[chosen])

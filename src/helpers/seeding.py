@@ -15,6 +15,8 @@ purpose         what it drives                                                  
                 Python ``random``)
 ``strategy``    the strategy's own draws: random queries, the stream's         one strategy
                 arrival order
+``subset``      the pool subset scored per query (``pool_subset``)             one strategy
+``train_eval``  the labelled rows of the ``train_eval_size`` sample            one strategy
 ==============  ==============================================================  ================
 
 The first three depend on the seed only, so for one seed every strategy starts from the
@@ -29,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 #: The purposes of the random streams, in the order their SeedSequence children are spawned.
-PURPOSES = ("split", "initial", "model", "strategy")
+PURPOSES = ("split", "initial", "model", "strategy", "subset", "train_eval")
 
 
 @dataclass(frozen=True)
