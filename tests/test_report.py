@@ -149,6 +149,14 @@ def test_write_all(bundle, tmp_path):
             "paired_tests.csv", "strategy_summary.csv"} <= names
     _macros(tmp_path / "macros.tex")
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "temp files left"
+    ranks = pd.read_csv(tmp_path / "friedman_ranks.csv")
+    assert set(ranks["experiment"]) >= {"all"} and {"mean_rank", "friedman_p", "cd"} <= set(ranks.columns)
+    overall = ranks[ranks["experiment"] == "all"]
+    for _, group in overall.groupby("pair"):
+        k = len(group)
+        assert group["mean_rank"].sum() == pytest.approx(k * (k + 1) / 2)
+    balance = pd.read_csv(tmp_path / "query_balance.csv")
+    assert len(balance) == len(bundle["per_run"]) and balance["normalized_entropy"].between(0, 1).all()
 
 
 def test_roles_prefer_study_pairs_and_may_be_empty(bundle, tmp_path):

@@ -509,8 +509,12 @@ def write_all(results_root=None, out_dir=PAPER_GENERATED_DIR,
 
     Writes ``summary_table_<pair>.tex`` for each pair, ``macros.tex`` and the CSV
     files ``per_run_metrics.csv``, ``strategy_summary.csv``, ``paired_tests.csv``
-    (AULC and final accuracy, Holm within each pair x experiment and metric) and
-    ``labels_to_target.csv`` into ``out_dir``.
+    (AULC and final accuracy: mean paired difference with its t interval, seeds better,
+    Wilcoxon with Holm within each pair x experiment and metric), ``labels_to_target.csv``,
+    ``friedman_ranks.csv`` (mean AULC ranks per pair over every experiment and seed, and per
+    experiment, with the Friedman test and the Nemenyi critical difference) and
+    ``query_balance.csv`` (class balance of the first 10 query rounds, per run) into
+    ``out_dir``.
 
     Parameters
     ----------
@@ -545,7 +549,11 @@ def write_all(results_root=None, out_dir=PAPER_GENERATED_DIR,
         written.append(write_summary_table(summary, tests, pair, out / f"summary_table_{pair}.tex"))
     written.append(write_macros(summary, tests, out / "macros.tex", reference=reference,
                                 labels_table=labels_table, meta=meta))
+    ranks = pd.concat([stats.friedman_ranks(per_run).assign(experiment="all"),
+                       stats.friedman_ranks(per_run, by=("pair", "experiment"))], ignore_index=True)
+    balance = stats.first_rounds_balance(meta)
     for name, frame in (("per_run_metrics", per_run), ("strategy_summary", summary),
-                        ("paired_tests", tests), ("labels_to_target", labels_table)):
+                        ("paired_tests", tests), ("labels_to_target", labels_table),
+                        ("friedman_ranks", ranks), ("query_balance", balance)):
         written.append(_atomic_csv(frame, out / f"{name}.csv"))
     return written
