@@ -216,6 +216,18 @@ def test_run_experiment_on_a_local_dask_cluster_writes_what_jobs_1_writes(tmp_pa
     assert started == [2]
 
 
+def test_run_experiment_sends_the_runs_to_a_scheduler_and_leaves_its_cluster_running(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=":0") as cluster:
+        counts = notebook.run_experiment("digits_logreg", "small", ["random", "margin"], [42], n_iterations=2,
+                                         scheduler=cluster.scheduler_address, results_dir=str(tmp_path),
+                                         progress=False, reference=False)
+        assert counts["ran"] == 2
+        with distributed.Client(cluster.scheduler_address, timeout=5) as client:
+            assert len(client.nthreads()) == 1  # the cluster is the user's: still up, its worker too
+
+
 def test_run_experiment_rejects_two_executors_before_any_work(tmp_path):
     with pytest.raises(ConfigError, match="exclude each other"):
         notebook.run_experiment("digits_logreg", "small", ["random"], [42], jobs=2, dask_local=2,
