@@ -253,6 +253,20 @@ def test_progress_without_measured_costs_uses_the_mean_run(tmp_path, monkeypatch
     assert tracker.eta_seconds() == pytest.approx(10.0 * 29 + job.NOTEBOOK_SECONDS * 3)
 
 
+def test_runs_finished_before_the_watcher_started_still_count(tmp_path):
+    plan = smoke(tmp_path, only="digits_logreg")
+    earlier = plan.steps[0].configs[0]
+    run_and_save(earlier, progress=False)  # finished before this job: not reported
+    started = time.time()
+    time.sleep(0.05)
+    during = plan.steps[0].configs[1]
+    run_and_save(during, progress=False)  # finished while the watcher was still importing
+    tracker = job.ProgressTracker(plan.steps, start=started)
+    assert tracker.total == 29
+    lines = tracker.poll()
+    assert len(lines) == 1 and lines[0].startswith("[ 1/29] digits_logreg small random seed 43 finished")
+
+
 def test_a_stale_result_is_reported_once_rewritten(tmp_path):
     plan = smoke(tmp_path, only="digits_logreg")
     config = plan.steps[0].configs[0]

@@ -767,11 +767,15 @@ class ProgressTracker:
         self.steps = list(steps)
         self.jobs = jobs
         self._step_of = {id(c): i for i, step in enumerate(self.steps) for c in step.configs}
-        self.pending = [c for step in self.steps for c in step.configs if results.run_status(c) != "complete"]
+        # A run that finished after the job started (before the tracker was created, which
+        # takes a few seconds of imports on a loaded machine) belongs to this job too.
+        since_ns = int(self.start * 1e9)
+        self.pending = [c for step in self.steps for c in step.configs
+                        if results.run_status(c) != "complete" or (self._mtime(c) or 0) >= since_ns]
         self._todo = {id(c) for c in self.pending}
         self.total = len(self.pending)
         self.finished: list = []
-        self._seen = {id(c): self._mtime(c) for c in self.pending}
+        self._seen = {id(c): (None if (self._mtime(c) or 0) >= since_ns else self._mtime(c)) for c in self.pending}
 
     def _mtime(self, config) -> int | None:
         try:
