@@ -593,7 +593,7 @@ def test_workers_exit_when_the_grid_is_killed(tmp_path):
         grid_process.wait(60)
     finally:
         grid_process.kill()
-    wait_for(lambda: not any(pid_alive(pid) for pid in workers), "the orphaned workers to exit", timeout=30)
+    wait_for(lambda: not any(pid_alive(pid) for pid in workers), "the orphaned workers to exit", timeout=90)  # generous: a loaded machine
     # Each worker ended its run cleanly on the parent-death signal: its lock released, no temporary file.
     wait_for(lambda: not lock_files(root), "the workers' locks to be released", timeout=30,
              detail=lambda: {str(p): (p.read_text(), Path(f"/proc/{read_lock(p).pid}/stat").exists() and Path(f"/proc/{read_lock(p).pid}/stat").read_text()) for p in lock_files(root)})
