@@ -61,6 +61,24 @@ def bench(pair: str, experiment: str, strategy: str, iterations: int, dataset, d
     }
 
 
+def _datasets(pairs) -> dict:
+    """Load each pair's dataset, printing a line for one that is missing.
+
+    Returns
+    -------
+    dict
+        ``datasets``: (pair, dataset) of the pairs found; ``status``: 1 if one was missing.
+    """
+    found, status = [], 0
+    for pair in pairs:
+        try:
+            found.append((pair, load_dataset(PAIRS[pair].dataset)))
+        except DataNotFoundError as err:
+            print(f"{pair:<14}skipped: {err}".splitlines()[0])
+            status = 1
+    return {"datasets": found, "status": status}
+
+
 def naive_loop(config: ProtocolConfig, dataset) -> dict:
     """Run ``config`` the way a first modAL + skorch script would; return its timings.
 
@@ -110,14 +128,8 @@ def baseline(pairs, experiments, strategy: str, iterations: int, device: str) ->
               f"{'naive acc':>10}{'ours acc':>9}")
     print(header)
     print("-" * len(header))
-    status = 0
-    for pair in pairs:
-        try:
-            dataset = load_dataset(PAIRS[pair].dataset)
-        except DataNotFoundError as err:
-            print(f"{pair:<14}skipped: {err}".splitlines()[0])
-            status = 1
-            continue
+    loaded = _datasets(pairs)
+    for pair, dataset in loaded["datasets"]:
         for experiment in experiments:
             config = ProtocolConfig(pair=pair, experiment=experiment, strategy=strategy, n_iterations=iterations,
                                     device=device)
@@ -129,7 +141,7 @@ def baseline(pairs, experiments, strategy: str, iterations: int, device: str) ->
             print(f"{pair:<14}{experiment:<11}{naive['iter_s']:>11.3f}{ours_s:>10.3f}"
                   f"{naive['iter_s'] / ours_s:>7.1f}{naive['final_accuracy']:>10.4f}"
                   f"{ours.rows['accuracy'].iloc[-1]:>9.4f}")
-    return status
+    return loaded["status"]
 
 
 def main(argv=None) -> int:
@@ -149,19 +161,13 @@ def main(argv=None) -> int:
              f"{'other s/it':>11}{'total s/it':>11}{'steps':>7}  device"
     print(header)
     print("-" * len(header))
-    status = 0
-    for pair in args.pairs:
-        try:
-            dataset = load_dataset(PAIRS[pair].dataset)
-        except DataNotFoundError as err:
-            print(f"{pair:<14}skipped: {err}".splitlines()[0])
-            status = 1
-            continue
+    loaded = _datasets(args.pairs)
+    for pair, dataset in loaded["datasets"]:
         for experiment in args.experiments:
             r = bench(pair, experiment, args.strategy, args.iterations, dataset, args.device)
             print(f"{r['pair']:<14}{r['experiment']:<11}{r['n_initial']:>8}{r['pretrain_s']:>11.3f}{r['fit_s']:>10.3f}"
                   f"{r['query_s']:>11.3f}{r['other_s']:>11.3f}{r['iter_s']:>11.3f}{r['fit_steps']:>7.1f}  {r['device']}")
-    return status
+    return loaded["status"]
 
 
 if __name__ == "__main__":
