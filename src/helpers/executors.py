@@ -34,6 +34,7 @@ import uuid
 import warnings
 from abc import ABC, abstractmethod
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing import util as multiprocessing_util
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -179,12 +180,22 @@ class SerialExecutor(GridExecutor):
 _worker_dataset: Dataset | None = None
 
 
+#: Seconds a terminating worker may spend on its clean-up before the kernel ends it.
+CLEANUP_SECONDS = 5
+
+
 def _on_sigterm(signum, frame):
     """End this pool worker now, leaving no lock and no temporary file of its current run.
 
     Nothing is raised into the run: code that swallows every exception (modAL's
-    ``BaseLearner.query`` has a bare ``except:``) would let the run go on.
+    ``BaseLearner.query`` has a bare ``except:``) would let the run go on. The handler
+    runs between two bytecodes of whatever the worker was doing, possibly while that code
+    holds a lock the clean-up also needs; an alarm with the default action (terminate)
+    bounds the clean-up, so the worker ends even then (one orphaned worker was seen waiting
+    on a futex for an hour without it).
     """
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    signal.alarm(CLEANUP_SECONDS)
     try:
         config, lock = _current_run.get("config"), _current_run.get("lock")
         if config is not None:
@@ -193,9 +204,7 @@ def _on_sigterm(signum, frame):
             lock.release()
         # Unlink the semaphores this process created (multiprocessing's exit would), or the
         # resource tracker warns about leaked semaphores; finalizers of other processes are skipped.
-        from multiprocessing import util
-
-        getattr(util, "_run_finalizers", lambda minpriority: None)(0)
+        getattr(multiprocessing_util, "_run_finalizers", lambda minpriority: None)(0)
     finally:
         os._exit(128 + signum)
 
