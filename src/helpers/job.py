@@ -446,15 +446,13 @@ def _check_folder(path: Path, what: str) -> None:
 
 def _reference_finished(config) -> bool:
     from helpers import results
-    from helpers.config import PROTOCOL_VERSION
 
     path = results.reference_path(config.results_root(), config.pair, config.seed)
     try:
         stored = json.loads(path.read_text())
     except (OSError, ValueError):
         return False
-    return (isinstance(stored, dict) and stored.get("model_params") == dict(config.model_params)
-            and results.protocol_version(stored) == PROTOCOL_VERSION)
+    return results.reference_matches(stored, config)
 
 
 def check_scheduler(address: str, *, timeout: float | None = None) -> int:

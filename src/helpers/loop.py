@@ -377,9 +377,7 @@ def run_reference(config: ProtocolConfig, dataset: Dataset | None = None, *, for
             stored = json.loads(path.read_text())
         except ValueError:
             stored = None  # a corrupt file is recomputed below
-        if (isinstance(stored, dict) and stored.get("model_params") == dict(config.model_params)
-                and stored.get("evaluation", "test") == config.evaluation
-                and results.protocol_version(stored) == PROTOCOL_VERSION):
+        if results.reference_matches(stored, config):
             return stored
     dataset, splits = prepare(config, dataset)
     X, X_test = model_inputs(config.spec.model, dataset, splits.pool)

@@ -199,6 +199,19 @@ def protocol_version(meta: dict[str, Any]) -> int:
     return version if isinstance(version, int) and not isinstance(version, bool) else 1
 
 
+def reference_matches(stored: Any, config) -> bool:
+    """Return True when a stored reference record can stand for ``config``'s reference fit.
+
+    Returns
+    -------
+    bool
+        Same model parameters, same evaluation split and the current protocol version.
+    """
+    return (isinstance(stored, dict) and stored.get("model_params") == dict(config.model_params)
+            and stored.get("evaluation", "test") == config.evaluation
+            and protocol_version(stored) == PROTOCOL_VERSION)
+
+
 def run_status(config) -> str:
     """Return the state of ``config``'s result files.
 

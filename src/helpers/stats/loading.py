@@ -160,8 +160,7 @@ def _run_state(meta: dict | None) -> str:
     """
     if meta is None or meta.get("complete", True) is False:
         return "unfinished"
-    version = meta.get("protocol_version", 1)
-    return "complete" if version == PROTOCOL_VERSION else "stale"
+    return "complete" if results.protocol_version(meta) == PROTOCOL_VERSION else "stale"
 
 
 def _run_key(path: Path) -> tuple[str, str, str, int]:
@@ -405,7 +404,7 @@ def load_reference(results_root: str | Path, pairs: Iterable[str] | RunGrid | No
             if record is None:
                 unreadable.append(path)
                 continue
-            if record.get("protocol_version", 1) != PROTOCOL_VERSION:
+            if results.protocol_version(record) != PROTOCOL_VERSION:
                 stale.append(path)
                 continue
             record.setdefault("pair", pair)
