@@ -37,7 +37,7 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 from threadpoolctl import threadpool_info, threadpool_limits
 from tqdm.auto import tqdm
 
-from helpers import results
+from helpers import checkpoints, results
 from helpers.config import EXPERIMENTS, PROTOCOL_VERSION, ProtocolConfig
 from helpers.data import Dataset, channel_stats, load_dataset, normalize_channels
 from helpers.learner import BufferedActiveLearner
@@ -226,15 +226,26 @@ def _run_active_learning(config: ProtocolConfig, dataset: Dataset | None, progre
         strategy_rng = streams.generator("strategy")
         subset_rng, train_eval_rng = streams.generator("subset"), streams.generator("train_eval")
         estimator = make_estimator(config, X.shape[1:], len(dataset.classes))
+        # The one-pass stream never calls modAL's query; modAL only needs a callable.
+        query_strategy = strategy.bind(strategy_rng, config.stream_threshold) if strategy.query else strategy.score
+        X_initial, y_initial = X[splits.initial], y[splits.initial]
+        key = cached_seconds = None
+        if config.spec.model == "cnn":
+            # Every strategy of a seed pre-trains the same network: compute it once.
+            key = checkpoints.pretrain_key(config.model_params, streams.integer_seed("model"), config.n_threads,
+                                           resolve_device(config.device), X_initial, y_initial)
+            cached_seconds = checkpoints.load_pretrained(estimator, key)
         t0 = time.perf_counter()
-        learner = BufferedActiveLearner(
-            estimator=estimator,
-            # The one-pass stream never calls modAL's query; modAL only needs a callable.
-            query_strategy=strategy.bind(strategy_rng, config.stream_threshold) if strategy.query else strategy.score,
-            X_training=X[splits.initial],
-            y_training=y[splits.initial],
-        )
-        pretrain_seconds = time.perf_counter() - t0
+        if cached_seconds is None:
+            learner = BufferedActiveLearner(estimator=estimator, query_strategy=query_strategy,
+                                            X_training=X_initial, y_training=y_initial)
+            pretrain_seconds = time.perf_counter() - t0
+            if key is not None:
+                checkpoints.save_pretrained(estimator, key, pretrain_seconds)
+        else:
+            learner = BufferedActiveLearner(estimator=estimator, query_strategy=query_strategy)
+            learner.X_training, learner.y_training = X_initial, y_initial
+            pretrain_seconds = cached_seconds
         is_stream = strategy.family == "stream"
         labels_requested = config.query_size * config.n_iterations
         if strategy.stream is not None:
@@ -322,7 +333,9 @@ def _run_active_learning(config: ProtocolConfig, dataset: Dataset | None, progre
         "queried_labels": y[queried_all].tolist(),
         "initial_labels": y[splits.initial].tolist(),
         "timings": {
+            # For a pre-training restored from the cache: the seconds it took when computed.
             "pretrain_seconds": pretrain_seconds,
+            "pretrain_cached": cached_seconds is not None,
             "fit_seconds_total": float(frame["fit_seconds"].sum()),
             "query_seconds_total": float(frame["query_seconds"].sum()),
             "total_seconds": time.perf_counter() - t_start,
