@@ -9,11 +9,18 @@ build on these functions. One module per concern:
 - :mod:`helpers.stats.metrics`      confidence intervals, learning curves, AULC, labels to target
 - :mod:`helpers.stats.inference`    paired Wilcoxon/Holm tests, Friedman ranks, critical difference
 - :mod:`helpers.stats.composition`  class composition of the queried labels
+- :mod:`helpers.stats.ablation`     the same grid under several update rules of the model
 
 Conventions: accuracies are fractions in [0, 1]; confidence intervals are two-sided t
 intervals over seeds (one run per seed); ``random`` is the reference strategy.
 """
 
+from helpers.stats.ablation import (
+    UPDATE_RULE_COLUMNS,
+    load_update_rules,
+    ranking_agreement,
+    update_rule_table,
+)
 from helpers.stats.composition import (
     BALANCE_COLUMNS,
     COMPOSITION_COLUMNS,
@@ -69,7 +76,8 @@ __all__ = [
     "REFERENCE_COLUMNS", "REFERENCE_STRATEGY", "RUN_COLUMNS", "RUN_KEYS", "STRATEGY_LABELS", "STRATEGY_ORDER",
     "OutsideGridWarning", "RunGrid", "aulc", "curve_summary", "experiment_label", "first_rounds_balance",
     "friedman_ranks", "holm", "labels_to_target", "labels_to_target_table", "load_reference", "load_run_meta",
-    "load_runs", "mean_ci", "min_attainable_p", "nemenyi_critical_difference", "ordered_experiments",
-    "ordered_pairs", "ordered_strategies", "pair_label", "paired_tests", "per_run_metrics", "query_composition",
-    "rank_blocks", "reference_summary", "strategy_label", "strategy_summary",
+    "load_runs", "load_update_rules", "mean_ci", "min_attainable_p", "nemenyi_critical_difference",
+    "ordered_experiments", "ordered_pairs", "ordered_strategies", "pair_label", "paired_tests", "per_run_metrics",
+    "query_composition", "rank_blocks", "ranking_agreement", "reference_summary", "strategy_label",
+    "strategy_summary", "UPDATE_RULE_COLUMNS", "update_rule_table",
 ]

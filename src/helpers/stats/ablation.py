@@ -1,0 +1,137 @@
+"""The fine-tuning ablation: the same grid under several update rules of the model.
+
+The study fine-tunes its models after every query. The ablation reruns part of the grid
+with other update rules (for the logistic regression: run to convergence from the current
+weights, or re-train from scratch) and asks whether the ranking of the strategies changes.
+Each rule's runs live in their own results root; these functions load them side by side
+and compare the rules seed by seed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+import scipy.stats as sps
+
+from helpers.stats.inference import rank_blocks
+from helpers.stats.loading import RunGrid, load_runs
+from helpers.stats.metrics import per_run_metrics
+from helpers.stats.naming import EXPERIMENT_ORDER, REFERENCE_STRATEGY, ordered_strategies
+
+#: Columns of :func:`update_rule_table`.
+UPDATE_RULE_COLUMNS = ["experiment", "rule", "strategy", "n_seeds", "aulc", "final_accuracy", "aulc_gain",
+                       "final_gain", "mean_rank", "order"]
+
+
+def load_update_rules(roots: Mapping[str, str | Path], grid: RunGrid) -> pd.DataFrame:
+    """Load the per-run metrics of every update rule.
+
+    Parameters
+    ----------
+    roots
+        Rule name -> results root holding that rule's runs (in order; the first is the
+        study's own rule, the one the others are compared with).
+    grid
+        The runs compared; the same grid is read from every root.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`per_run_metrics` of every root with a ``rule`` column, only for the
+        (experiment, strategy, seed) runs that every rule has, so the rules are compared on
+        the same seeds.
+    """
+    frames = []
+    for rule, root in roots.items():
+        try:
+            runs = load_runs(root, grid)
+        except FileNotFoundError as err:
+            raise FileNotFoundError(f"update rule {rule!r}: {err}") from None
+        frames.append(per_run_metrics(runs).assign(rule=rule))
+    keys = ["pair", "experiment", "strategy", "seed"]
+    common = None
+    for frame in frames:
+        index = pd.MultiIndex.from_frame(frame[keys])
+        common = index if common is None else common.intersection(index)
+    frames = [frame[pd.MultiIndex.from_frame(frame[keys]).isin(common)] for frame in frames]
+    return pd.concat(frames, ignore_index=True)
+
+
+def update_rule_table(per_run: pd.DataFrame, reference: str = REFERENCE_STRATEGY) -> pd.DataFrame:
+    """Compare the strategies under each update rule.
+
+    Parameters
+    ----------
+    per_run
+        Output of :func:`load_update_rules` (one pair).
+    reference
+        The strategy the gains are measured against.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (experiment, rule, strategy), columns :data:`UPDATE_RULE_COLUMNS`:
+        ``aulc`` and ``final_accuracy`` means over seeds; ``aulc_gain`` and ``final_gain``
+        the mean paired difference to ``reference`` (same seed, same rule); ``mean_rank``
+        the strategy's mean AULC rank over the seeds (1 = best); ``order`` its place when
+        the strategies are sorted by mean rank (ties by mean AULC).
+    """
+    rows = []
+    rules = list(dict.fromkeys(per_run["rule"]))
+    for (experiment, rule), block in per_run.groupby(["experiment", "rule"], sort=False):
+        by_seed = block.pivot_table(index="seed", columns="strategy", values=["aulc", "final_accuracy"])
+        ranks = rank_blocks(block, "aulc").mean()
+        means = block.groupby("strategy")[["aulc", "final_accuracy"]].mean()
+        order = sorted(means.index, key=lambda s: (ranks.get(s, np.inf), -means.loc[s, "aulc"]))
+        for strategy in ordered_strategies(means.index):
+            gain = {}
+            for metric in ("aulc", "final_accuracy"):
+                if reference in by_seed[metric]:
+                    diff = (by_seed[metric][strategy] - by_seed[metric][reference]).dropna()
+                    gain[metric] = float(diff.mean()) if len(diff) else np.nan
+                else:
+                    gain[metric] = np.nan
+            rows.append({"experiment": experiment, "rule": rule, "strategy": strategy,
+                         "n_seeds": int(block.loc[block["strategy"] == strategy, "seed"].nunique()),
+                         "aulc": float(means.loc[strategy, "aulc"]),
+                         "final_accuracy": float(means.loc[strategy, "final_accuracy"]),
+                         "aulc_gain": gain["aulc"], "final_gain": gain["final_accuracy"],
+                         "mean_rank": float(ranks.get(strategy, np.nan)), "order": order.index(strategy) + 1})
+    table = pd.DataFrame(rows, columns=UPDATE_RULE_COLUMNS)
+    exp_order = {e: i for i, e in enumerate(EXPERIMENT_ORDER)}
+    rule_order = {r: i for i, r in enumerate(rules)}
+    return table.sort_values(["experiment", "rule", "order"],
+                             key=lambda c: c.map(exp_order) if c.name == "experiment"
+                             else c.map(rule_order) if c.name == "rule" else c).reset_index(drop=True)
+
+
+def ranking_agreement(table: pd.DataFrame) -> pd.DataFrame:
+    """Say, per experiment, whether each rule ranks the strategies like the first rule.
+
+    Parameters
+    ----------
+    table
+        Output of :func:`update_rule_table`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (experiment, rule): ``ranking`` (strategies best first, joined by
+        ``" > "``), ``best`` (the first of them), ``same_order`` and ``same_best`` (compared
+        with the first rule of the table) and ``kendall_tau`` between the two orders.
+    """
+    rows = []
+    for experiment, block in table.groupby("experiment", sort=False):
+        rules = list(dict.fromkeys(block["rule"]))
+        base = block[block["rule"] == rules[0]].set_index("strategy")["order"]
+        for rule in rules:
+            sub = block[block["rule"] == rule].sort_values("order")
+            order = sub.set_index("strategy")["order"].reindex(base.index)
+            tau = float(sps.kendalltau(base.to_numpy(), order.to_numpy()).statistic) if len(base) > 1 else np.nan
+            rows.append({"experiment": experiment, "rule": rule, "ranking": " > ".join(sub["strategy"]),
+                         "best": sub["strategy"].iloc[0], "same_order": bool((order == base).all()),
+                         "same_best": sub["strategy"].iloc[0] == base.idxmin(), "kendall_tau": tau})
+    return pd.DataFrame(rows)
