@@ -35,14 +35,9 @@ from helpers.data import CorruptDataError
 from helpers.grid import build_configs, run_grid
 from helpers.strategies import STUDY_STRATEGIES
 
-#: Update rules computed by the ablation; "fixed" is read from the study's results.
-RULES = ("converge", "cold")
 PAIR = "mnist_logreg"
-
-
-def ablation_root(results_root: Path | None = None) -> Path:
-    """Return the folder that holds the ablation's runs (one sub-folder per rule)."""
-    return (Path(results_root) if results_root else paths.results_dir()) / "ablations" / f"{PAIR}_finetune"
+#: Update rules computed by the ablation; "fixed" is read from the study's results.
+RULES = stats.ABLATION_RULES[PAIR]
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -62,7 +57,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     """Run (or resume) the ablation and print its table; return the exit status."""
     args = parse_args(argv)
-    root = ablation_root(args.results_dir)
+    study_root = Path(args.results_dir) if args.results_dir else paths.results_dir()
+    root = stats.ablation_root(study_root, PAIR)
     try:
         grids = {rule: build_configs(PAIR, args.experiments, args.strategies, args.seeds,
                                      model_params={"finetune": rule}, data_root=args.data_root,
@@ -76,7 +72,6 @@ def main(argv=None) -> int:
         print(f"ablation_finetune: error: {err}", file=sys.stderr)
         return 2
     grid = stats.RunGrid(pairs=[PAIR], experiments=args.experiments, strategies=args.strategies, seeds=args.seeds)
-    study_root = Path(args.results_dir) if args.results_dir else paths.results_dir()
     per_run = stats.load_update_rules({"fixed": study_root, **{rule: root / rule for rule in args.rules}}, grid)
     table = stats.update_rule_table(per_run)
     root.mkdir(parents=True, exist_ok=True)

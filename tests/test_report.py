@@ -177,3 +177,24 @@ def test_close_strategies_get_two_decimals():
     assert report.experiment_digits(close) == 2
     assert report.experiment_digits(far) == 1
     assert report.fmt_signed_pp(0.0003, 2) == r"\ensuremath{+}0.03"
+
+
+def test_write_all_adds_the_fine_tuning_ablation_where_it_exists(tmp_path):
+    root = write_fake_tree(tmp_path / "results", pairs=("mnist_logreg",), seeds=(42, 43, 44))
+    out = tmp_path / "generated"
+    names = {p.name for p in report.write_all(root, out)}
+    assert "update_rules_mnist_logreg.tex" not in names  # no ablation folder yet
+
+    write_fake_tree(stats.ablation_root(root, "mnist_logreg") / "cold", pairs=("mnist_logreg",), seeds=(42, 43),
+                    reference=False)
+    names = {p.name for p in report.write_all(root, out)}
+    assert {"update_rules_mnist_logreg.tex", "update_rules_mnist_logreg.csv",
+            "update_rule_rankings_mnist_logreg.csv"} <= names
+    table = pd.read_csv(out / "update_rules_mnist_logreg.csv")
+    assert list(dict.fromkeys(table["rule"])) == ["fixed", "cold"]
+    assert set(table["n_seeds"]) == {2}  # compared on the seeds both rules have
+    tex = (out / "update_rules_mnist_logreg.tex").read_text()
+    assert r"\multicolumn{2}{c}{fixed budget}" in tex and r"\multicolumn{2}{c}{cold refit}" in tex
+    assert tex.count(r"\\") == 2 + 2 * 3 + 2  # header rows, 2 experiments x 3 strategies, notes
+    rankings = pd.read_csv(out / "update_rule_rankings_mnist_logreg.csv")
+    assert rankings["same_order"].dtype == bool

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from helpers import stats
-from tests.test_stats import write_fake_tree
+from test_stats import write_fake_tree
 
 
 def _per_run(rule, values):

@@ -16,6 +16,9 @@ intervals over seeds (one run per seed); ``random`` is the reference strategy.
 """
 
 from helpers.stats.ablation import (
+    ABLATION_RULES,
+    ablation_root,
+    update_rule_roots,
     UPDATE_RULE_COLUMNS,
     load_update_rules,
     ranking_agreement,
@@ -72,12 +75,13 @@ from helpers.stats.naming import (
 )
 
 __all__ = [
+    "ABLATION_RULES", "ablation_root", "update_rule_roots", "ranking_agreement",
     "BALANCE_COLUMNS", "COMPOSITION_COLUMNS", "EXPERIMENT_LABELS", "EXPERIMENT_ORDER", "PAIR_LABELS", "PAIR_ORDER",
     "REFERENCE_COLUMNS", "REFERENCE_STRATEGY", "RUN_COLUMNS", "RUN_KEYS", "STRATEGY_LABELS", "STRATEGY_ORDER",
     "OutsideGridWarning", "RunGrid", "aulc", "curve_summary", "experiment_label", "first_rounds_balance",
     "friedman_ranks", "holm", "labels_to_target", "labels_to_target_table", "load_reference", "load_run_meta",
     "load_runs", "load_update_rules", "mean_ci", "min_attainable_p", "nemenyi_critical_difference",
     "ordered_experiments", "ordered_pairs", "ordered_strategies", "pair_label", "paired_tests", "per_run_metrics",
-    "query_composition", "rank_blocks", "ranking_agreement", "reference_summary", "strategy_label",
+    "query_composition", "rank_blocks", "reference_summary", "strategy_label",
     "strategy_summary", "UPDATE_RULE_COLUMNS", "update_rule_table",
 ]

@@ -21,9 +21,33 @@ from helpers.stats.loading import RunGrid, load_runs
 from helpers.stats.metrics import per_run_metrics
 from helpers.stats.naming import EXPERIMENT_ORDER, REFERENCE_STRATEGY, ordered_strategies
 
+#: Update rules of each pair's fine-tuning ablation besides the study's own (``"fixed"``).
+ABLATION_RULES: dict[str, tuple[str, ...]] = {"mnist_logreg": ("converge", "cold")}
+
 #: Columns of :func:`update_rule_table`.
 UPDATE_RULE_COLUMNS = ["experiment", "rule", "strategy", "n_seeds", "aulc", "final_accuracy", "aulc_gain",
                        "final_gain", "mean_rank", "order"]
+
+
+def ablation_root(results_root: str | Path, pair: str) -> Path:
+    """Return the folder of ``pair``'s fine-tuning ablation (one sub-folder per rule)."""
+    return Path(results_root) / "ablations" / f"{pair}_finetune"
+
+
+def update_rule_roots(results_root: str | Path, pair: str) -> dict[str, Path]:
+    """Return rule -> results root for ``pair``: the study's rule first, then the ablation's.
+
+    Returns
+    -------
+    dict
+        ``{"fixed": results_root, rule: <ablation root>/<rule>, ...}`` for the rules of
+        :data:`ABLATION_RULES` whose folder exists; only ``"fixed"`` when none does.
+    """
+    roots = {"fixed": Path(results_root)}
+    for rule in ABLATION_RULES.get(pair, ()):
+        if (ablation_root(results_root, pair) / rule).is_dir():
+            roots[rule] = ablation_root(results_root, pair) / rule
+    return roots
 
 
 def load_update_rules(roots: Mapping[str, str | Path], grid: RunGrid) -> pd.DataFrame:
