@@ -164,3 +164,21 @@ def test_locations(tmp_path, isolated_dirs):
     assert make().results_root() == isolated_dirs["results"].resolve()
     assert make(results_dir=str(tmp_path / "r")).results_root() == (tmp_path / "r").resolve()
     assert make(data_root=str(tmp_path / "d")).data_path() == (tmp_path / "d").resolve()
+
+
+def test_pool_subset_and_train_eval_size_default_to_the_pairs_values():
+    cnn = ProtocolConfig(pair="cifar10_cnn", experiment="small", strategy="margin")
+    assert (cnn.pool_subset, cnn.train_eval_size) == (PAIRS["cifar10_cnn"].pool_subset,
+                                                      PAIRS["cifar10_cnn"].train_eval_size)
+    assert cnn.pool_subset is not None and cnn.train_eval_size is not None
+    logreg = ProtocolConfig(pair="mnist_logreg", experiment="small", strategy="margin")
+    assert (logreg.pool_subset, logreg.train_eval_size) == (None, None)
+    whole = ProtocolConfig(pair="cifar10_cnn", experiment="small", strategy="margin", pool_subset=None,
+                           train_eval_size=None)
+    assert (whole.pool_subset, whole.train_eval_size) == (None, None)  # None asks for everything
+    # Another pair brings its own defaults; an explicit value survives other changes.
+    assert cnn.replace(pair="mnist_logreg").pool_subset is None
+    assert whole.replace(seed=7).pool_subset is None
+    assert cnn.to_dict()["pool_subset"] == PAIRS["cifar10_cnn"].pool_subset  # recorded resolved
+    with pytest.raises(ConfigError, match="pool_subset must be a positive integer"):
+        ProtocolConfig(pair="cifar10_cnn", experiment="small", strategy="margin", pool_subset="all")

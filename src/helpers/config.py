@@ -106,6 +106,9 @@ class PairSpec:
         Model hyper-parameters (see :mod:`helpers.models`).
     smoke : bool
         True for the tiny offline pairs used by tests and the smoke profile.
+    pool_subset, train_eval_size : int, optional
+        The pair's defaults of the :class:`ProtocolConfig` fields of the same names (None:
+        the whole unlabelled pool is scored; the whole labelled set is evaluated).
     """
 
     name: str
@@ -115,11 +118,17 @@ class PairSpec:
     n_iterations: int
     model_params: Mapping[str, Any]
     smoke: bool = False
+    pool_subset: int | None = None
+    train_eval_size: int | None = None
 
 
 PAIRS: dict[str, PairSpec] = {
     "mnist_logreg": PairSpec("mnist_logreg", "mnist", "logreg", 5, 250, LOGREG_PARAMS),
-    "cifar10_cnn": PairSpec("cifar10_cnn", "cifar10", "cnn", 250, 50, CNN_PARAMS),
+    # The CNN's pool strategies score a random 10,000-image subset of the unlabelled pool
+    # per query, and its labelled-set accuracy is measured on a random 2,000-image sample
+    # (binomial standard error at most 1.1 points); see benchmarks/pilot_cnn_protocol.py.
+    "cifar10_cnn": PairSpec("cifar10_cnn", "cifar10", "cnn", 250, 50, CNN_PARAMS, pool_subset=10_000,
+                            train_eval_size=2_000),
     "digits_logreg": PairSpec("digits_logreg", "digits", "logreg", 5, 20, LOGREG_PARAMS, smoke=True),
     "digits_cnn": PairSpec(
         "digits_cnn",
@@ -199,14 +208,16 @@ class ProtocolConfig:
         ``"test"`` (the study's results: the official test set) or ``"validation"`` (the
         seed's 20 % hold-out; used by the pilots that choose protocol settings, so that no
         choice ever looks at test accuracy).
-    pool_subset : int, optional
+    pool_subset : int, None or "auto"
         Pool strategies score a seeded random subset of this many unlabelled instances per
         query instead of the whole pool (deep active-learning practice, e.g. Beluch et al.
-        2018, Yoo and Kweon 2019); None scores the whole pool. The one-pass stream is not
+        2018, Yoo and Kweon 2019); None scores the whole pool; ``"auto"`` (default) takes
+        the pair's value (:attr:`PairSpec.pool_subset`). The one-pass stream is not
         affected (it scores only its arrivals).
-    train_eval_size : int, optional
+    train_eval_size : int, None or "auto"
         Labelled-set accuracy (``train_accuracy``) on a seeded random sample of this many
-        labelled instances per evaluation; None uses the whole labelled set.
+        labelled instances per evaluation; None uses the whole labelled set; ``"auto"``
+        (default) takes the pair's value.
     n_threads : int
         BLAS and torch threads of the run, pinned inside it whatever the process was
         started with. Floating-point sums depend on how work is split over threads, so a
@@ -227,8 +238,8 @@ class ProtocolConfig:
     results_dir: str | None = None
     device: str = "auto"
     evaluation: str = "test"
-    pool_subset: int | None = None
-    train_eval_size: int | None = None
+    pool_subset: int | str | None = "auto"
+    train_eval_size: int | str | None = "auto"
     n_threads: int = 1
 
     def __post_init__(self):
@@ -252,6 +263,8 @@ class ProtocolConfig:
         )
         set_("n_threads", _positive_int(self.n_threads, "n_threads"))
         for name in ("pool_subset", "train_eval_size"):
+            if isinstance(getattr(self, name), str) and getattr(self, name) == "auto":
+                set_(name, getattr(spec, name))
             if getattr(self, name) is not None:
                 set_(name, _positive_int(getattr(self, name), name))
         if self.pool_subset is not None and self.pool_subset < self.query_size:
@@ -303,7 +316,8 @@ class ProtocolConfig:
         fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         # Pair defaults were filled in; drop them so a changed pair gets its own defaults.
         if "pair" in changes and changes["pair"] != self.pair:
-            fields.update(query_size=None, n_iterations=None, model_params={})
+            fields.update(query_size=None, n_iterations=None, model_params={}, pool_subset="auto",
+                          train_eval_size="auto")
         fields.update(changes)
         return ProtocolConfig(**fields)
 
