@@ -620,12 +620,9 @@ def write_all(results_root=None, out_dir=PAPER_GENERATED_DIR,
                         ("friedman_ranks", ranks), ("query_balance", balance)):
         written.append(_atomic_csv(frame, out / f"{name}.csv"))
     for pair in stats.ordered_pairs(summary["pair"]):
-        roots = stats.update_rule_roots(results_root, pair)
-        if len(roots) < 2:
+        table = stats.compare_update_rules(results_root, pair, pairs if isinstance(pairs, stats.RunGrid) else None)
+        if table is None:
             continue
-        grid = pairs if isinstance(pairs, stats.RunGrid) else stats.RunGrid(pairs=[pair])
-        table = stats.update_rule_table(stats.load_update_rules(roots, stats.RunGrid(
-            pairs=[pair], experiments=grid.experiments, strategies=grid.strategies)))
         written.append(write_update_rule_table(table, out / f"update_rules_{pair}.tex"))
         written.append(_atomic_csv(table, out / f"update_rules_{pair}.csv"))
         written.append(_atomic_csv(stats.ranking_agreement(table), out / f"update_rule_rankings_{pair}.csv"))

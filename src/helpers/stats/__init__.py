@@ -18,6 +18,7 @@ intervals over seeds (one run per seed); ``random`` is the reference strategy.
 from helpers.stats.ablation import (
     ABLATION_RULES,
     ablation_root,
+    compare_update_rules,
     update_rule_roots,
     UPDATE_RULE_COLUMNS,
     load_update_rules,
@@ -75,7 +76,7 @@ from helpers.stats.naming import (
 )
 
 __all__ = [
-    "ABLATION_RULES", "ablation_root", "update_rule_roots", "ranking_agreement",
+    "ABLATION_RULES", "ablation_root", "compare_update_rules", "update_rule_roots", "ranking_agreement",
     "BALANCE_COLUMNS", "COMPOSITION_COLUMNS", "EXPERIMENT_LABELS", "EXPERIMENT_ORDER", "PAIR_LABELS", "PAIR_ORDER",
     "REFERENCE_COLUMNS", "REFERENCE_STRATEGY", "RUN_COLUMNS", "RUN_KEYS", "STRATEGY_LABELS", "STRATEGY_ORDER",
     "OutsideGridWarning", "RunGrid", "aulc", "curve_summary", "experiment_label", "first_rounds_balance",

@@ -132,6 +132,27 @@ def update_rule_table(per_run: pd.DataFrame, reference: str = REFERENCE_STRATEGY
                              else c.map(rule_order) if c.name == "rule" else c).reset_index(drop=True)
 
 
+def compare_update_rules(results_root: str | Path, pair: str, grid: RunGrid | None = None) -> pd.DataFrame | None:
+    """Return :func:`update_rule_table` of ``pair``'s fine-tuning ablation, or None without one.
+
+    Parameters
+    ----------
+    results_root
+        The study's results root (the ablation lives under its ``ablations/`` folder).
+    pair
+        Model-dataset pair.
+    grid
+        Restricts experiments and strategies (its seeds are ignored: the ablation has
+        its own, and the rules are compared on the seeds they share).
+    """
+    roots = update_rule_roots(results_root, pair)
+    if len(roots) < 2:
+        return None
+    wanted = RunGrid(pairs=[pair], experiments=grid.experiments if grid else None,
+                     strategies=grid.strategies if grid else None)
+    return update_rule_table(load_update_rules(roots, wanted))
+
+
 def ranking_agreement(table: pd.DataFrame) -> pd.DataFrame:
     """Say, per experiment, whether each rule ranks the strategies like the first rule.
 
