@@ -159,10 +159,10 @@ def test_model_inputs(digits):
 
 def test_short_cnn_run(digits):
     cfg = ProtocolConfig(pair="digits_cnn", experiment="small", strategy="margin", n_iterations=2, seed=0,
-                         device="cpu", model_params={"pretrain_epochs": 3, "finetune_epochs": 1})
+                         device="cpu", model_params={"pretrain_epochs": 3, "finetune_steps": 4})
     run = run_active_learning(cfg, digits, progress=False)
     check_invariants(cfg, run, digits)
-    assert run.rows["fit_steps"].tolist() == [3, 1, 1]
+    assert run.rows["fit_steps"].tolist() == [3, 4, 4]  # epochs of pre-training, then steps
     assert run.rows["n_labeled"].tolist() == [10, 30, 50]
     assert run.meta["device"] == "cpu"
 
