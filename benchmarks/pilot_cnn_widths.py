@@ -12,7 +12,9 @@ One CSV per setting (``<out>/<setting>.csv``, one row per epoch) is written when
 setting finishes; finished settings are skipped on the next call. The summary
 (``<out>/summary.csv``) gives per setting the parameter count, the median training and
 inference images per second, and the validation accuracy after each of the epoch counts
-in ``--report-epochs``.
+in ``--report-epochs``. ``--throughput`` also times every setting (the first edition's
+``w32`` included) side by side on random images, interleaved so that all share one
+machine load, and adds those numbers (``throughput.csv``) to the summary.
 
     AL_DATA_DIR=../shared/data .venv/bin/python benchmarks/pilot_cnn_widths.py
     AL_DATA_DIR=../shared/data .venv/bin/python benchmarks/pilot_cnn_widths.py --settings w32 --epochs 3
@@ -59,6 +61,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--data-root", default=os.environ.get("AL_DATA_DIR"))
     parser.add_argument("--out", type=Path, default=None, help="default: results/pilots/cifar10_cnn_widths")
     parser.add_argument("--summary-only", action="store_true")
+    parser.add_argument("--throughput", action="store_true",
+                        help="also time every setting side by side on random images (throughput.csv)")
     return parser.parse_args(argv)
 
 
@@ -92,6 +96,45 @@ def train_setting(name: str, args, dataset=None) -> pd.DataFrame:
             print(f"{name} epoch {epoch}: validation accuracy {accuracy:.4f}, train {len(y_pool) / train_s:,.0f} "
                   f"img/s, inference {len(y_val) / infer_s:,.0f} img/s", flush=True)
     return pd.DataFrame(rows)
+
+
+def measure_throughput(names, threads: int = 1, repeats: int = 3, steps: int = 20, n_infer: int = 10_000,
+                       channels_last: bool = True) -> pd.DataFrame:
+    """Time training steps and inference of each setting on random 32x32 images, interleaved.
+
+    The settings take turns, ``repeats`` times, so that a change of machine load between
+    them affects all alike; the medians are what a grid worker (``threads`` threads) gets.
+
+    Returns
+    -------
+    DataFrame
+        One row per setting: ``bench_train_images_per_s`` (``steps`` Adam steps of batch
+        128, as in fine-tuning) and ``bench_infer_images_per_s`` (``n_infer`` images in
+        slices of ``CNN_PARAMS["predict_batch_size"]``).
+    """
+    import torch
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((max(n_infer, 128 * steps), 3, 32, 32), dtype=np.float32)
+    y = rng.integers(0, 10, len(X))
+    nets = {}
+    with pinned_threads(threads):
+        for name in names:
+            torch.manual_seed(0)
+            nets[name] = make_cnn({**CNN_PARAMS, **SETTINGS[name], "channels_last": channels_last}, (3, 32, 32), 10,
+                                  device="cpu").fit(X[:128], y[:128])
+        times = {name: ([], []) for name in names}
+        for _ in range(repeats):
+            for name, net in nets.items():
+                t0 = time.perf_counter()
+                net._take_steps(X[:128 * steps], y[:128 * steps], steps)
+                times[name][0].append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                net.predict_proba(X[:n_infer])
+                times[name][1].append(time.perf_counter() - t0)
+    return pd.DataFrame([{"setting": name, "bench_train_images_per_s": 128 * steps / float(np.median(train)),
+                          "bench_infer_images_per_s": n_infer / float(np.median(infer)), "bench_threads": threads}
+                         for name, (train, infer) in times.items()])
 
 
 def summarize(per_epoch: pd.DataFrame, report_epochs) -> pd.DataFrame:
@@ -138,6 +181,14 @@ def main(argv=None) -> int:
         print("pilot_cnn_widths: no finished setting yet", file=sys.stderr)
         return 1
     table = summarize(pd.concat(found, ignore_index=True), args.report_epochs)
+    if args.throughput:
+        bench = measure_throughput(list(SETTINGS), threads=args.threads, channels_last=args.channels_last)
+        bench.to_csv(out / "throughput.csv", index=False)
+    if (out / "throughput.csv").exists():
+        # Per-epoch throughput shares the machine with whatever ran beside it; the side-by-side
+        # timing compares the settings under one load.
+        table = table.merge(pd.read_csv(out / "throughput.csv"), on="setting", how="outer")
+        table = table.set_index("setting").reindex([n for n in SETTINGS if n in set(table["setting"])]).reset_index()
     table.to_csv(out / "summary.csv", index=False)
     with pd.option_context("display.width", 220, "display.max_columns", 30, "display.precision", 4):
         print(table.to_string(index=False))
