@@ -64,19 +64,18 @@ from helpers import paths
 JOB_EXPERIMENTS = ("small", "moderate", "large")
 
 #: Wall seconds per run on the study's 2-core CPU machine, for the protocol's iteration
-#: count, by pair and experiment, then strategy. The MNIST values are the mean per-run wall
-#: times of the committed paper grid (results/mnist_logreg, 5 seeds, ``--jobs 2``: two runs
-#: in parallel, one BLAS thread each; protocol version 1, whose stream strategy differed);
-#: the digits values are the means of ``./run_all.sh --profile smoke`` on the same machine.
-#: CIFAR-10 has not been timed (its grid needs a GPU), so its runs count as unknown. A run
-#: with another iteration count is scaled in proportion.
+#: count, by pair and experiment, then strategy. The MNIST values are the median per-run wall
+#: times of the committed paper grid (results/mnist_logreg, protocol version 2, 20 seeds,
+#: ``--jobs 2``: two runs in parallel, one BLAS thread each); the digits values are the means
+#: of ``./run_all.sh --profile smoke`` on the same machine. CIFAR-10 runs without a value
+#: count as unknown. A run with another iteration count is scaled in proportion.
 RUN_SECONDS: dict[tuple[str, str], dict[str, float]] = {
-    ("mnist_logreg", "small"): {"random": 5, "least_confident": 16, "margin": 17, "entropy": 17,
-                                "stream_uncertainty": 6},
-    ("mnist_logreg", "moderate"): {"random": 18, "least_confident": 25, "margin": 25, "entropy": 25,
-                                   "stream_uncertainty": 16},
-    ("mnist_logreg", "large"): {"random": 82, "least_confident": 80, "margin": 83, "entropy": 82,
-                                "stream_uncertainty": 79},
+    ("mnist_logreg", "small"): {"random": 4, "least_confident": 27, "margin": 21, "entropy": 23,
+                                "stream_uncertainty": 8},
+    ("mnist_logreg", "moderate"): {"random": 30, "least_confident": 43, "margin": 37, "entropy": 39,
+                                   "stream_uncertainty": 29},
+    ("mnist_logreg", "large"): {"random": 107, "least_confident": 65, "margin": 64, "entropy": 65,
+                                "stream_uncertainty": 105},
     **{("digits_logreg", e): dict.fromkeys(("random", "least_confident", "margin", "entropy", "stream_uncertainty"),
                                            0.15) for e in ("small", "moderate", "large")},
     **{("digits_cnn", e): dict.fromkeys(("random", "least_confident", "margin", "entropy", "stream_uncertainty"),
@@ -84,7 +83,7 @@ RUN_SECONDS: dict[tuple[str, str], dict[str, float]] = {
 }
 
 #: Seconds of the whole-pool reference fit per seed, same machine and sources.
-REFERENCE_SECONDS: dict[str, float] = {"mnist_logreg": 4, "digits_logreg": 0.01, "digits_cnn": 1.4}
+REFERENCE_SECONDS: dict[str, float] = {"mnist_logreg": 2.2, "digits_logreg": 0.01, "digits_cnn": 1.4}
 
 #: Seconds each notebook costs beyond its runs: papermill and kernel start, imports, loading
 #: the (cached) data, summaries and figures, the HTML copy. Measured on the smoke profile on
