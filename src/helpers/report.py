@@ -24,7 +24,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import pandas as pd
 
@@ -458,9 +458,54 @@ def _macro_entries(strategy_summary: pd.DataFrame, tests: pd.DataFrame,
     return entries
 
 
+def _analysis_entries(ranks: pd.DataFrame | None, balance: pd.DataFrame | None,
+                      update_rules: Mapping[str, pd.DataFrame] | None) -> list[tuple[str, str, str]]:
+    """Macros of the rank, query-balance and update-rule analyses (see :func:`write_macros`)."""
+    entries: list[tuple[str, str, str]] = []
+    add = lambda parts, value, comment: entries.append((macro_name(*parts), value, comment))  # noqa: E731
+    if ranks is not None and not ranks.empty:
+        for (pair, experiment), block in ranks.groupby(["pair", "experiment"], sort=False):
+            base = [pair] + ([] if experiment == "all" else [experiment])
+            first = block.iloc[0]
+            add(base + ["Friedman", "P"], fmt_p(first["friedman_p"]), "Friedman test p over the seed blocks")
+            add(base + ["Rank", "CD"], f"{first['cd']:.2f}", "Nemenyi critical difference of mean ranks")
+            add(base + ["N", "Rank", "Blocks"], str(int(first["n_blocks"])), "blocks (experiment x seed) ranked")
+            for _, row in block.iterrows():
+                add(base + [row["strategy"], "Mean", "Rank"], f"{row['mean_rank']:.2f}",
+                    "mean AULC rank (1 = best)")
+    if balance is not None and not balance.empty:
+        means = balance.groupby(["pair", "experiment", "strategy"])[["max_share", "classes_covered"]].mean()
+        for (pair, experiment, strategy), row in means.iterrows():
+            base = [pair, experiment, strategy, "First", "Rounds"]
+            add(base + ["Max", "Share"], fmt_pct(row["max_share"], 0),
+                "share of the most queried class in the first query rounds, % (mean over seeds)")
+            add(base + ["Classes"], f"{row['classes_covered']:.1f}",
+                "classes among the labels of the first query rounds (mean over seeds)")
+    for pair, table in (update_rules or {}).items():
+        agreement = stats.ranking_agreement(table)
+        for _, row in agreement.iterrows():
+            base = [pair, row["experiment"], row["rule"]]
+            add(base + ["Best"], latex_escape(stats.strategy_label(row["best"])),
+                "strategy with the best mean AULC rank under this update rule")
+            add(base + ["Same", "Order"], "the same" if row["same_order"] else "a different",
+                "ranking of the strategies compared with the study's update rule")
+            add(base + ["Kendall", "Tau"], f"{row['kendall_tau']:.2f}", "Kendall tau with the study's ranking")
+        for _, row in table.iterrows():
+            base = [pair, row["experiment"], row["rule"], row["strategy"]]
+            if row["strategy"] == stats.REFERENCE_STRATEGY:
+                add(base + ["Aulc"], fmt_pct(row["aulc"]), "mean AULC under this update rule, %")
+            else:
+                add(base + ["Aulc", "Gain"], fmt_signed_pp(row["aulc_gain"]),
+                    "mean paired AULC difference to random under this update rule, pp")
+        add([pair, "Update", "Rule", "N", "Seeds"], str(int(table["n_seeds"].min())), "seeds of the ablation")
+    return entries
+
+
 def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
                  reference: pd.DataFrame | None = None, labels_table: pd.DataFrame | None = None,
-                 meta: list[dict] | None = None) -> Path:
+                 meta: list[dict] | None = None, ranks: pd.DataFrame | None = None,
+                 balance: pd.DataFrame | None = None,
+                 update_rules: Mapping[str, pd.DataFrame] | None = None) -> Path:
     """Write ``\\newcommand`` definitions for every number the paper text quotes.
 
     Naming rule (deterministic): a macro name is the concatenation of
@@ -481,7 +526,16 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
       ``AulcCI``; for non-random strategies ``AulcDiff``, ``AulcP``, ``AulcBetter``
       (seeds on which it beats random), ``FinalAccDiff``, ``FinalAccP``,
       ``FinalAccBetter``; ``InspectedPerLabel`` and ``FallbackShare`` (stream strategy);
-      ``LabelsRatio`` (needs ``labels_table``).
+      ``LabelsRatio`` (needs ``labels_table``);
+    * from ``ranks`` (:func:`helpers.stats.friedman_ranks`, ``experiment`` ``"all"`` for a
+      pair's whole grid): ``<Pair>[<Experiment>]FriedmanP``, ``RankCD``, ``NRankBlocks``,
+      ``<Strategy>MeanRank``;
+    * from ``balance`` (:func:`helpers.stats.first_rounds_balance`):
+      ``<Pair><Experiment><Strategy>FirstRoundsMaxShare`` (%) and ``FirstRoundsClasses``;
+    * from ``update_rules`` (pair -> :func:`helpers.stats.update_rule_table`):
+      ``<Pair><Experiment><Rule>Best``, ``SameOrder`` ("the same"/"a different"),
+      ``KendallTau``, ``<Strategy>AulcGain`` (random: ``Aulc``), and
+      ``<Pair>UpdateRuleNSeeds``.
 
     Accuracies and AULC are percentages with one decimal (two where the strategies of
     an experiment lie within one point, :func:`experiment_digits`) and no ``%`` sign
@@ -514,6 +568,7 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
         If two quantities map to the same macro name.
     """
     entries = _macro_entries(strategy_summary, tests, reference, labels_table, meta)
+    entries += _analysis_entries(ranks, balance, update_rules)
     entries += _role_entries(entries, stats.ordered_pairs(strategy_summary["pair"]))
     seen: dict[str, str] = {}
     lines = ["% Generated by helpers.report.write_macros; do not edit by hand.",
@@ -610,19 +665,22 @@ def write_all(results_root=None, out_dir=PAPER_GENERATED_DIR,
     written = []
     for pair in stats.ordered_pairs(summary["pair"]):
         written.append(write_summary_table(summary, tests, pair, out / f"summary_table_{pair}.tex"))
-    written.append(write_macros(summary, tests, out / "macros.tex", reference=reference,
-                                labels_table=labels_table, meta=meta))
     ranks = pd.concat([stats.friedman_ranks(per_run).assign(experiment="all"),
                        stats.friedman_ranks(per_run, by=("pair", "experiment"))], ignore_index=True)
     balance = stats.first_rounds_balance(meta)
+    update_rules = {}
+    for pair in stats.ordered_pairs(summary["pair"]):
+        table = stats.compare_update_rules(results_root, pair, pairs if isinstance(pairs, stats.RunGrid) else None)
+        if table is not None:
+            update_rules[pair] = table
+    written.append(write_macros(summary, tests, out / "macros.tex", reference=reference,
+                                labels_table=labels_table, meta=meta, ranks=ranks, balance=balance,
+                                update_rules=update_rules))
     for name, frame in (("per_run_metrics", per_run), ("strategy_summary", summary),
                         ("paired_tests", tests), ("labels_to_target", labels_table),
                         ("friedman_ranks", ranks), ("query_balance", balance)):
         written.append(_atomic_csv(frame, out / f"{name}.csv"))
-    for pair in stats.ordered_pairs(summary["pair"]):
-        table = stats.compare_update_rules(results_root, pair, pairs if isinstance(pairs, stats.RunGrid) else None)
-        if table is None:
-            continue
+    for pair, table in update_rules.items():
         written.append(write_update_rule_table(table, out / f"update_rules_{pair}.tex"))
         written.append(_atomic_csv(table, out / f"update_rules_{pair}.csv"))
         written.append(_atomic_csv(stats.ranking_agreement(table), out / f"update_rule_rankings_{pair}.csv"))
