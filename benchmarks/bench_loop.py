@@ -9,11 +9,12 @@ evaluation, bookkeeping). Numbers only: nothing here asserts a speed.
 would write first, then the project's loop, and prints both per-iteration times, their
 ratio and both final test accuracies. The baseline uses modAL's own ``ActiveLearner``
 (whose ``teach`` re-stacks the labelled set), its query function on the whole pool, and
-skorch's defaults (prediction batches of ``batch_size`` through skorch's data loader;
-``train_accuracy`` on the whole labelled set); the logistic regression is scikit-learn's,
-refitted by ``teach`` from scratch as modAL does with a plain estimator. The CNN keeps the
-study's fine-tuning (warm start, ``finetune_epochs`` per query), so the ratio measures
-the implementation, not a change of protocol.
+skorch's defaults (prediction batches of ``batch_size`` through skorch's data loader,
+contiguous tensors; ``train_accuracy`` on the whole labelled set; the whole pool scored);
+the logistic regression is scikit-learn's, refitted by ``teach`` from scratch as modAL does
+with a plain estimator. The CNN keeps the study's fine-tuning (warm start, the same
+``finetune_steps`` or ``finetune_epochs`` per query), so the ratio measures the
+implementation and the scoring of a pool subset, not a change of the training rule.
 
     AL_DATA_DIR=../shared/data .venv/bin/python benchmarks/bench_loop.py
     .venv/bin/python benchmarks/bench_loop.py --pairs digits_logreg digits_cnn --iterations 10
@@ -101,8 +102,9 @@ def naive_loop(config: ProtocolConfig, dataset) -> dict:
         if config.spec.model == "logreg":
             estimator = LogisticRegression(C=params["C"], max_iter=params["max_iter"], tol=params["tol"])
         else:
-            estimator = make_cnn({**params, "predict_batch_size": params["batch_size"]}, X.shape[1:],
-                                 len(dataset.classes), config.device)
+            # A first script's network: default (contiguous) memory layout.
+            estimator = make_cnn({**params, "predict_batch_size": params["batch_size"], "channels_last": False},
+                                 X.shape[1:], len(dataset.classes), config.device)
             # skorch's own prediction path: its dataset, data loader and default batch size.
             estimator.predict_proba = functools.partial(NeuralNetClassifier.predict_proba, estimator)
         t0 = time.perf_counter()
