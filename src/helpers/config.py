@@ -72,7 +72,7 @@ CNN_PARAMS: dict[str, Any] = {
     # benchmarks/pilot_cnn_widths.py on the validation split (whole 40,000-image pool of
     # seed 42, Adam 1e-3, batch 128, accuracy after 10 epochs) and by its cost on one core
     # (images/s of 30-step training and of inference, timed side by side):
-    #   8/16/64/32               62.2 %   5,700 / 20,200
+    #   8/16/64/32               62.3 %   5,700 / 20,200
     #   8/16/64/32, padding 1    61.6 %   4,600 / 17,400
     #   12/24/96/48              65.5 %   3,400 / 13,400
     #   16/32/128/64             66.4 %   2,600 / 10,500
