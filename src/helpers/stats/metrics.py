@@ -192,6 +192,9 @@ def per_run_metrics(df: pd.DataFrame) -> pd.DataFrame:
             normalised :func:`aulc` of accuracy against ``n_labeled``;
         ``final_accuracy``, ``final_macro_f1``
             test metrics at the last evaluation;
+        ``final_train_accuracy``
+            accuracy on the labelled set (or its sample) at the last evaluation: how well
+            the model fits the labels it was given;
         ``initial_accuracy``
             test accuracy at the first evaluation (after pre-training);
         ``n_labeled_initial``, ``n_labeled_final``, ``labels_acquired``
@@ -225,6 +228,7 @@ def per_run_metrics(df: pd.DataFrame) -> pd.DataFrame:
             "aulc": aulc(run["n_labeled"], run["accuracy"]),
             "final_accuracy": float(last["accuracy"]),
             "final_macro_f1": float(last["macro_f1"]),
+            "final_train_accuracy": float(last["train_accuracy"]),
             "initial_accuracy": float(first["accuracy"]),
             "n_labeled_initial": int(first["n_labeled"]),
             "n_labeled_final": int(last["n_labeled"]),
@@ -240,7 +244,7 @@ def per_run_metrics(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def strategy_summary(per_run: pd.DataFrame,
-                     metrics: Sequence[str] = ("aulc", "final_accuracy", "final_macro_f1",
+                     metrics: Sequence[str] = ("aulc", "final_accuracy", "final_macro_f1", "final_train_accuracy",
                                                "initial_accuracy", "inspected_per_label",
                                                "fallback_share"),
                      confidence: float = 0.95) -> pd.DataFrame:
