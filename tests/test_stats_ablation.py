@@ -11,7 +11,7 @@ from test_stats import write_fake_tree
 def _per_run(rule, values):
     """values: strategy -> list of per-seed AULCs (seeds 42, 43, ...)."""
     rows = [{"pair": "p", "experiment": "small", "strategy": s, "seed": 42 + i, "aulc": v,
-             "final_accuracy": v + 0.1, "rule": rule}
+             "final_accuracy": v + 0.1, "initial_accuracy": 0.5, "lowest_accuracy": v - 0.2, "rule": rule}
             for s, vs in values.items() for i, v in enumerate(vs)]
     return pd.DataFrame(rows)
 
@@ -28,6 +28,7 @@ def test_table_gains_are_paired_by_seed_and_orders_follow_ranks():
     assert row.loc[("fixed", "margin"), "mean_rank"] == 1.0
     assert row.loc[("cold", "entropy"), "order"] == 1
     assert row.loc[("fixed", "random"), "n_seeds"] == 3
+    assert row.loc[("cold", "margin"), "lowest_accuracy"] == pytest.approx(0.45)
 
     agreement = stats.ranking_agreement(table).set_index("rule")
     assert agreement.loc["fixed", "ranking"] == "margin > random > entropy"

@@ -591,6 +591,11 @@ def _analysis_entries(ranks: pd.DataFrame | None, balance: pd.DataFrame | None,
             else:
                 add(base + ["Aulc", "Gain"], fmt_signed_pp(row["aulc_gain"]),
                     "mean paired AULC difference to random under this update rule, pp")
+        for (experiment, rule), block in table.groupby(["experiment", "rule"], sort=False):
+            add([pair, experiment, rule, "Initial", "Acc"], fmt_pct(block["initial_accuracy"].mean()),
+                "pre-trained model's accuracy, % (mean over strategies and seeds)")
+            add([pair, experiment, rule, "Lowest", "Acc"], fmt_pct(block["lowest_accuracy"].mean()),
+                "lowest accuracy after a query, % (mean over strategies and seeds)")
         add([pair, "Update", "Rule", "N", "Seeds"], str(int(table["n_seeds"].min())), "seeds of the ablation")
     return entries
 

@@ -26,7 +26,7 @@ ABLATION_RULES: dict[str, tuple[str, ...]] = {"mnist_logreg": ("converge", "cold
 
 #: Columns of :func:`update_rule_table`.
 UPDATE_RULE_COLUMNS = ["experiment", "rule", "strategy", "n_seeds", "aulc", "final_accuracy", "aulc_gain",
-                       "final_gain", "mean_rank", "order"]
+                       "final_gain", "mean_rank", "order", "initial_accuracy", "lowest_accuracy"]
 
 
 def ablation_root(results_root: str | Path, pair: str) -> Path:
@@ -101,14 +101,16 @@ def update_rule_table(per_run: pd.DataFrame, reference: str = REFERENCE_STRATEGY
         ``aulc`` and ``final_accuracy`` means over seeds; ``aulc_gain`` and ``final_gain``
         the mean paired difference to ``reference`` (same seed, same rule); ``mean_rank``
         the strategy's mean AULC rank over the seeds (1 = best); ``order`` its place when
-        the strategies are sorted by mean rank (ties by mean AULC).
+        the strategies are sorted by mean rank (ties by mean AULC); ``initial_accuracy`` and
+        ``lowest_accuracy`` the means over seeds of the pre-trained model's accuracy and of
+        the lowest accuracy after a query (a dip shows as the second below the first).
     """
     rows = []
     rules = list(dict.fromkeys(per_run["rule"]))
     for (experiment, rule), block in per_run.groupby(["experiment", "rule"], sort=False):
         by_seed = block.pivot_table(index="seed", columns="strategy", values=["aulc", "final_accuracy"])
         ranks = rank_blocks(block, "aulc").mean()
-        means = block.groupby("strategy")[["aulc", "final_accuracy"]].mean()
+        means = block.groupby("strategy")[["aulc", "final_accuracy", "initial_accuracy", "lowest_accuracy"]].mean()
         order = sorted(means.index, key=lambda s: (ranks.get(s, np.inf), -means.loc[s, "aulc"]))
         for strategy in ordered_strategies(means.index):
             gain = {}
@@ -123,7 +125,9 @@ def update_rule_table(per_run: pd.DataFrame, reference: str = REFERENCE_STRATEGY
                          "aulc": float(means.loc[strategy, "aulc"]),
                          "final_accuracy": float(means.loc[strategy, "final_accuracy"]),
                          "aulc_gain": gain["aulc"], "final_gain": gain["final_accuracy"],
-                         "mean_rank": float(ranks.get(strategy, np.nan)), "order": order.index(strategy) + 1})
+                         "mean_rank": float(ranks.get(strategy, np.nan)), "order": order.index(strategy) + 1,
+                         "initial_accuracy": float(means.loc[strategy, "initial_accuracy"]),
+                         "lowest_accuracy": float(means.loc[strategy, "lowest_accuracy"])})
     table = pd.DataFrame(rows, columns=UPDATE_RULE_COLUMNS)
     exp_order = {e: i for i, e in enumerate(EXPERIMENT_ORDER)}
     rule_order = {r: i for i, r in enumerate(rules)}

@@ -197,6 +197,9 @@ def per_run_metrics(df: pd.DataFrame) -> pd.DataFrame:
             the model fits the labels it was given;
         ``initial_accuracy``
             test accuracy at the first evaluation (after pre-training);
+        ``lowest_accuracy``
+            the lowest test accuracy after a query (NaN for a run without queries): below
+            ``initial_accuracy`` when the curve dips;
         ``n_labeled_initial``, ``n_labeled_final``, ``labels_acquired``
             labelled-set size at the first and last evaluation and their difference;
         ``total_inspected``
@@ -230,6 +233,7 @@ def per_run_metrics(df: pd.DataFrame) -> pd.DataFrame:
             "final_macro_f1": float(last["macro_f1"]),
             "final_train_accuracy": float(last["train_accuracy"]),
             "initial_accuracy": float(first["accuracy"]),
+            "lowest_accuracy": float(run["accuracy"].iloc[1:].min()) if len(run) > 1 else np.nan,
             "n_labeled_initial": int(first["n_labeled"]),
             "n_labeled_final": int(last["n_labeled"]),
             "labels_acquired": acquired,
