@@ -605,7 +605,7 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
                  meta: list[dict] | None = None, ranks: pd.DataFrame | None = None,
                  balance: pd.DataFrame | None = None,
                  update_rules: Mapping[str, pd.DataFrame] | None = None,
-                 composition: pd.DataFrame | None = None) -> Path:
+                 composition: pd.DataFrame | None = None, switches: Mapping[str, bool] | None = None) -> Path:
     """Write ``\\newcommand`` definitions for every number the paper text quotes.
 
     Naming rule (deterministic): a macro name is the concatenation of
@@ -659,6 +659,11 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
         Output of :func:`helpers.stats.labels_to_target_table`.
     meta
         Output of :func:`helpers.stats.load_run_meta` (for pool sizes).
+    ranks, balance, update_rules, composition
+        The analyses listed above.
+    switches
+        Further ``\\ifHave<Name>`` switches (name -> state), e.g. ``UpdateRules`` and
+        ``Pilots``, that let the paper include optional tables only when they exist.
 
     Returns
     -------
@@ -680,6 +685,8 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
     for role, pair in present.items():
         lines.append(f"\\newif\\ifHave{role}\\Have{role}{'true' if pair else 'false'}"
                      f" % results of the {ROLES[role]} model exist")
+    for name, state in (switches or {}).items():
+        lines.append(f"\\newif\\ifHave{name}\\Have{name}{'true' if state else 'false'}")
     for name, value, comment in entries:
         if name in seen:
             raise ValueError(f"macro name collision: \\{name} ({comment!r} and {seen[name]!r})")
@@ -776,14 +783,20 @@ def write_all(results_root=None, out_dir=PAPER_GENERATED_DIR,
         table = stats.compare_update_rules(results_root, pair, pairs if isinstance(pairs, stats.RunGrid) else None)
         if table is not None:
             update_rules[pair] = table
+    pilots = write_pilot_tables(results_root, out)
+    shallow = role_pair("Shallow", summary["pair"])
+    switches = {"UpdateRules": shallow in update_rules, "Pilots": len(pilots) == len(PILOTS)}
+    for stale in ([] if switches["Pilots"] else pilots):
+        stale.unlink()  # all pilot tables or none: the appendix shows them together
+    written += pilots if switches["Pilots"] else []
     written.append(write_macros(summary, tests, out / "macros.tex", reference=reference,
                                 labels_table=labels_table, meta=meta, ranks=ranks, balance=balance,
-                                update_rules=update_rules, composition=stats.query_composition(meta, n_blocks=1)))
+                                update_rules=update_rules, composition=stats.query_composition(meta, n_blocks=1),
+                                switches=switches))
     for name, frame in (("per_run_metrics", per_run), ("strategy_summary", summary),
                         ("paired_tests", tests), ("labels_to_target", labels_table),
                         ("friedman_ranks", ranks), ("query_balance", balance)):
         written.append(_atomic_csv(frame, out / f"{name}.csv"))
-    written += write_pilot_tables(results_root, out)
     for pair, table in update_rules.items():
         written.append(write_update_rule_table(table, out / f"update_rules_{pair}.tex"))
         written.append(_atomic_csv(table, out / f"update_rules_{pair}.csv"))
