@@ -31,7 +31,7 @@ def bundle(tmp_path_factory):
     }
 
 
-NEWIF = re.compile(r"^\\newif\\ifHave(Shallow|Deep)\\Have\1(true|false) % .+$")
+NEWIF = re.compile(r"^\\newif\\ifHave([A-Za-z]+)\\Have\1(true|false) % .+$")
 
 
 def _switches(path):
@@ -184,6 +184,8 @@ def test_write_all_adds_the_fine_tuning_ablation_where_it_exists(tmp_path):
     out = tmp_path / "generated"
     names = {p.name for p in report.write_all(root, out)}
     assert "update_rules_mnist_logreg.tex" not in names  # no ablation folder yet
+    assert r"\HaveUpdateRulesfalse" in (out / "macros.tex").read_text()
+    assert r"\HavePilotsfalse" in (out / "macros.tex").read_text()
 
     write_fake_tree(stats.ablation_root(root, "mnist_logreg") / "cold", pairs=("mnist_logreg",), seeds=(42, 43),
                     reference=False)
@@ -196,6 +198,9 @@ def test_write_all_adds_the_fine_tuning_ablation_where_it_exists(tmp_path):
     tex = (out / "update_rules_mnist_logreg.tex").read_text()
     assert r"\multicolumn{2}{c}{fixed budget}" in tex and r"\multicolumn{2}{c}{cold refit}" in tex
     assert tex.count(r"\\") == 2 + 2 * 3 + 2  # header rows, 2 experiments x 3 strategies, notes
+    macros = (out / "macros.tex").read_text()
+    assert r"\HaveUpdateRulestrue" in macros
+    assert r"\newcommand{\MnistLogregSmallColdMarginAulcGain}" in macros
     rankings = pd.read_csv(out / "update_rule_rankings_mnist_logreg.csv")
     assert rankings["same_order"].dtype == bool
 

@@ -686,7 +686,7 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
         lines.append(f"\\newif\\ifHave{role}\\Have{role}{'true' if pair else 'false'}"
                      f" % results of the {ROLES[role]} model exist")
     for name, state in (switches or {}).items():
-        lines.append(f"\\newif\\ifHave{name}\\Have{name}{'true' if state else 'false'}")
+        lines.append(f"\\newif\\ifHave{name}\\Have{name}{'true' if state else 'false'} % optional paper input")
     for name, value, comment in entries:
         if name in seen:
             raise ValueError(f"macro name collision: \\{name} ({comment!r} and {seen[name]!r})")
