@@ -94,6 +94,9 @@ def summarize(per_run: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
         row["run_seconds"] = float((group["fit_seconds"] + group["query_seconds"]).mean())
         rows.append(row)
     table = pd.DataFrame(rows)
+    per_strategy = sorted(c for c in table.columns if c.startswith("val_aulc_"))
+    first = ["experiment", "arm", "n_runs", "val_aulc", "val_final_accuracy"]
+    table = table[first + per_strategy + [c for c in table.columns if c not in first + per_strategy]]
     order = {e: i for i, e in enumerate(EXPERIMENTS)}
     arm_order = {a: i for i, a in enumerate(ARMS)}
     return table.sort_values(["experiment", "arm"], key=lambda c: c.map(order if c.name == "experiment" else arm_order)
