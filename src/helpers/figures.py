@@ -558,7 +558,8 @@ def plot_query_composition(composition: pd.DataFrame, pair: str, out_dir=None, s
                 if i == 0:
                     ax.set_title(stats.strategy_label(strategy))
                 if j == 0:
-                    ax.set_ylabel(f"{stats.experiment_label(experiment)}\nclass share", fontsize=7)
+                    # Two short lines: a long label would be clipped at the figure's edge.
+                    ax.set_ylabel(stats.experiment_label(experiment).replace(" (", "\n("), fontsize=7)
                 if i == len(experiments) - 1:
                     ax.set_xlabel("iteration")
         handles, labels = axes[0, 0].get_legend_handles_labels()
