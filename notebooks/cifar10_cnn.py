@@ -17,12 +17,16 @@
 # # Active learning with a CNN on CIFAR-10
 #
 # This notebook runs one experiment of the study for the deep model: a small CNN (two
-# convolutions, three fully connected layers, ReLU, max-pooling and dropout) written in
-# PyTorch and wrapped by skorch, on CIFAR-10 images normalised per channel with statistics
-# of the training pool. A fifth of the official training set is held out, leaving a pool
-# of 40,000 images; after pre-training on the initial labelled set, 250 labels are queried
-# per iteration for 50 iterations, and the network is fine-tuned (never re-initialised)
-# after each query. A GPU is used when one is visible.
+# convolutions with 16 and 32 channels, fully connected layers of 128 and 64 units, ReLU,
+# max-pooling and dropout) written in PyTorch and wrapped by skorch, on CIFAR-10 images
+# normalised per channel with statistics of the training pool. A fifth of the official
+# training set is held out, leaving a pool of 40,000 images; after pre-training on the
+# initial labelled set (10 epochs), 250 labels are queried per iteration for 50 iterations,
+# and the network is fine-tuned (never re-initialised) after each query with 30 Adam steps
+# on batches drawn from the labelled set. The pool strategies score a random subset of
+# 10,000 unlabelled images per query. These settings were chosen on the validation split
+# (`benchmarks/pilot_cnn_widths.py`, `benchmarks/pilot_cnn_protocol.py`) so that the grid
+# runs on a two-core CPU, one core per run; a GPU is used when one is visible.
 #
 # The experiment parameter picks the initial labelled set: `small` (one image per class),
 # `moderate` (15 % of the pool) or `large` (80 % of the pool; this pool runs out after 32
