@@ -27,8 +27,8 @@ import os
 import sys
 from pathlib import Path
 
-import pandas as pd
 
+from _summary import save_and_print
 from helpers import paths, stats
 from helpers.config import ConfigError
 from helpers.data import CorruptDataError
@@ -74,11 +74,7 @@ def main(argv=None) -> int:
     grid = stats.RunGrid(pairs=[PAIR], experiments=args.experiments, strategies=args.strategies, seeds=args.seeds)
     per_run = stats.load_update_rules({"fixed": study_root, **{rule: root / rule for rule in args.rules}}, grid)
     table = stats.update_rule_table(per_run)
-    root.mkdir(parents=True, exist_ok=True)
-    table.to_csv(root / "summary.csv", index=False)
-    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.precision", 4):
-        print(table.to_string(index=False))
-    print(f"\nwritten: {root / 'summary.csv'}")
+    save_and_print(table, root / "summary.csv")
     return 0
 
 

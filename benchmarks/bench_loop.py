@@ -39,7 +39,6 @@ from helpers.data import DataNotFoundError, load_dataset
 from helpers.loop import _device_name, model_inputs, pinned_threads, prepare, run_active_learning, seed_everything
 from helpers.models import make_cnn
 from helpers.seeding import random_streams
-from helpers.strategies import get_strategy
 
 
 def bench(pair: str, experiment: str, strategy: str, iterations: int, dataset, device: str) -> dict:

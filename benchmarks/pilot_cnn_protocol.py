@@ -35,6 +35,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from _summary import save_and_print
 from helpers import paths, stats
 from helpers.config import EXPERIMENTS, ConfigError
 from helpers.data import CorruptDataError
@@ -135,11 +136,7 @@ def main(argv=None) -> int:
         print("pilot_cnn_protocol: no finished run yet", file=sys.stderr)
         return 1
     table = summarize(pd.concat(per_run, ignore_index=True), pd.concat(runs, ignore_index=True))
-    root.mkdir(parents=True, exist_ok=True)
-    table.to_csv(root / "summary.csv", index=False)
-    with pd.option_context("display.width", 220, "display.max_columns", 20, "display.precision", 4):
-        print(table.to_string(index=False))
-    print(f"\nwritten: {root / 'summary.csv'}")
+    save_and_print(table, root / "summary.csv")
     return 0
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from _summary import save_and_print
 from helpers import paths
 from helpers.config import CNN_PARAMS, ConfigError, ProtocolConfig
 from helpers.data import CorruptDataError, DataNotFoundError
@@ -189,10 +190,7 @@ def main(argv=None) -> int:
         # timing compares the settings under one load.
         table = table.merge(pd.read_csv(out / "throughput.csv"), on="setting", how="outer")
         table = table.set_index("setting").reindex([n for n in SETTINGS if n in set(table["setting"])]).reset_index()
-    table.to_csv(out / "summary.csv", index=False)
-    with pd.option_context("display.width", 220, "display.max_columns", 30, "display.precision", 4):
-        print(table.to_string(index=False))
-    print(f"\nwritten: {out / 'summary.csv'}")
+    save_and_print(table, out / "summary.csv")
     return 0
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from _summary import save_and_print
 from helpers import paths, stats
 from helpers.config import EXPERIMENTS, ConfigError
 from helpers.data import CorruptDataError
@@ -105,10 +106,7 @@ def main(argv=None) -> int:
         runs.append(loaded.assign(budget=budget))
         per_run.append(stats.per_run_metrics(loaded).assign(budget=budget))
     table = summarize(pd.concat(per_run, ignore_index=True), pd.concat(runs, ignore_index=True))
-    table.to_csv(root / "summary.csv", index=False)
-    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.precision", 4):
-        print(table.to_string(index=False))
-    print(f"\nwritten: {root / 'summary.csv'}")
+    save_and_print(table, root / "summary.csv")
     return 0
 
 

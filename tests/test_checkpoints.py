@@ -1,6 +1,5 @@
 """Tests of helpers.checkpoints: a cached pre-training gives exactly the rows of a fresh one."""
 
-import warnings
 
 import numpy as np
 import pandas as pd

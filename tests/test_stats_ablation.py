@@ -1,6 +1,5 @@
 """Tests of helpers.stats.ablation: the strategies compared under several update rules."""
 
-import numpy as np
 import pandas as pd
 import pytest
 

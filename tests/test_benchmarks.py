@@ -1,0 +1,68 @@
+"""The pilot and ablation scripts of benchmarks/: their summaries, on small made-up results."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from test_stats import write_fake_tree
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def scripts():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        yield {name: importlib.import_module(name)
+               for name in ("ablation_finetune", "pilot_cnn_protocol", "pilot_cnn_widths")}
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+
+
+def test_ablation_summary_compares_the_rules_on_shared_seeds(scripts, tmp_path, capsys):
+    root = write_fake_tree(tmp_path / "results", pairs=("mnist_logreg",), experiments=("small",),
+                           strategies=("random", "margin"), seeds=(42, 43, 44))
+    for rule in ("converge", "cold"):
+        write_fake_tree(root / "ablations" / "mnist_logreg_finetune" / rule, pairs=("mnist_logreg",),
+                        experiments=("small",), strategies=("random", "margin"), seeds=(42, 43), reference=False)
+    status = scripts["ablation_finetune"].main(["--summary-only", "--results-dir", str(root), "--experiments", "small",
+                                                "--strategies", "random", "margin", "--seeds", "42", "43", "44"])
+    assert status == 0
+    table = pd.read_csv(root / "ablations" / "mnist_logreg_finetune" / "summary.csv")
+    assert list(dict.fromkeys(table["rule"])) == ["fixed", "converge", "cold"]
+    assert set(table["n_seeds"]) == {2}
+    assert "written:" in capsys.readouterr().out
+
+
+def test_protocol_pilot_summary_has_one_row_per_experiment_and_arm(scripts, tmp_path):
+    module = scripts["pilot_cnn_protocol"]
+    per_run = pd.DataFrame({"experiment": ["small"] * 3, "arm": ["steps30", "steps30", "whole"],
+                            "strategy": ["random", "margin", "margin"], "aulc": [0.5, 0.52, 0.53],
+                            "final_accuracy": [0.6, 0.61, 0.62], "fit_seconds": [70.0, 75.0, 80.0],
+                            "query_seconds": [1.0, 50.0, 150.0]})
+    runs = pd.DataFrame({"experiment": ["small"] * 6, "arm": ["steps30"] * 4 + ["whole"] * 2,
+                         "iteration": [0, 1, 0, 1, 0, 1], "fit_seconds": [0.1, 1.5, 0.1, 1.7, 0.1, 1.6],
+                         "query_seconds": [0.0, 0.01, 0.0, 1.0, 0.0, 3.0]})
+    table = module.summarize(per_run, runs)
+    assert list(table["arm"]) == ["steps30", "whole"]  # the arms' own order
+    steps = table.iloc[0]
+    assert steps["val_aulc"] == pytest.approx(0.51) and steps["val_aulc_margin"] == pytest.approx(0.52)
+    assert steps["fit_seconds_per_query"] == pytest.approx(1.6)  # iteration 0 (pre-training) left out
+    assert pd.isna(table.iloc[1]["val_aulc_random"])
+
+
+def test_widths_summary_reports_accuracy_at_the_asked_epochs(scripts):
+    module = scripts["pilot_cnn_widths"]
+    per_epoch = pd.DataFrame({"setting": "w8", "l1_channels": 8, "l2_channels": 16, "l4_input": 64, "l5_input": 32,
+                              "kernel_size": 3, "padding": 0, "n_params": 1000, "epoch": [1, 2, 3],
+                              "val_accuracy": [0.4, 0.5, 0.45], "train_images_per_s": [100.0, 300.0, 200.0],
+                              "infer_images_per_s": [1000.0, 1000.0, 1000.0]})
+    row = module.summarize(per_epoch, [2, 4]).iloc[0]
+    assert row["widths"] == "8/16/64/32" and row["best_val_accuracy"] == 0.5
+    assert row["val_accuracy_e2"] == 0.5 and pd.isna(row["val_accuracy_e4"])
+    assert row["train_images_per_s"] == 200.0  # median over epochs
