@@ -80,18 +80,22 @@ def summarize(per_run: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
     DataFrame
         ``experiment``, ``arm``, ``n_runs``, ``val_aulc`` and ``val_final_accuracy`` (means
         over strategies and seeds), ``val_aulc_<strategy>``, ``fit_seconds_per_query``,
-        ``query_seconds_per_query`` and ``run_seconds`` (mean fine-tuning plus querying
+        ``query_seconds_per_query`` (of the strategies that score, not random sampling) and
+        ``run_seconds`` (mean fine-tuning plus querying
         time of a run, pre-training excluded).
     """
-    later = runs[runs["iteration"] > 0].groupby(["experiment", "arm"])[["fit_seconds", "query_seconds"]].mean()
+    later = runs[runs["iteration"] > 0]
+    fit = later.groupby(["experiment", "arm"])["fit_seconds"].mean()
+    # Random sampling scores nothing; the query cost is that of the strategies that score.
+    scoring = later[later["strategy"] != "random"].groupby(["experiment", "arm"])["query_seconds"].mean()
     rows = []
     for (experiment, arm), group in per_run.groupby(["experiment", "arm"], sort=False):
         row = {"experiment": experiment, "arm": arm, "n_runs": len(group), "val_aulc": group["aulc"].mean(),
                "val_final_accuracy": group["final_accuracy"].mean()}
         for strategy, sub in group.groupby("strategy"):
             row[f"val_aulc_{strategy}"] = sub["aulc"].mean()
-        row["fit_seconds_per_query"] = float(later.loc[(experiment, arm), "fit_seconds"])
-        row["query_seconds_per_query"] = float(later.loc[(experiment, arm), "query_seconds"])
+        row["fit_seconds_per_query"] = float(fit.loc[(experiment, arm)])
+        row["query_seconds_per_query"] = float(scoring.get((experiment, arm), float("nan")))
         row["run_seconds"] = float((group["fit_seconds"] + group["query_seconds"]).mean())
         rows.append(row)
     table = pd.DataFrame(rows)
