@@ -46,6 +46,7 @@ def test_protocol_pilot_summary_has_one_row_per_experiment_and_arm(scripts, tmp_
                             "final_accuracy": [0.6, 0.61, 0.62], "fit_seconds": [70.0, 75.0, 80.0],
                             "query_seconds": [1.0, 50.0, 150.0]})
     runs = pd.DataFrame({"experiment": ["small"] * 6, "arm": ["steps30"] * 4 + ["whole"] * 2,
+                         "strategy": ["random", "random", "margin", "margin", "margin", "margin"],
                          "iteration": [0, 1, 0, 1, 0, 1], "fit_seconds": [0.1, 1.5, 0.1, 1.7, 0.1, 1.6],
                          "query_seconds": [0.0, 0.01, 0.0, 1.0, 0.0, 3.0]})
     table = module.summarize(per_run, runs)
@@ -53,6 +54,7 @@ def test_protocol_pilot_summary_has_one_row_per_experiment_and_arm(scripts, tmp_
     steps = table.iloc[0]
     assert steps["val_aulc"] == pytest.approx(0.51) and steps["val_aulc_margin"] == pytest.approx(0.52)
     assert steps["fit_seconds_per_query"] == pytest.approx(1.6)  # iteration 0 (pre-training) left out
+    assert steps["query_seconds_per_query"] == pytest.approx(1.0)  # random sampling scores nothing
     assert pd.isna(table.iloc[1]["val_aulc_random"])
 
 

@@ -635,3 +635,29 @@ def test_jobs_and_executor_exclude_each_other(digits, no_training, isolated_dirs
 def test_an_executor_object_runs_the_grid(digits, executed):
     counts = run_grid(tiny_configs(), executor=SerialExecutor(), dataset=digits, progress=False)
     assert counts["ran"] == 4 and len(executed) == 4
+
+
+def test_cli_keeps_ignoring_sigint_after_an_interrupt(monkeypatch):
+    """A Ctrl-C during the interpreter's shutdown must not print a stray traceback."""
+    def interrupted_main(args):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)  # the handler runs here
+        except KeyboardInterrupt:
+            return grid.EXIT_INTERRUPTED
+        raise AssertionError("the first SIGINT did not interrupt")
+
+    before = signal.getsignal(signal.SIGINT)
+    monkeypatch.setattr(grid, "_main", interrupted_main)
+    try:
+        assert grid.main(["--pair", "digits_logreg"]) == grid.EXIT_INTERRUPTED
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+def test_cli_restores_the_sigint_handler_when_not_interrupted(monkeypatch):
+    before = signal.getsignal(signal.SIGINT)
+    monkeypatch.setattr(grid, "_main", lambda args: 0)
+    assert grid.main(["--pair", "digits_logreg"]) == 0
+    assert signal.getsignal(signal.SIGINT) is before

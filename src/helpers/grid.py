@@ -363,6 +363,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     -------
     int
         The exit status: 0 done, 1 runs failed, 2 bad input, 130 interrupted.
+
+    Notes
+    -----
+    After an interrupt, SIGINT stays ignored in this process: the process is about to exit,
+    and a further Ctrl-C arriving during the interpreter's shutdown would otherwise print a
+    stray ``KeyboardInterrupt`` traceback after the summary line.
     """
     args = parse_args(argv)
     in_main_thread = threading.current_thread() is threading.main_thread()
@@ -375,7 +381,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.showwarning = _warn_one_line
             return _main(args)
     finally:
-        if in_main_thread:
+        # SIG_IGN here means the first Ctrl-C came (``_interrupt_once``): keep ignoring.
+        if in_main_thread and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
             signal.signal(signal.SIGINT, previous)
 
 
