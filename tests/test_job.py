@@ -195,7 +195,15 @@ def test_splits_that_do_not_fit_are_reported(tmp_path):
         job.check_job(plan, download=False)
 
 
-def test_estimate_uses_the_table_and_names_unmeasured_runs(tmp_path):
+def test_every_paper_run_has_a_measured_cost(tmp_path):
+    plan = job.plan_job("paper", jobs=2, data_root=str(tmp_path), out=str(tmp_path / "o"))
+    seconds, unknown = job.estimate_seconds(plan, plan.run_configs, {"mnist_logreg": 20, "cifar10_cnn": 5})
+    assert unknown == [] and seconds > 0
+
+
+def test_estimate_uses_the_table_and_names_unmeasured_runs(tmp_path, monkeypatch):
+    monkeypatch.setattr(job, "RUN_SECONDS", {k: v for k, v in job.RUN_SECONDS.items() if k[0] != "cifar10_cnn"})
+    monkeypatch.setattr(job, "REFERENCE_SECONDS", {"mnist_logreg": 2.2})
     plan = job.plan_job("paper", jobs=2, data_root=str(tmp_path), out=str(tmp_path / "o"))
     seconds, unknown = job.estimate_seconds(plan, plan.run_configs, {"mnist_logreg": 5, "cifar10_cnn": 5})
     mnist = [c for c in plan.run_configs if c.pair == "mnist_logreg"]
