@@ -74,6 +74,27 @@ per_run = stats.per_run_metrics(stats.load_runs(results_root, grid))
 stats.friedman_ranks(per_run).sort_values(["pair", "mean_rank"], kind="stable")
 
 # %% [markdown]
+# ## Shallow versus deep
+#
+# Per experiment and strategy, the logistic regression's paired gain over random sampling
+# (percentage points, 95 % interval, Holm-significant or not) and mean AULC rank beside the
+# CNN's, as the figure `shallow_vs_deep` and the table `shallow_vs_deep.tex` show them.
+
+# %%
+import pandas as pd
+
+roles = stats.comparison_roles(per_run["pair"])
+if roles is None:
+    print("shallow versus deep: needs the results of a logistic-regression and of a CNN pair")
+else:
+    tests = pd.concat([stats.paired_tests(per_run, m) for m in stats.COMPARISON_METRICS], ignore_index=True)
+    experiment_ranks = stats.friedman_ranks(per_run, by=("pair", "experiment"))
+    display(stats.best_strategies(experiment_ranks, *roles))
+    comparison = stats.model_comparison(tests, experiment_ranks, *roles)
+    in_points = [c for c in comparison.columns if c.endswith(("_gain", "_lo", "_hi"))]
+    display(comparison.assign(**{c: comparison[c] * 100 for c in in_points}).round(3))
+
+# %% [markdown]
 # ## The fine-tuning ablation
 #
 # The study fine-tunes the logistic regression after every query with a fixed budget of

@@ -7,6 +7,8 @@ import matplotlib
 matplotlib.use("Agg")  # headless; must precede pyplot's import inside helpers.figures
 
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.text  # noqa: E402
+import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from helpers import figures, stats  # noqa: E402
@@ -125,3 +127,60 @@ def test_critical_difference(data, tmp_path):
     assert set(ranks["strategy"]) == {"random", "margin", "entropy", "stream_uncertainty"}
     paths = figures.plot_critical_difference(ranks, out_dir=tmp_path)
     _check(paths, ["critical_difference.pdf", "critical_difference.png"])
+
+
+def _comparison(per_run):
+    tests = pd.concat([stats.paired_tests(per_run, m) for m in stats.COMPARISON_METRICS], ignore_index=True)
+    ranks = stats.friedman_ranks(per_run, by=("pair", "experiment"))
+    return stats.model_comparison(tests, ranks, "mnist_logreg", "cifar10_cnn")
+
+
+@pytest.fixture(scope="module")
+def comparison(tmp_path_factory):
+    """Shallow with three seeds, deep with one (no intervals)."""
+    root = write_fake_tree(tmp_path_factory.mktemp("results"), pairs=("mnist_logreg",), seeds=(42, 43, 44))
+    write_fake_tree(root, pairs=("cifar10_cnn",), seeds=(42,))
+    return _comparison(stats.per_run_metrics(stats.load_runs(root)))
+
+
+def test_model_comparison(comparison, tmp_path):
+    assert comparison["deep_lo"].isna().all() and comparison["shallow_lo"].notna().all()
+    _check(figures.plot_model_comparison(comparison, out_dir=tmp_path),
+           ["shallow_vs_deep.pdf", "shallow_vs_deep.png"])
+
+
+def test_model_comparison_layout_ranks_and_font_sizes(comparison, monkeypatch):
+    captured = {}
+    monkeypatch.setattr(figures, "_save", lambda fig, out_dir, stem: captured.update(fig=fig, stem=stem) or [])
+    figures.plot_model_comparison(comparison, out_dir=None)
+    fig = captured["fig"]
+    assert captured["stem"] == "shallow_vs_deep"
+    assert fig.get_size_inches()[0] == pytest.approx(figures.FULL_WIDTH)
+    axes = [ax for ax in fig.axes if ax.axison]
+    assert len(axes) == 2 * 2  # metrics x experiments (small, large)
+    assert [t.get_text() for t in axes[0].get_yticklabels()] == ["Margin", "Stream"]
+    # AULC row: one rank number beside each of the 2 x 2 markers, as the table says.
+    shown = sorted(t.get_text() for t in axes[0].texts)
+    small = comparison[(comparison["experiment"] == "small") & (comparison["metric"] == "aulc")]
+    assert shown == sorted(f"{r:.1f}" for r in list(small["shallow_rank"]) + list(small["deep_rank"]))
+    assert not axes[2].texts  # no ranks in the final-accuracy row
+    legend = fig.legends[0]
+    labels = [t.get_text() for t in legend.get_texts()]
+    assert labels[:2] == ["MNIST, logistic regression (3 seeds)", "CIFAR-10, CNN (1 seed)"]
+    # Nothing smaller than 8 pt at the printed size.
+    sizes = [t.get_fontsize() for t in fig.findobj(matplotlib.text.Text) if t.get_text().strip()]
+    assert sizes and min(sizes) >= 8
+    plt.close(fig)
+
+
+def test_model_comparison_rejects_an_empty_table(tmp_path):
+    with pytest.raises(ValueError):
+        figures.plot_model_comparison(pd.DataFrame(columns=stats.COMPARISON_COLUMNS), out_dir=tmp_path)
+
+
+def test_make_all_figures_draws_the_comparison_only_with_both_models(tmp_path):
+    root = write_fake_tree(tmp_path / "results", pairs=("digits_logreg", "digits_cnn"), experiments=("small",),
+                           seeds=(42, 43), n_iterations=4)
+    names = {p.name for p in figures.make_all_figures(root, out_dir=tmp_path / "figures")}
+    assert {"shallow_vs_deep.pdf", "shallow_vs_deep.png"} <= names
+    # test_make_all_figures: one pair only, and the exact set of names has no comparison.

@@ -186,6 +186,8 @@ def test_write_all_adds_the_fine_tuning_ablation_where_it_exists(tmp_path):
     assert "update_rules_mnist_logreg.tex" not in names  # no ablation folder yet
     assert r"\HaveUpdateRulesfalse" in (out / "macros.tex").read_text()
     assert r"\HavePilotsfalse" in (out / "macros.tex").read_text()
+    assert r"\HaveComparisonfalse" in (out / "macros.tex").read_text()  # no deep model: no comparison
+    assert "shallow_vs_deep.tex" not in names and "ComparisonBestChanges" not in (out / "macros.tex").read_text()
 
     write_fake_tree(stats.ablation_root(root, "mnist_logreg") / "cold", pairs=("mnist_logreg",), seeds=(42, 43),
                     reference=False)
@@ -217,3 +219,93 @@ def test_pilot_tables_render_the_summaries_that_exist(tmp_path):
     tex = written[0].read_text()
     assert "Small & 2 & 81.00 & 87.00 & 0.011" in tex and " & 3 & 81.08 & 87.10 & 0.011" in tex
     assert tex.count(r"\midrule") == 2  # after the header, and between the two experiments
+
+
+def _comparison(bundle):
+    ranks = stats.friedman_ranks(bundle["per_run"], by=("pair", "experiment"))
+    return stats.model_comparison(bundle["tests"], ranks, "mnist_logreg", "cifar10_cnn")
+
+
+def _body_rows(tex):
+    rows = [line for line in tex.splitlines() if line.endswith(r"\\")]
+    return [line for line in rows if r"\multicolumn" not in line and not line.startswith("Experiment &")]
+
+
+def test_model_comparison_table(bundle, tmp_path):
+    table = _comparison(bundle)
+    path = report.write_model_comparison_table(table, tmp_path / "shallow_vs_deep.tex")
+    tex = path.read_text()
+    assert tex.count(r"\begin{table*}") == 1 and tex.rstrip().endswith(r"\end{table*}")
+    assert r"\label{tab:shallow-vs-deep}" in tex
+    caption = re.search(r"\\caption\{(.*)\}\n", tex).group(1)
+    assert "logistic regression on MNIST (3 seeds)" in caption and "CNN on CIFAR-10 (3 seeds)" in caption
+    assert r"$^\dagger$" in caption and "Holm" in caption and "rank" in caption
+    for rule in (r"\toprule", r"\midrule", r"\bottomrule", r"\cmidrule(lr){3-6}\cmidrule(lr){7-8}"):
+        assert rule in tex
+    n_cols = len(tex.split(r"\begin{tabular}{")[1].split("}")[0])
+    assert n_cols == 8
+    for line in (line for line in tex.splitlines() if line.endswith(r"\\")):
+        spans = sum(int(k) - 1 for k in re.findall(r"\\multicolumn\{(\d+)\}", line))
+        assert line.count("&") + 1 + spans == n_cols, line
+    body = _body_rows(tex)
+    # One row per strategy (random excluded) per experiment: small and large x margin and stream.
+    assert [line.split(" & ")[:2] for line in body] == [["Small", "Margin"], ["", "Stream"],
+                                                        ["Large", "Margin"], ["", "Stream"]]
+    margin = table[(table["experiment"] == "small") & (table["strategy"] == "margin")].set_index("metric")
+    cells = body[0].removesuffix(r" \\").split(" & ")
+    half = (margin.loc["aulc", "shallow_hi"] - margin.loc["aulc", "shallow_lo"]) / 2
+    digits = 1 if max(abs(margin["shallow_gain"]).max(), abs(margin["deep_gain"]).max()) >= 0.01 else 2
+    assert cells[2] == rf"{report.fmt_signed_pp(margin.loc['aulc', 'shallow_gain'], digits)} $\pm$ " \
+                       rf"{report.fmt_pct(half, digits)}"
+    assert cells[3] == f"{margin.loc['aulc', 'shallow_rank']:.1f}"
+    assert cells[7].startswith(report.fmt_signed_pp(margin.loc["final_accuracy", "deep_gain"], digits))
+    assert "dagger" not in "\n".join(body)  # three seeds: no Holm p below 0.05 is attainable
+
+
+def test_model_comparison_table_marks_significance_and_drops_the_interval_of_one_seed(bundle, tmp_path):
+    table = _comparison(bundle)
+    deep = table["deep_pair"] == "cifar10_cnn"
+    table.loc[deep, ["deep_lo", "deep_hi"]] = float("nan")  # as model_comparison gives one seed
+    table.loc[deep, "deep_n_seeds"] = 1
+    first = (table["strategy"] == "margin") & (table["experiment"] == "small") & (table["metric"] == "aulc")
+    table.loc[first, "shallow_significant"] = True
+    tex = report.write_model_comparison_table(table, tmp_path / "t.tex").read_text()
+    assert "CNN on CIFAR-10 (1 seed)" in tex
+    cells = [line.removesuffix(r" \\").split(" & ") for line in _body_rows(tex)]
+    assert cells[0][2].endswith(r"$^\dagger$") and r"\dagger" not in " ".join(c for row in cells for c in row[3:])
+    assert all(r"$\pm$" not in row[4] and r"$\pm$" not in row[7] for row in cells)  # deep: no interval
+    assert all(r"$\pm$" in row[2] and r"$\pm$" in row[6] for row in cells)  # shallow: intervals
+    with pytest.raises(ValueError):
+        report.write_model_comparison_table(table.iloc[:0], tmp_path / "empty.tex")
+
+
+def test_write_all_writes_the_comparison_with_both_models(bundle, tmp_path):
+    names = {p.name for p in report.write_all(bundle["root"], out_dir=tmp_path)}
+    assert {"shallow_vs_deep.tex", "shallow_vs_deep.csv"} <= names
+    assert _switches(tmp_path / "macros.tex")["Comparison"] is True
+    csv = pd.read_csv(tmp_path / "shallow_vs_deep.csv")
+    assert list(csv.columns) == stats.COMPARISON_COLUMNS and len(csv) == 2 * 2 * 2
+    defs = _macros(tmp_path / "macros.tex")
+    best = stats.best_strategies(pd.read_csv(tmp_path / "friedman_ranks.csv"), "mnist_logreg", "cifar10_cnn")
+    assert defs["ComparisonNExperiments"] == "2"
+    assert defs["ComparisonBestChanges"] == str(int((~best["same_best"]).sum()))
+    for row in best.itertuples():
+        e = row.experiment.capitalize()
+        assert defs[f"MnistLogreg{e}BestRankStrategy"] == stats.strategy_label(row.shallow_best)
+        assert defs[f"Shallow{e}BestRankStrategy"] == rf"\MnistLogreg{e}BestRankStrategy"
+        assert defs[f"Deep{e}BestRankStrategy"] == rf"\CifarTenCnn{e}BestRankStrategy"
+        assert defs[f"Comparison{e}SameBest"] == ("the same" if row.same_best else "a different")
+
+
+def test_comparison_macros_count_the_changes(tmp_path):
+    best = pd.DataFrame({"experiment": ["small", "moderate", "large"], "same_best": [True, False, False]})
+    path = report.write_macros(pd.DataFrame({"pair": ["mnist_logreg"], "experiment": ["small"],
+                                             "strategy": ["random"], "n_seeds": [1], "aulc_mean": [0.5],
+                                             "aulc_ci_hi": [0.5], "final_accuracy_mean": [0.6],
+                                             "final_accuracy_ci_hi": [0.6]}),
+                               pd.DataFrame(), tmp_path / "macros.tex", comparison_best=best,
+                               switches={"Comparison": True})
+    defs = _macros(path)
+    assert defs["ComparisonBestChanges"] == "2" and defs["ComparisonNExperiments"] == "3"
+    assert defs["ComparisonModerateSameBest"] == "a different" and defs["ComparisonSmallSameBest"] == "the same"
+    assert _switches(path)["Comparison"] is True

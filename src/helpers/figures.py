@@ -19,6 +19,7 @@ from typing import Iterable
 
 import matplotlib
 import matplotlib.colors
+import matplotlib.lines
 import matplotlib.pyplot as plt
 import matplotlib.ticker
 import matplotlib.transforms as mtransforms
@@ -624,6 +625,122 @@ def plot_critical_difference(ranks: pd.DataFrame, out_dir=None) -> list[Path]:
         return _save(fig, out_dir, "critical_difference")
 
 
+# --------------------------------------------------------------------------- 8. shallow vs deep
+#: Marker of each role in the shallow-versus-deep figure (open when not Holm-significant).
+_ROLE_MARKERS = {"shallow": "o", "deep": "s"}
+#: Colour of a role whose pair has no entry in :data:`PAIR_COLORS` (e.g. the digits smoke pairs).
+_ROLE_COLORS = {"shallow": _PALETTE[0], "deep": _PALETTE[3]}
+_COMPARISON_AXIS = {"aulc": "AULC gain over random (pp)",
+                    "final_accuracy": "Final-accuracy gain over random (pp)"}
+
+
+def _seeds_text(counts) -> str:
+    seeds = sorted(set(int(n) for n in counts))
+    return f"{'/'.join(map(str, seeds))} seed{'s' if seeds != [1] else ''}"
+
+
+def plot_model_comparison(table: pd.DataFrame, out_dir=None) -> list[Path]:
+    """What each strategy gains over random with the shallow and with the deep model, side by side.
+
+    Writes ``shallow_vs_deep.pdf/.png`` (full width). One column per experiment, one row per
+    metric (AULC gain, then final-accuracy gain, in percentage points); in each panel one
+    line per non-random strategy with two markers: the shallow pair's (circles) and the
+    deep pair's (squares), each with its 95 % t interval over seeds as an error bar (none
+    with a single seed). A marker is filled when the gain is Holm-significant and open
+    otherwise; the vertical line is random sampling (zero gain). Beside each marker of the
+    AULC row is the strategy's mean AULC rank within that model and experiment (1 = best,
+    random included), so a change of order between the models reads off directly. Each
+    panel has its own x-range: the gains of the experiments differ by orders of magnitude.
+    All text is at least 8 pt at the printed width.
+
+    Parameters
+    ----------
+    table
+        Output of :func:`helpers.stats.model_comparison`.
+    out_dir
+        Output directory (default :data:`helpers.paths.FIGURES_DIR`).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PDF and PNG written.
+
+    Raises
+    ------
+    ValueError
+        If ``table`` is empty.
+    """
+    if table.empty:
+        raise ValueError("the model comparison table is empty")
+    experiments = stats.ordered_experiments(table["experiment"])
+    metrics = [m for m in stats.COMPARISON_METRICS if m in set(table["metric"])]
+    strategies = stats.ordered_strategies(table["strategy"])
+    roles = ("shallow", "deep")
+    pairs = {role: table[f"{role}_pair"].iloc[0] for role in roles}
+    colors = {role: PAIR_COLORS.get(pairs[role], _ROLE_COLORS[role]) for role in roles}
+    offsets = {"shallow": -0.18, "deep": 0.18}
+    rc = {**RC, "xtick.labelsize": 8, "ytick.labelsize": 8, "legend.fontsize": 8, "legend.title_fontsize": 8}
+    with plt.rc_context(rc):
+        fig, axes = plt.subplots(len(metrics), len(experiments), squeeze=False, sharey=True,
+                                 figsize=(FULL_WIDTH, 0.75 + len(metrics) * (0.34 * len(strategies) + 0.6)),
+                                 constrained_layout=True)
+        for i, metric in enumerate(metrics):
+            for j, experiment in enumerate(experiments):
+                ax = axes[i, j]
+                block = table[(table["experiment"] == experiment) & (table["metric"] == metric)]
+                if block.empty:
+                    ax.set_axis_off()
+                    continue
+                ax.axvline(0, color=STRATEGY_COLORS["random"], linewidth=0.8, zorder=1)
+                xs = [0.0]
+                for y, strategy in enumerate(strategies):
+                    rows = block[block["strategy"] == strategy]
+                    if rows.empty:
+                        continue
+                    row = rows.iloc[0]
+                    for role in roles:
+                        gain = row[f"{role}_gain"]
+                        if pd.isna(gain):
+                            continue
+                        gain = float(gain) * 100
+                        lo, hi = (float(row[f"{role}_{k}"]) * 100 for k in ("lo", "hi"))
+                        has_ci = np.isfinite(lo) and np.isfinite(hi)
+                        color = colors[role]
+                        ax.errorbar(gain, y + offsets[role], xerr=[[gain - lo], [hi - gain]] if has_ci else None,
+                                    fmt=_ROLE_MARKERS[role], color=color, markeredgecolor=color,
+                                    markerfacecolor=color if bool(row[f"{role}_significant"]) else "white",
+                                    markersize=4.5, markeredgewidth=1.0, elinewidth=1.1, capsize=2.0, zorder=3)
+                        xs += [lo, hi] if has_ci else [gain]
+                        rank = row[f"{role}_rank"]
+                        if metric == "aulc" and pd.notna(rank):
+                            ax.annotate(f"{float(rank):.1f}", (hi if has_ci else gain, y + offsets[role]),
+                                        xytext=(5, 0), textcoords="offset points", ha="left", va="center",
+                                        fontsize=8, color=color)
+                lo, hi = min(xs), max(xs)
+                span = (hi - lo) or 1.0
+                # Room on the right for the rank numbers.
+                ax.set_xlim(lo - 0.06 * span, hi + (0.32 if metric == "aulc" else 0.06) * span)
+                ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4))
+                ax.set_yticks(range(len(strategies)))
+                ax.set_yticklabels([stats.strategy_label(s) for s in strategies])
+                ax.set_ylim(len(strategies) - 0.5, -0.5)
+                ax.grid(axis="y", visible=False)
+                if i == 0:
+                    ax.set_title(stats.experiment_label(experiment))
+                if j == len(experiments) // 2:
+                    ax.set_xlabel(_COMPARISON_AXIS.get(metric, metric))
+        handles = [matplotlib.lines.Line2D([], [], linestyle="none", marker=_ROLE_MARKERS[role], color=colors[role],
+                                           markersize=5, label=f"{stats.pair_label(pairs[role])} "
+                                           f"({_seeds_text(table[f'{role}_n_seeds'])})") for role in roles]
+        handles += [matplotlib.lines.Line2D([], [], linestyle="none", marker="o", color="0.3", markersize=5,
+                                            markerfacecolor=face, label=label)
+                    for face, label in (("0.3", "Holm p < 0.05"), ("white", "not significant"))]
+        fig.legend(handles=handles, loc="outside upper center", ncol=len(handles), frameon=False,
+                   handletextpad=0.3, columnspacing=1.2,
+                   title="Numbers: mean AULC rank within model and experiment (1 = best, random included)")
+        return _save(fig, out_dir, "shallow_vs_deep")
+
+
 # --------------------------------------------------------------------------- everything
 def make_all_figures(results_root=None, out_dir=FIGURES_DIR,
                      pairs: Iterable[str] | None = None) -> list[Path]:
@@ -632,9 +749,10 @@ def make_all_figures(results_root=None, out_dir=FIGURES_DIR,
     Loads the runs, metadata and reference results with :mod:`helpers.stats` and
     writes, for every pair x experiment present, ``learning_curves_*``,
     ``learning_curves_frac_*`` and ``confusion_*``; then ``aulc_summary``,
-    ``labels_to_target``, ``stream_cost``, ``query_composition_<pair>`` and
-    ``critical_difference``. A figure whose data is missing (no
-    confusion matrices, no stream runs, no random runs) is skipped.
+    ``labels_to_target``, ``stream_cost``, ``query_composition_<pair>``,
+    ``critical_difference`` and, when both a shallow and a deep pair are present
+    (:func:`helpers.stats.comparison_roles`), ``shallow_vs_deep``. A figure whose data is
+    missing (no confusion matrices, no stream runs, no random runs, one model only) is skipped.
 
     Parameters
     ----------
@@ -681,4 +799,10 @@ def make_all_figures(results_root=None, out_dir=FIGURES_DIR,
     ranks = stats.friedman_ranks(per_run)
     if not ranks.empty:
         written += plot_critical_difference(ranks, out_dir=out_dir)
+    roles = stats.comparison_roles(per_run["pair"])
+    if roles is not None:
+        tests = pd.concat([stats.paired_tests(per_run, m) for m in stats.COMPARISON_METRICS], ignore_index=True)
+        comparison = stats.model_comparison(tests, stats.friedman_ranks(per_run, by=("pair", "experiment")), *roles)
+        if not comparison.empty:
+            written += plot_model_comparison(comparison, out_dir=out_dir)
     return written

@@ -15,6 +15,9 @@ Files
     pairs and on the smoke pairs.
 ``per_run_metrics.csv``, ``strategy_summary.csv``, ``paired_tests.csv``, ``labels_to_target.csv``
     The frames behind the tables and macros, for inspection.
+``shallow_vs_deep.tex``, ``shallow_vs_deep.csv``
+    :func:`write_model_comparison_table`, a whole ``table*`` float (caption included), and
+    the frame behind it, when both a shallow and a deep pair have results.
 """
 
 from __future__ import annotations
@@ -41,8 +44,8 @@ _LATEX_SPECIAL = {
     "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
 }
 
-#: Roles the paper text refers to, and the model that fills each role.
-ROLES = {"Shallow": "logreg", "Deep": "cnn"}
+#: Roles the paper text refers to, and the model that fills each role (:data:`helpers.stats.ROLES`).
+ROLES = stats.ROLES
 
 #: Dataset names as the paper writes them.
 DATASET_TEX = {"mnist": "MNIST", "cifar10": "CIFAR-10", "digits": "Digits"}
@@ -298,6 +301,133 @@ def write_update_rule_table(table: pd.DataFrame, path) -> Path:
               rf"\multicolumn{{{n_cols}}}{{l}}{{\footnotesize rank: mean AULC rank over the seeds "
               r"(1 = best of the five strategies).} \\",
               r"\end{tabular}"]
+    return _atomic_write(Path(path), "\n".join(lines) + "\n")
+
+
+#: How the comparison table names each model, in headers and in its caption.
+_MODEL_TEX = {"logreg": ("LogReg", "logistic regression"), "cnn": ("CNN", "CNN")}
+
+
+def _seeds_phrase(counts) -> str:
+    seeds = sorted(set(int(n) for n in counts))
+    return f"{'/'.join(map(str, seeds))} seed{'s' if seeds != [1] else ''}"
+
+
+def _model_tex(pair: str) -> tuple[str, str]:
+    """(column header, caption phrase) of a pair, e.g. ``("LogReg", "logistic regression on MNIST")``."""
+    spec = PAIRS.get(pair)
+    if spec is None:
+        return latex_escape(pair), latex_escape(pair)
+    short, long = _MODEL_TEX.get(spec.model, (latex_escape(spec.model),) * 2)
+    return short, f"{long} on {DATASET_TEX.get(spec.dataset, latex_escape(spec.dataset))}"
+
+
+def write_model_comparison_table(table: pd.DataFrame, path, label: str = "tab:shallow-vs-deep") -> Path:
+    r"""Write the shallow-versus-deep comparison as a full-width LaTeX ``table*`` float.
+
+    Unlike the other generated tables this file is the whole float, caption and label
+    included (the caption is generated from the data: models, datasets, seeds), so the
+    paper only reads it with ``\input``. Needs ``\usepackage{booktabs}``.
+
+    Rows are grouped by experiment (separated by ``\midrule``), one row per strategy
+    (display names, display order). Columns: experiment; strategy; under "AULC gain over
+    random (pp)" the shallow model's gain and mean AULC rank, then the deep model's; under
+    "Final acc. gain (pp)" the shallow and the deep model's gain. A gain is
+    the mean paired difference to random sampling in signed percentage points
+    (:func:`fmt_signed_pp`) followed by ``$\pm$`` the half-width of its 95 % t interval (the
+    interval is symmetric), or by nothing with a single seed. Two decimals in an
+    experiment whose gains all lie within one point, one otherwise. A dagger marks a gain
+    whose Holm-corrected Wilcoxon p is below the level (``significant``); nothing is bold.
+    The rank is the mean AULC rank with one decimal (1 = best, random included).
+
+    Parameters
+    ----------
+    table
+        Output of :func:`helpers.stats.model_comparison`.
+    path
+        File to write (usually ``shallow_vs_deep.tex``).
+    label
+        LaTeX label of the float.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        If ``table`` is empty.
+    """
+    if table.empty:
+        raise ValueError("the model comparison table is empty")
+    shallow, deep = table["shallow_pair"].iloc[0], table["deep_pair"].iloc[0]
+    (s_head, s_long), (d_head, d_long) = _model_tex(shallow), _model_tex(deep)
+    metrics = [m for m in stats.COMPARISON_METRICS if m in set(table["metric"])]
+    # Per metric: the roles shown, and whether the rank follows each gain (AULC only).
+    layout = {"aulc": [("shallow", True), ("deep", True)], "final_accuracy": [("shallow", False), ("deep", False)]}
+    titles = {"aulc": "AULC gain over random (pp)", "final_accuracy": r"Final acc.\ gain (pp)"}
+    heads = {"shallow": s_head, "deep": d_head}
+    spans, header, start = [], ["Experiment", "Strategy"], 3
+    for metric in metrics:
+        width = sum(2 if with_rank else 1 for _, with_rank in layout[metric])
+        spans.append((titles[metric], start, start + width - 1))
+        for role, with_rank in layout[metric]:
+            header += [heads[role]] + (["rank"] if with_rank else [])
+        start += width
+    n_cols = start - 1
+
+    def gain_cell(row, role: str, digits: int) -> str:
+        gain, lo, hi = row[f"{role}_gain"], row[f"{role}_lo"], row[f"{role}_hi"]
+        if _missing(gain):
+            return "n/a"
+        text = fmt_signed_pp(gain, digits)
+        if not _missing(lo) and not _missing(hi):
+            text += rf" $\pm$ {fmt_pct((hi - lo) / 2, digits)}"
+        return text + (r"$^\dagger$" if bool(row[f"{role}_significant"]) else "")
+
+    caption = (
+        rf"Shallow versus deep model: what each query strategy gains over random sampling with the "
+        rf"{s_long} ({_seeds_phrase(table['shallow_n_seeds'])}) and with the {d_long} "
+        rf"({_seeds_phrase(table['deep_n_seeds'])}). Gain: mean paired difference to random sampling "
+        r"in percentage points, $\pm$ the half-width of its 95\,\% $t$ interval over seeds (none with a "
+        r"single seed); AULC: area under the learning curve (the mean accuracy over the label budget). "
+        r"Rank: the strategy's mean AULC rank within the model and experiment, random included "
+        r"(1 = best). $^\dagger$: Holm-corrected two-sided Wilcoxon signed-rank $p < 0.05$ (corrected "
+        r"within each model, experiment and metric); with fewer than two seeds no test is possible.")
+    experiments = stats.ordered_experiments(table["experiment"])
+    known = [f"{e} {_INITIAL_SET_TEX[e]}" for e in experiments if e in _INITIAL_SET_TEX]
+    if known:
+        caption += " Initial labelled set: " + ", ".join(known) + "."
+    lines = ["% Generated by helpers.report.write_model_comparison_table; do not edit by hand.",
+             r"\begin{table*}[t]", rf"\caption{{{caption}}}", rf"\label{{{label}}}", r"\centering", r"\small",
+             r"\setlength{\tabcolsep}{4pt}",
+             r"\begin{tabular}{ll" + "r" * (n_cols - 2) + "}", r"\toprule",
+             " & ".join(["", ""] + [rf"\multicolumn{{{b - a + 1}}}{{c}}{{{t}}}" for t, a, b in spans]) + r" \\",
+             "".join(rf"\cmidrule(lr){{{a}-{b}}}" for _, a, b in spans),
+             " & ".join(header) + r" \\", r"\midrule"]
+    for k, experiment in enumerate(experiments):
+        block = table[table["experiment"] == experiment]
+        values = block[["shallow_gain", "deep_gain"]].abs().to_numpy(dtype=float)
+        digits = 2 if np.isfinite(values).any() and np.nanmax(values) * 100 < 1.0 else 1
+        for r, strategy in enumerate(stats.ordered_strategies(block["strategy"])):
+            cells = [latex_escape(experiment.capitalize()) if r == 0 else "",
+                     latex_escape(stats.strategy_label(strategy))]
+            for metric in metrics:
+                rows = block[(block["strategy"] == strategy) & (block["metric"] == metric)]
+                for role, with_rank in layout[metric]:
+                    if rows.empty:
+                        cells += ["---"] + (["---"] if with_rank else [])
+                        continue
+                    row = rows.iloc[0]
+                    cells.append(gain_cell(row, role, digits))
+                    if with_rank:
+                        rank = row[f"{role}_rank"]
+                        cells.append("n/a" if _missing(rank) else f"{float(rank):.1f}")
+            lines.append(" & ".join(cells) + r" \\")
+        if k < len(experiments) - 1:
+            lines.append(r"\midrule")
+    lines += [r"\bottomrule", r"\end{tabular}", r"\end{table*}"]
     return _atomic_write(Path(path), "\n".join(lines) + "\n")
 
 
@@ -567,6 +697,10 @@ def _analysis_entries(ranks: pd.DataFrame | None, balance: pd.DataFrame | None,
             for _, row in block.iterrows():
                 add(base + [row["strategy"], "Mean", "Rank"], f"{row['mean_rank']:.2f}",
                     "mean AULC rank (1 = best)")
+        for row in stats.best_by_rank(ranks).itertuples():
+            base = [row.pair] + ([] if row.experiment == "all" else [row.experiment])
+            add(base + ["Best", "Rank", "Strategy"], _strategy_names(row.best),
+                "strategy with the best mean AULC rank (display name; tied ones joined by 'and')")
     if balance is not None and not balance.empty:
         means = balance.groupby(["pair", "experiment", "strategy"])[["max_share", "classes_covered"]].mean()
         for (pair, experiment, strategy), row in means.iterrows():
@@ -600,12 +734,34 @@ def _analysis_entries(ranks: pd.DataFrame | None, balance: pd.DataFrame | None,
     return entries
 
 
+def _strategy_names(joined: str) -> str:
+    """Display names of ``","``-joined strategies (ties of :func:`helpers.stats.best_by_rank`) joined by "and"."""
+    return " and ".join(latex_escape(stats.strategy_label(s)) for s in str(joined).split(","))
+
+
+def _comparison_entries(best: pd.DataFrame | None) -> list[tuple[str, str, str]]:
+    """Macros of the shallow-versus-deep comparison (see :func:`write_macros`)."""
+    if best is None or best.empty:
+        return []
+    entries = []
+    for row in best.itertuples():
+        entries.append((macro_name("Comparison", row.experiment, "Same", "Best"),
+                        "the same" if row.same_best else "a different",
+                        "best strategy by mean AULC rank, deep model compared with the shallow one"))
+    entries.append((macro_name("Comparison", "Best", "Changes"), str(int((~best["same_best"].astype(bool)).sum())),
+                    "experiments whose best strategy by mean AULC rank differs between the models"))
+    entries.append((macro_name("Comparison", "N", "Experiments"), str(len(best)),
+                    "experiments compared between the models"))
+    return entries
+
+
 def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
                  reference: pd.DataFrame | None = None, labels_table: pd.DataFrame | None = None,
                  meta: list[dict] | None = None, ranks: pd.DataFrame | None = None,
                  balance: pd.DataFrame | None = None,
                  update_rules: Mapping[str, pd.DataFrame] | None = None,
-                 composition: pd.DataFrame | None = None, switches: Mapping[str, bool] | None = None) -> Path:
+                 composition: pd.DataFrame | None = None, switches: Mapping[str, bool] | None = None,
+                 comparison_best: pd.DataFrame | None = None) -> Path:
     """Write ``\\newcommand`` definitions for every number the paper text quotes.
 
     Naming rule (deterministic): a macro name is the concatenation of
@@ -629,7 +785,8 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
       ``LabelsRatio`` (needs ``labels_table``);
     * from ``ranks`` (:func:`helpers.stats.friedman_ranks`, ``experiment`` ``"all"`` for a
       pair's whole grid): ``<Pair>[<Experiment>]FriedmanP``, ``RankCD``, ``NRankBlocks``,
-      ``<Strategy>MeanRank``;
+      ``<Strategy>MeanRank``, ``BestRankStrategy`` (display name of the strategy with the
+      best mean AULC rank, :func:`helpers.stats.best_by_rank`; tied ones joined by "and");
     * from ``balance`` (:func:`helpers.stats.first_rounds_balance`):
       ``<Pair><Experiment><Strategy>FirstRoundsMaxShare`` (%) and ``FirstRoundsClasses``;
     * from ``update_rules`` (pair -> :func:`helpers.stats.update_rule_table`):
@@ -638,7 +795,12 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
       ``<Pair>UpdateRuleNSeeds``;
     * from ``composition`` (:func:`helpers.stats.query_composition` with one block: the
       whole run): ``<Pair><Experiment><Strategy>LeastQueriedClass``, ``LeastQueriedShare``
-      (%), ``MostQueriedClass``, ``MostQueriedShare``.
+      (%), ``MostQueriedClass``, ``MostQueriedShare``;
+    * from ``comparison_best`` (:func:`helpers.stats.best_strategies`, shallow against deep
+      pair): ``Comparison<Experiment>SameBest`` ("the same"/"a different" best strategy by
+      mean AULC rank), ``ComparisonBestChanges`` (experiments where it differs, digits) and
+      ``ComparisonNExperiments``. The best strategy of each role is
+      ``\\<Role><Experiment>BestRankStrategy``, an alias of the pair's macro.
 
     Accuracies and AULC are percentages with one decimal (two where the strategies of
     an experiment lie within one point, :func:`experiment_digits`) and no ``%`` sign
@@ -662,8 +824,11 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
     ranks, balance, update_rules, composition
         The analyses listed above.
     switches
-        Further ``\\ifHave<Name>`` switches (name -> state), e.g. ``UpdateRules`` and
-        ``Pilots``, that let the paper include optional tables only when they exist.
+        Further ``\\ifHave<Name>`` switches (name -> state), e.g. ``UpdateRules``,
+        ``Pilots`` and ``Comparison``, that let the paper include optional tables only
+        when they exist.
+    comparison_best
+        Output of :func:`helpers.stats.best_strategies`, or None.
 
     Returns
     -------
@@ -678,6 +843,7 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
     entries = _macro_entries(strategy_summary, tests, reference, labels_table, meta)
     entries += _analysis_entries(ranks, balance, update_rules, composition)
     entries += _role_entries(entries, stats.ordered_pairs(strategy_summary["pair"]))
+    entries += _comparison_entries(comparison_best)
     seen: dict[str, str] = {}
     lines = ["% Generated by helpers.report.write_macros; do not edit by hand.",
              "% Accuracies/AULC in percent (no % sign), differences in percentage points."]
@@ -699,11 +865,10 @@ def role_pair(role: str, pairs: Iterable[str]) -> str | None:
     """Return the pair that fills ``role`` (``"Shallow"`` or ``"Deep"``), or None.
 
     The pair whose model is the role's; a study pair wins over a smoke pair, so the
-    paper describes MNIST and CIFAR-10 whenever their results exist.
+    paper describes MNIST and CIFAR-10 whenever their results exist. Same as
+    :func:`helpers.stats.role_pair`, which :mod:`helpers.figures` uses too.
     """
-    candidates = [p for p in dict.fromkeys(pairs) if p in PAIRS and PAIRS[p].model == ROLES[role]]
-    candidates.sort(key=lambda p: PAIRS[p].smoke)  # stable: display order within each kind
-    return candidates[0] if candidates else None
+    return stats.role_pair(role, pairs)
 
 
 def _role_entries(entries: list[tuple[str, str, str]], pairs: Sequence[str]) -> list[tuple[str, str, str]]:
@@ -729,6 +894,19 @@ def _role_entries(entries: list[tuple[str, str, str]], pairs: Sequence[str]) -> 
 
 
 # --------------------------------------------------------------------------- everything
+def _model_comparison(tests: pd.DataFrame, ranks: pd.DataFrame, pairs: Iterable[str]):
+    """``(model_comparison, best_strategies)`` of the shallow and the deep pair; ``(None, None)``
+    when a role has no pair or the pairs share no compared row."""
+    roles = stats.comparison_roles(pairs)
+    if roles is None:
+        return None, None
+    per_experiment = ranks[ranks["experiment"] != "all"]
+    table = stats.model_comparison(tests, per_experiment, *roles)
+    if table.empty:
+        return None, None
+    return table, stats.best_strategies(per_experiment, *roles)
+
+
 def write_all(results_root=None, out_dir=PAPER_GENERATED_DIR,
               pairs: Iterable[str] | None = None) -> list[Path]:
     """Compute every statistic from a result tree and write the paper's generated inputs.
@@ -742,7 +920,10 @@ def write_all(results_root=None, out_dir=PAPER_GENERATED_DIR,
     ``query_balance.csv`` (class balance of the first 10 query rounds, per run) into
     ``out_dir``. Where a pair has a fine-tuning ablation (:func:`helpers.stats.update_rule_roots`)
     it also writes ``update_rules_<pair>.tex`` and ``.csv`` (the strategies under each update
-    rule) and ``update_rule_rankings_<pair>.csv`` (whether the ranking changes).
+    rule) and ``update_rule_rankings_<pair>.csv`` (whether the ranking changes). Where both a
+    shallow and a deep pair exist (:func:`helpers.stats.comparison_roles`) it writes
+    ``shallow_vs_deep.tex`` (:func:`write_model_comparison_table`) and ``shallow_vs_deep.csv``
+    (:func:`helpers.stats.model_comparison`), and ``macros.tex`` switches ``\\ifHaveComparison`` on.
 
     Parameters
     ----------
@@ -785,14 +966,19 @@ def write_all(results_root=None, out_dir=PAPER_GENERATED_DIR,
             update_rules[pair] = table
     pilots = write_pilot_tables(results_root, out)
     shallow = role_pair("Shallow", summary["pair"])
-    switches = {"UpdateRules": shallow in update_rules, "Pilots": len(pilots) == len(PILOTS)}
+    comparison, comparison_best = _model_comparison(tests, ranks, summary["pair"])
+    switches = {"UpdateRules": shallow in update_rules, "Pilots": len(pilots) == len(PILOTS),
+                "Comparison": comparison is not None}
     for stale in ([] if switches["Pilots"] else pilots):
         stale.unlink()  # all pilot tables or none: the appendix shows them together
     written += pilots if switches["Pilots"] else []
     written.append(write_macros(summary, tests, out / "macros.tex", reference=reference,
                                 labels_table=labels_table, meta=meta, ranks=ranks, balance=balance,
                                 update_rules=update_rules, composition=stats.query_composition(meta, n_blocks=1),
-                                switches=switches))
+                                switches=switches, comparison_best=comparison_best))
+    if comparison is not None:
+        written.append(write_model_comparison_table(comparison, out / "shallow_vs_deep.tex"))
+        written.append(_atomic_csv(comparison, out / "shallow_vs_deep.csv"))
     for name, frame in (("per_run_metrics", per_run), ("strategy_summary", summary),
                         ("paired_tests", tests), ("labels_to_target", labels_table),
                         ("friedman_ranks", ranks), ("query_balance", balance)):

@@ -4,12 +4,13 @@ Everything here is a pure function of the result files (or of the data frames bu
 them): nothing is plotted or written. :mod:`helpers.figures` and :mod:`helpers.report`
 build on these functions. One module per concern:
 
-- :mod:`helpers.stats.naming`       names and display order of pairs, experiments, strategies
+- :mod:`helpers.stats.naming`       names and display order of pairs, experiments, strategies; roles
 - :mod:`helpers.stats.loading`      reading runs, metadata and references (the asked grid only)
 - :mod:`helpers.stats.metrics`      confidence intervals, learning curves, AULC, labels to target
 - :mod:`helpers.stats.inference`    paired Wilcoxon/Holm tests, Friedman ranks, critical difference
 - :mod:`helpers.stats.composition`  class composition of the queried labels
 - :mod:`helpers.stats.ablation`     the same grid under several update rules of the model
+- :mod:`helpers.stats.comparison`   the shallow pair beside the deep one: gains, ranks, best strategies
 
 Conventions: accuracies are fractions in [0, 1]; confidence intervals are two-sided t
 intervals over seeds (one run per seed); ``random`` is the reference strategy.
@@ -24,6 +25,15 @@ from helpers.stats.ablation import (
     load_update_rules,
     ranking_agreement,
     update_rule_table,
+)
+from helpers.stats.comparison import (
+    BEST_COLUMNS,
+    COMPARISON_COLUMNS,
+    COMPARISON_METRICS,
+    best_by_rank,
+    best_strategies,
+    comparison_roles,
+    model_comparison,
 )
 from helpers.stats.composition import (
     BALANCE_COLUMNS,
@@ -64,6 +74,7 @@ from helpers.stats.naming import (
     PAIR_LABELS,
     PAIR_ORDER,
     REFERENCE_STRATEGY,
+    ROLES,
     RUN_KEYS,
     STRATEGY_LABELS,
     STRATEGY_ORDER,
@@ -72,6 +83,7 @@ from helpers.stats.naming import (
     ordered_pairs,
     ordered_strategies,
     pair_label,
+    role_pair,
     strategy_label,
 )
 
@@ -85,4 +97,6 @@ __all__ = [
     "ordered_experiments", "ordered_pairs", "ordered_strategies", "pair_label", "paired_tests", "per_run_metrics",
     "query_composition", "rank_blocks", "reference_summary", "strategy_label",
     "strategy_summary", "UPDATE_RULE_COLUMNS", "update_rule_table",
+    "BEST_COLUMNS", "COMPARISON_COLUMNS", "COMPARISON_METRICS", "ROLES", "best_by_rank", "best_strategies",
+    "comparison_roles", "model_comparison", "role_pair",
 ]

@@ -1,10 +1,12 @@
-"""Names and display order of pairs, experiments and strategies, shared by every table and figure."""
+"""Names, display order and roles of pairs, experiments and strategies, shared by every table and figure."""
 
 from __future__ import annotations
 
 from typing import Iterable, Sequence
 
 import pandas as pd
+
+from helpers.config import PAIRS
 
 #: Strategy used as the baseline in every comparison.
 REFERENCE_STRATEGY = "random"
@@ -42,6 +44,9 @@ PAIR_LABELS = {
     "digits_logreg": "Digits, logistic regression",
     "digits_cnn": "Digits, CNN",
 }
+
+#: Roles the paper text refers to, and the model that fills each role.
+ROLES = {"Shallow": "logreg", "Deep": "cnn"}
 
 
 RUN_KEYS = ["pair", "experiment", "strategy", "seed"]
@@ -94,6 +99,22 @@ def ordered_pairs(values: Iterable[str]) -> list[str]:
     """Return the distinct pairs in ``values`` in display order (:data:`PAIR_ORDER`, then others)."""
     return _ordered(values, PAIR_ORDER)
 
+
+def role_pair(role: str, pairs: Iterable[str]) -> str | None:
+    """Return the pair that fills ``role`` (``"Shallow"`` or ``"Deep"``, see :data:`ROLES`), or None.
+
+    The pair whose model is the role's; a study pair wins over a smoke pair, so the
+    paper describes MNIST and CIFAR-10 whenever their results exist.
+
+    Returns
+    -------
+    str or None
+        The first such pair in the order given (study pairs before smoke pairs);
+        None when no pair of ``pairs`` has the role's model.
+    """
+    candidates = [p for p in dict.fromkeys(pairs) if p in PAIRS and PAIRS[p].model == ROLES[role]]
+    candidates.sort(key=lambda p: PAIRS[p].smoke)  # stable: display order within each kind
+    return candidates[0] if candidates else None
 
 
 def _sort_display(frame: pd.DataFrame) -> pd.DataFrame:
