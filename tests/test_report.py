@@ -309,3 +309,53 @@ def test_comparison_macros_count_the_changes(tmp_path):
     assert defs["ComparisonBestChanges"] == "2" and defs["ComparisonNExperiments"] == "3"
     assert defs["ComparisonModerateSameBest"] == "a different" and defs["ComparisonSmallSameBest"] == "the same"
     assert _switches(path)["Comparison"] is True
+
+
+def test_summary_table_bolds_only_a_singled_out_best(bundle, tmp_path, monkeypatch):
+    plain = report.write_summary_table(bundle["summary"], bundle["tests"], "mnist_logreg", tmp_path / "a.tex",
+                                       per_run=bundle["per_run"]).read_text()
+    assert r"\textbf" not in plain  # three seeds single nothing out
+    assert "Bold: better than every other strategy" in plain
+
+    def fake_best(per_run, metric, alpha=0.05):
+        return pd.DataFrame([{"pair": "mnist_logreg", "experiment": "small", "metric": metric, "strategy": "margin",
+                              "mean": 0.9, "runner_up": "random", "max_p_holm": 0.01,
+                              "singled_out": metric == "aulc"}])
+
+    monkeypatch.setattr(report.stats, "best_strategy", fake_best)
+    tex = report.write_summary_table(bundle["summary"], bundle["tests"], "mnist_logreg", tmp_path / "b.tex",
+                                     per_run=bundle["per_run"]).read_text()
+    bold_rows = [line for line in tex.splitlines() if r"\textbf" in line]
+    assert len(bold_rows) == 1 and "Margin" in bold_rows[0] and bold_rows[0].count(r"\textbf") == 1
+
+
+def test_macro_f1_table(bundle, tmp_path):
+    tex = report.write_macro_f1_table(bundle["summary"], tmp_path / "f1.tex").read_text()
+    s = bundle["summary"]
+    n_pairs, n_experiments = s["pair"].nunique(), s["experiment"].nunique()
+    rows = [line for line in tex.splitlines() if line.endswith(r"\\") and r"\multicolumn" not in line]
+    assert len(rows) == 1 + len(s[["pair", "strategy"]].drop_duplicates())  # header + one row per (pair, strategy)
+    assert tex.count(r"\multicolumn") == n_pairs
+    assert all(line.count("&") == n_experiments for line in rows)
+    row = s[(s["pair"] == "mnist_logreg") & (s["experiment"] == "small") & (s["strategy"] == "margin")].iloc[0]
+    assert f"{row['final_macro_f1_mean'] * 100:.1f} $\\pm$" in tex
+    with pytest.raises(ValueError):
+        report.write_macro_f1_table(s.drop(columns=["final_macro_f1_mean"]), tmp_path / "x.tex")
+
+
+def test_macros_of_the_stream_share_the_lowest_accuracy_and_the_grid_cost(bundle, tmp_path):
+    meta = [dict(m, timings={"total_seconds": 90.0}) for m in bundle["meta"]]
+    path = report.write_macros(bundle["summary"], bundle["tests"], tmp_path / "macros.tex",
+                               reference=bundle["reference"], labels_table=bundle["labels"], meta=meta)
+    defs = _macros(path)
+    t = bundle["tests"]
+    gains = t[(t["pair"] == "mnist_logreg") & (t["experiment"] == "small") & (t["metric"] == "aulc")]
+    gains = gains.set_index("strategy")["mean_diff"]
+    assert defs["MnistLogregSmallStreamShareOfMargin"] == f"{100 * gains['stream_uncertainty'] / gains['margin']:.0f}"
+    s = bundle["summary"]
+    e = s[(s["pair"] == "mnist_logreg") & (s["experiment"] == "small")]
+    assert defs["MnistLogregSmallLowestAcc"] == f"{e['lowest_accuracy_mean'].mean() * 100:.1f}"
+    n_runs = sum(m["pair"] == "mnist_logreg" for m in meta)
+    assert defs["MnistLogregGridCoreMinutes"] == f"{round(n_runs * 90 / 60)}"
+    assert "MnistLogregGridCoreMinutes" not in _macros(report.write_macros(
+        bundle["summary"], bundle["tests"], tmp_path / "plain.tex", meta=bundle["meta"]))

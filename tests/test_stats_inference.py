@@ -66,3 +66,23 @@ def test_nemenyi_critical_difference_matches_demsar_table():
 def test_friedman_on_nothing_is_an_empty_frame():
     frame = per_run_frame({"random": [0.5, 0.6]}).iloc[:0]
     assert stats.friedman_ranks(frame).empty
+
+
+def test_best_strategy_is_singled_out_only_when_it_beats_every_other_strategy():
+    rng = np.random.default_rng(0)
+    noise = rng.normal(0, 0.001, 10)
+    clear = per_run_frame({"random": list(0.80 + noise), "margin": list(0.85 + noise + 0.001 * np.arange(10)),
+                           "entropy": list(0.82 + noise)}, experiments=("small",))
+    best = stats.best_strategy(clear, "aulc")
+    assert len(best) == 1
+    row = best.iloc[0]
+    assert row["strategy"] == "margin" and row["runner_up"] == "entropy" and row["singled_out"]
+    assert row["mean"] == pytest.approx(clear[clear["strategy"] == "margin"]["aulc"].mean())
+    # A runner-up that wins on half the seeds: the best mean is not singled out.
+    tied = per_run_frame({"random": list(0.80 + noise), "margin": list(0.85 + noise),
+                          "entropy": list(0.85 + noise + np.tile([0.002, -0.0019], 5))}, experiments=("small",))
+    row = stats.best_strategy(tied, "aulc").iloc[0]
+    assert row["strategy"] == "entropy" and row["runner_up"] == "margin" and not row["singled_out"]
+    # Five seeds can never single a strategy out (exact Wilcoxon floor 0.0625).
+    five = per_run_frame({"random": [0.1] * 5, "margin": [0.9] * 5}, experiments=("small",))
+    assert not stats.best_strategy(five, "aulc").iloc[0]["singled_out"]

@@ -126,7 +126,7 @@ def _atomic_csv(frame: pd.DataFrame, path: Path) -> Path:
 
 # --------------------------------------------------------------------------- summary table
 def write_summary_table(strategy_summary: pd.DataFrame, tests: pd.DataFrame, pair: str,
-                        path) -> Path:
+                        path, per_run: pd.DataFrame | None = None) -> Path:
     r"""Write the per-strategy results of one pair as a booktabs LaTeX ``tabular``.
 
     The table is meant for a full-width ``table*`` float of a two-column paper
@@ -138,8 +138,10 @@ def write_summary_table(strategy_summary: pd.DataFrame, tests: pd.DataFrame, pai
     Rows are grouped by experiment (separated by ``\midrule``), strategies in
     display order with escaped display names. Columns: experiment; strategy;
     AULC and final accuracy as ``mean $\pm$ CI half-width`` in percent (95 % t
-    interval over seeds; the best mean of each experiment at the printed
-    precision in bold); then, under a spanning header per metric of
+    interval over seeds; the best mean of an experiment in bold only where the
+    data single it out, :func:`helpers.stats.best_strategy`: better than every
+    other strategy in a Holm-corrected paired Wilcoxon test; nothing is bold
+    without ``per_run``); then, under a spanning header per metric of
     :data:`TABLE_TEST_METRICS` present in ``tests``, the mean paired difference
     to random sampling (percentage points) and the Holm-corrected two-sided
     Wilcoxon p-value. Note rows below ``\bottomrule`` state the number of seeds,
@@ -156,6 +158,8 @@ def write_summary_table(strategy_summary: pd.DataFrame, tests: pd.DataFrame, pai
         Model-dataset pair to tabulate.
     path
         File to write.
+    per_run
+        Output of :func:`helpers.stats.per_run_metrics`, for the bold rule.
 
     Returns
     -------
@@ -191,21 +195,25 @@ def write_summary_table(strategy_summary: pd.DataFrame, tests: pd.DataFrame, pai
         mean = rf"\textbf{{{fmt_pct(m, digits)}}}" if bold else fmt_pct(m, digits)
         return rf"{mean} $\pm$ {fmt_pct(hi - m, digits)}"
 
+    singled_out: dict[tuple[str, str], str] = {}
+    if per_run is not None:
+        mine = per_run[per_run["pair"] == pair]
+        for metric in ("aulc", "final_accuracy"):
+            for _, best in stats.best_strategy(mine, metric).iterrows():
+                if best["singled_out"]:
+                    singled_out[(best["experiment"], metric)] = best["strategy"]
     experiments = stats.ordered_experiments(summary["experiment"])
     for k, experiment in enumerate(experiments):
         block = summary[summary["experiment"] == experiment]
         digits = experiment_digits(block)
-        # Bold every mean equal to the best one at the printed precision, so ties look tied.
-        best = {metric: fmt_pct(block[f"{metric}_mean"].max(), digits)
-                for metric in ("aulc", "final_accuracy")}
+        bold = {metric: singled_out.get((experiment, metric)) for metric in ("aulc", "final_accuracy")}
         for r, strategy in enumerate(stats.ordered_strategies(block["strategy"])):
             row = block[block["strategy"] == strategy].iloc[0]
             cells = [
                 latex_escape(experiment.capitalize()) if r == 0 else "",
                 latex_escape(stats.strategy_label(strategy)),
-                cell(row, "aulc", fmt_pct(row["aulc_mean"], digits) == best["aulc"], digits),
-                cell(row, "final_accuracy",
-                     fmt_pct(row["final_accuracy_mean"], digits) == best["final_accuracy"], digits),
+                cell(row, "aulc", bold["aulc"] == strategy, digits),
+                cell(row, "final_accuracy", bold["final_accuracy"] == strategy, digits),
             ]
             for metric in metrics:
                 t = tests[(tests["experiment"] == experiment) & (tests["strategy"] == strategy)
@@ -224,6 +232,8 @@ def write_summary_table(strategy_summary: pd.DataFrame, tests: pd.DataFrame, pai
     plural = "s" if seeds != [1] else ""
     notes = [rf"Mean $\pm$ 95\,\% CI half-width over {'/'.join(map(str, seeds))} seed{plural}; "
              r"$\Delta$: mean paired difference to random, in percentage points."]
+    if per_run is not None:
+        notes.append(r"Bold: better than every other strategy (paired Wilcoxon, Holm, 5\,\%).")
     known = [f"{e} {_INITIAL_SET_TEX[e]}" for e in experiments if e in _INITIAL_SET_TEX]
     if known:
         notes.append("Initial labelled set: " + ", ".join(known) + ".")
@@ -240,6 +250,57 @@ def write_summary_table(strategy_summary: pd.DataFrame, tests: pd.DataFrame, pai
     for note in notes:
         lines.append(rf"\multicolumn{{{n_cols}}}{{l}}{{\footnotesize {note}}} \\")
     lines.append(r"\end{tabular}")
+    return _atomic_write(Path(path), "\n".join(lines) + "\n")
+
+
+def write_macro_f1_table(strategy_summary: pd.DataFrame, path) -> Path:
+    r"""Write the final macro-F1 score of every strategy as a booktabs LaTeX ``tabular``.
+
+    One row per (pair, strategy), rows grouped by pair under a ``\multicolumn`` heading
+    with the pair's display name; one column per experiment present, each cell
+    ``mean $\pm$ CI half-width`` in percent (95 % t interval over seeds), with the
+    experiment's precision (:func:`experiment_digits`). Narrow enough for one column.
+
+    Parameters
+    ----------
+    strategy_summary
+        Output of :func:`helpers.stats.strategy_summary` with ``final_macro_f1`` columns.
+    path
+        File to write.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    if strategy_summary.empty or "final_macro_f1_mean" not in strategy_summary:
+        raise ValueError("no final_macro_f1 in the strategy summary")
+    experiments = stats.ordered_experiments(strategy_summary["experiment"])
+    n_cols = 1 + len(experiments)
+    lines = [
+        "% Generated by helpers.report.write_macro_f1_table; do not edit by hand.",
+        r"\begin{tabular}{l" + "r" * len(experiments) + "}",
+        r"\toprule",
+        " & ".join(["Strategy"] + [latex_escape(e.capitalize()) for e in experiments]) + r" \\",
+    ]
+    for pair in stats.ordered_pairs(strategy_summary["pair"]):
+        rows = strategy_summary[strategy_summary["pair"] == pair]
+        lines += [r"\midrule", rf"\multicolumn{{{n_cols}}}{{l}}{{\emph{{{latex_escape(stats.pair_label(pair))}}}}} \\"]
+        digits = {e: experiment_digits(rows[rows["experiment"] == e]) for e in experiments
+                  if not rows[rows["experiment"] == e].empty}
+        for strategy in stats.ordered_strategies(rows["strategy"]):
+            cells = [latex_escape(stats.strategy_label(strategy))]
+            for experiment in experiments:
+                row = rows[(rows["experiment"] == experiment) & (rows["strategy"] == strategy)]
+                if row.empty or _missing(row["final_macro_f1_mean"].iloc[0]):
+                    cells.append("---")
+                    continue
+                m, hi = row["final_macro_f1_mean"].iloc[0], row["final_macro_f1_ci_hi"].iloc[0]
+                d = digits[experiment]
+                cells.append(f"{fmt_pct(m, d)} $\\pm$ {fmt_pct(hi - m, d)}" if not _missing(hi)
+                             else fmt_pct(m, d))
+            lines.append(" & ".join(cells) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}"]
     return _atomic_write(Path(path), "\n".join(lines) + "\n")
 
 
@@ -585,6 +646,12 @@ def _macro_entries(strategy_summary: pd.DataFrame, tests: pd.DataFrame,
         p_rows = strategy_summary[strategy_summary["pair"] == pair]
         if pair in n_pool:
             add([pair, "N", "Pool"], f"{n_pool[pair]:,}".replace(",", "{,}"), "pool size")
+        run_seconds = [m["timings"]["total_seconds"] for m in meta or []
+                       if m.get("pair") == pair and isinstance(m.get("timings"), dict)
+                       and isinstance(m["timings"].get("total_seconds"), (int, float))]
+        if run_seconds:
+            add([pair, "Grid", "Core", "Minutes"], f"{round(sum(run_seconds) / 60):,}".replace(",", "{,}"),
+                "sum of the wall times of the pair's runs (one core each), minutes")
         if ref_summary is not None and pair in set(ref_summary["pair"]):
             r = ref_summary[ref_summary["pair"] == pair].iloc[0]
             add([pair, "Ref", "Acc"], fmt_pct(r["accuracy_mean"]), "full-pool reference accuracy, %")
@@ -606,6 +673,9 @@ def _macro_entries(strategy_summary: pd.DataFrame, tests: pd.DataFrame,
                 # strategies is the mean over seeds.
                 add(base + ["Initial", "Acc"], fmt_pct(e_rows["initial_accuracy_mean"].mean(), digits),
                     "mean accuracy of the pre-trained model (before any query), %")
+            if "lowest_accuracy_mean" in e_rows and e_rows["lowest_accuracy_mean"].notna().any():
+                add(base + ["Lowest", "Acc"], fmt_pct(e_rows["lowest_accuracy_mean"].mean(), digits),
+                    "lowest test accuracy after a query, % (mean over strategies and seeds)")
             add(base + ["Lowest", "Final", "Acc"], fmt_pct(e_rows["final_accuracy_mean"].min(), digits),
                 "lowest mean final accuracy of any strategy, %")
             add(base + ["Highest", "Final", "Acc"], fmt_pct(e_rows["final_accuracy_mean"].max(), digits),
@@ -621,6 +691,12 @@ def _macro_entries(strategy_summary: pd.DataFrame, tests: pd.DataFrame,
                     n_sig = int(e_tests[e_tests["metric"] == metric]["significant"].sum())
                     add(base + ["N", "Sig", tag], str(n_sig),
                         f"strategies significantly different from random in {metric}")
+            if not e_tests.empty:
+                gains = e_tests[e_tests["metric"] == "aulc"].set_index("strategy")["mean_diff"]
+                if {"margin", "stream_uncertainty"} <= set(gains.index) and gains["margin"] > 0:
+                    add(base + ["Stream", "Share", "Of", "Margin"],
+                        f"{100 * gains['stream_uncertainty'] / gains['margin']:.0f}",
+                        "the stream's mean AULC gain over random as a share of margin sampling's, %")
             for strategy in stats.ordered_strategies(e_rows["strategy"]):
                 row = e_rows[e_rows["strategy"] == strategy].iloc[0]
                 s_base = base + [strategy]
@@ -955,7 +1031,8 @@ def write_all(results_root=None, out_dir=PAPER_GENERATED_DIR,
 
     written = []
     for pair in stats.ordered_pairs(summary["pair"]):
-        written.append(write_summary_table(summary, tests, pair, out / f"summary_table_{pair}.tex"))
+        written.append(write_summary_table(summary, tests, pair, out / f"summary_table_{pair}.tex",
+                                           per_run=per_run))
     ranks = pd.concat([stats.friedman_ranks(per_run).assign(experiment="all"),
                        stats.friedman_ranks(per_run, by=("pair", "experiment"))], ignore_index=True)
     balance = stats.first_rounds_balance(meta)
@@ -983,6 +1060,7 @@ def write_all(results_root=None, out_dir=PAPER_GENERATED_DIR,
                         ("paired_tests", tests), ("labels_to_target", labels_table),
                         ("friedman_ranks", ranks), ("query_balance", balance)):
         written.append(_atomic_csv(frame, out / f"{name}.csv"))
+    written.append(write_macro_f1_table(summary, out / "macro_f1.tex"))
     for pair, table in update_rules.items():
         written.append(write_update_rule_table(table, out / f"update_rules_{pair}.tex"))
         written.append(_atomic_csv(table, out / f"update_rules_{pair}.csv"))

@@ -42,6 +42,7 @@ from helpers.stats.composition import (
     query_composition,
 )
 from helpers.stats.inference import (
+    best_strategy,
     friedman_ranks,
     holm,
     min_attainable_p,
@@ -91,7 +92,7 @@ __all__ = [
     "ABLATION_RULES", "ablation_root", "compare_update_rules", "update_rule_roots", "ranking_agreement",
     "BALANCE_COLUMNS", "COMPOSITION_COLUMNS", "EXPERIMENT_LABELS", "EXPERIMENT_ORDER", "PAIR_LABELS", "PAIR_ORDER",
     "REFERENCE_COLUMNS", "REFERENCE_STRATEGY", "RUN_COLUMNS", "RUN_KEYS", "STRATEGY_LABELS", "STRATEGY_ORDER",
-    "OutsideGridWarning", "RunGrid", "aulc", "curve_summary", "experiment_label", "first_rounds_balance",
+    "OutsideGridWarning", "RunGrid", "aulc", "best_strategy", "curve_summary", "experiment_label", "first_rounds_balance",
     "friedman_ranks", "holm", "labels_to_target", "labels_to_target_table", "load_reference", "load_run_meta",
     "load_runs", "load_update_rules", "mean_ci", "min_attainable_p", "nemenyi_critical_difference",
     "ordered_experiments", "ordered_pairs", "ordered_strategies", "pair_label", "paired_tests", "per_run_metrics",

@@ -147,6 +147,52 @@ def paired_tests(per_run: pd.DataFrame, metric: str, reference: str = REFERENCE_
     return _sort_display(pd.DataFrame(rows, columns=columns))
 
 
+def best_strategy(per_run: pd.DataFrame, metric: str, alpha: float = 0.05) -> pd.DataFrame:
+    """The best strategy of each (pair, experiment) and whether the data single it out.
+
+    The best strategy has the highest mean ``metric`` over seeds. It is *singled out*
+    when it beats every other strategy in the paired test of :func:`paired_tests`
+    with itself as the reference (two-sided exact Wilcoxon, Holm-corrected over the
+    other strategies, level ``alpha``): every other strategy's mean paired difference
+    is negative and significant. With five seeds this can never happen (the exact
+    test's floor is 0.0625), so a table that bolds only singled-out cells bolds
+    nothing then.
+
+    Parameters
+    ----------
+    per_run
+        Output of :func:`per_run_metrics`.
+    metric
+        Column compared (e.g. ``"aulc"`` or ``"final_accuracy"``).
+    alpha
+        Significance level of the Holm-corrected p-values.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (pair, experiment) with ``metric``, ``strategy`` (the best),
+        ``mean`` (its mean), ``runner_up`` (the strategy closest to it in the paired
+        comparison: the largest mean paired difference), ``max_p_holm`` (the largest
+        Holm-corrected p-value of its comparisons) and ``singled_out``.
+    """
+    rows = []
+    for (pair, experiment), group in per_run.groupby(["pair", "experiment"], sort=False):
+        means = group.groupby("strategy")[metric].mean().dropna()
+        if means.empty:
+            continue
+        best = str(means.idxmax())
+        tests = paired_tests(group, metric, reference=best, alpha=alpha)
+        singled_out = (not tests.empty and bool(tests["significant"].all())
+                       and bool((tests["mean_diff"] < 0).all()))
+        runner_up = str(tests.loc[tests["mean_diff"].idxmax(), "strategy"]) if not tests.empty else None
+        rows.append({"pair": pair, "experiment": experiment, "metric": metric, "strategy": best,
+                     "mean": float(means[best]), "runner_up": runner_up,
+                     "max_p_holm": float(tests["p_holm"].max()) if not tests.empty else np.nan,
+                     "singled_out": singled_out})
+    columns = ["pair", "experiment", "metric", "strategy", "mean", "runner_up", "max_p_holm", "singled_out"]
+    return pd.DataFrame(rows, columns=columns)
+
+
 def rank_blocks(per_run: pd.DataFrame, metric: str = "aulc", strategies: Iterable[str] | None = None,
                 higher_is_better: bool = True) -> pd.DataFrame:
     """Return the rank of every strategy in every complete block.

@@ -249,7 +249,7 @@ def per_run_metrics(df: pd.DataFrame) -> pd.DataFrame:
 
 def strategy_summary(per_run: pd.DataFrame,
                      metrics: Sequence[str] = ("aulc", "final_accuracy", "final_macro_f1", "final_train_accuracy",
-                                               "initial_accuracy", "inspected_per_label",
+                                               "initial_accuracy", "lowest_accuracy", "inspected_per_label",
                                                "fallback_share"),
                      confidence: float = 0.95) -> pd.DataFrame:
     """Mean and confidence interval over seeds of per-run metrics.
