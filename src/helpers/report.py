@@ -692,11 +692,15 @@ def _macro_entries(strategy_summary: pd.DataFrame, tests: pd.DataFrame,
                     add(base + ["N", "Sig", tag], str(n_sig),
                         f"strategies significantly different from random in {metric}")
             if not e_tests.empty:
-                gains = e_tests[e_tests["metric"] == "aulc"].set_index("strategy")["mean_diff"]
-                if {"margin", "stream_uncertainty"} <= set(gains.index) and gains["margin"] > 0:
+                aulc_tests = e_tests[e_tests["metric"] == "aulc"].set_index("strategy")
+                gains = aulc_tests["mean_diff"]
+                # A share of a gain whose interval includes zero would be noise over noise.
+                if ({"margin", "stream_uncertainty"} <= set(gains.index)
+                        and aulc_tests.loc["margin", "diff_ci_lo"] > 0):
                     add(base + ["Stream", "Share", "Of", "Margin"],
                         f"{100 * gains['stream_uncertainty'] / gains['margin']:.0f}",
-                        "the stream's mean AULC gain over random as a share of margin sampling's, %")
+                        "the stream's mean AULC gain over random as a share of margin sampling's, % "
+                        "(only where margin's gain has a positive 95 % interval)")
             for strategy in stats.ordered_strategies(e_rows["strategy"]):
                 row = e_rows[e_rows["strategy"] == strategy].iloc[0]
                 s_base = base + [strategy]
