@@ -1,12 +1,18 @@
-"""Tests of helpers.figures: every figure function writes non-empty PDF and PNG files."""
+"""Tests of helpers.figures: every figure function writes non-empty PDF and PNG files,
+printable at their natural size (no text under 9 pt, at most a column or a page wide)."""
 
 from __future__ import annotations
+
+import re
 
 import matplotlib
 
 matplotlib.use("Agg")  # headless; must precede pyplot's import inside helpers.figures
 
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.text  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from helpers import figures, stats  # noqa: E402
@@ -125,3 +131,153 @@ def test_critical_difference(data, tmp_path):
     assert set(ranks["strategy"]) == {"random", "margin", "entropy", "stream_uncertainty"}
     paths = figures.plot_critical_difference(ranks, out_dir=tmp_path)
     _check(paths, ["critical_difference.pdf", "critical_difference.png"])
+
+
+# --------------------------------------------------------------------------- print size
+@pytest.fixture(scope="module")
+def full(tmp_path_factory):
+    """Two pairs, three experiments, five strategies: the paper's layout, on little data."""
+    root = write_fake_tree(tmp_path_factory.mktemp("results_full"), pairs=("mnist_logreg", "cifar10_cnn"),
+                           experiments=("small", "moderate", "large"),
+                           strategies=("random", "least_confident", "margin", "entropy",
+                                       "stream_uncertainty"),
+                           seeds=(42, 43), n_iterations=6)
+    runs = stats.load_runs(root)
+    meta = stats.load_run_meta(root)
+    per_run = stats.per_run_metrics(runs)
+    return {"runs": runs, "meta": meta, "per_run": per_run, "summary": stats.curve_summary(runs),
+            "reference": stats.load_reference(root)}
+
+
+@pytest.fixture
+def drawn_text(monkeypatch):
+    """Record every Text artist drawn while a figure is saved: {stem: [(text, fontsize), ...]}."""
+    seen: dict[str, list] = {}
+    save, draw = figures._save, matplotlib.text.Text.draw
+
+    def recording_save(fig, out_dir, stem):
+        texts = seen.setdefault(stem, [])
+
+        def recording_draw(self, renderer):
+            if self.get_visible() and self.get_text().strip():
+                texts.append((self.get_text(), self.get_fontsize()))
+            return draw(self, renderer)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(matplotlib.text.Text, "draw", recording_draw)
+            return save(fig, out_dir, stem)
+
+    monkeypatch.setattr(figures, "_save", recording_save)
+    return seen
+
+
+def _pdf_size_inches(path):
+    """Width and height of the first page, from the PDF's MediaBox (points)."""
+    box = re.search(rb"/MediaBox\s*\[\s*([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s*\]",
+                    path.read_bytes())
+    x0, y0, x1, y1 = map(float, box.groups())
+    return (x1 - x0) / 72, (y1 - y0) / 72
+
+
+_FIGURES = {  # name: (draw(data, out_dir) -> paths, widest it may be saved, in inches)
+    "learning_curves_small_log": (lambda d, out: figures.plot_learning_curves(
+        d["summary"], d["reference"], "cifar10_cnn", "small", out_dir=out), figures.SINGLE_COLUMN),
+    "learning_curves_frac_moderate": (lambda d, out: figures.plot_learning_curves(
+        d["summary"], d["reference"], "mnist_logreg", "moderate", x="frac_labeled", out_dir=out),
+        figures.SINGLE_COLUMN),
+    "confusion": (lambda d, out: figures.plot_confusion_matrices(d["meta"], "mnist_logreg", "small",
+                                                                 out_dir=out), figures.FULL_WIDTH),
+    "confusion_seed": (lambda d, out: figures.plot_confusion_matrices(
+        d["meta"], "cifar10_cnn", "large", seed=42, out_dir=out), figures.FULL_WIDTH),
+    "aulc_summary": (lambda d, out: figures.plot_aulc_summary(
+        stats.strategy_summary(d["per_run"]), out_dir=out), figures.FULL_WIDTH),
+    "labels_to_target": (lambda d, out: figures.plot_labels_to_target(
+        stats.labels_to_target_table(d["runs"]), out_dir=out), figures.FULL_WIDTH),
+    "stream_cost": (lambda d, out: figures.plot_stream_cost(d["per_run"], out_dir=out),
+                    figures.SINGLE_COLUMN),
+    "query_composition": (lambda d, out: figures.plot_query_composition(
+        stats.query_composition(d["meta"]), "cifar10_cnn", out_dir=out), figures.FULL_WIDTH),
+    "critical_difference": (lambda d, out: figures.plot_critical_difference(
+        stats.friedman_ranks(d["per_run"]), out_dir=out), figures.SINGLE_COLUMN),
+}
+
+
+@pytest.mark.parametrize("name", list(_FIGURES))
+def test_figures_are_readable_at_natural_size(full, tmp_path, drawn_text, name):
+    """No text under 9 pt, and the saved page no wider than the column or the page it is printed in."""
+    draw, widest = _FIGURES[name]
+    paths = draw(full, tmp_path)
+    assert len(drawn_text) == 1
+    (stem, texts), = drawn_text.items()
+    assert texts, "no text drawn"
+    small = sorted({(text, size) for text, size in texts if size < figures.MIN_FONT_SIZE})
+    assert not small, f"{stem}: text under {figures.MIN_FONT_SIZE} pt: {small}"
+    width, height = _pdf_size_inches(paths[0])
+    assert width <= widest + 0.005, f"{stem}: {width:.2f} in wide, more than {widest} in"
+    assert 0.5 < height < 9.0
+
+
+def test_rc_fonts_are_at_least_caption_size():
+    keys = ("font.size", "axes.titlesize", "axes.labelsize", "xtick.labelsize", "ytick.labelsize",
+            "legend.fontsize", "legend.title_fontsize", "figure.titlesize", "figure.labelsize")
+    assert all(float(figures.RC[k]) >= figures.MIN_FONT_SIZE == 9 for k in keys)
+    assert figures.SINGLE_COLUMN <= 3.25 and figures.FULL_WIDTH <= 6.75
+
+
+def test_learning_curves_small_start_has_log_x(full, tmp_path, monkeypatch):
+    captured = {}
+    monkeypatch.setattr(figures, "_save", lambda fig, out_dir, stem: captured.update(
+        {stem: (fig.axes[0].get_xscale(), fig.axes[0].get_xlabel(), fig.axes[0].get_xlim())}) or [])
+    for experiment in ("small", "large"):
+        for x in ("n_labeled", "frac_labeled"):
+            figures.plot_learning_curves(full["summary"], full["reference"], "mnist_logreg", experiment,
+                                         x=x, out_dir=tmp_path)
+    scale, label, (lo, _) = captured["learning_curves_mnist_logreg_small"]
+    assert scale == "log" and "log scale" in label and lo == 10  # one label per class
+    assert captured["learning_curves_frac_mnist_logreg_small"][0] == "log"
+    assert "log scale" in captured["learning_curves_frac_mnist_logreg_small"][1]
+    assert captured["learning_curves_mnist_logreg_large"][:2] == ("linear", "Labelled examples")
+    figures.plot_learning_curves(full["summary"], None, "mnist_logreg", "small", log_x=False, out_dir=tmp_path)
+    assert captured["learning_curves_mnist_logreg_small"][0] == "linear"
+    plt.close("all")
+
+
+def test_not_reached_labels_keep_clear_of_the_dashed_line(tmp_path, monkeypatch):
+    """With the line at 1 near the right edge or near the left, no "not reached" label covers it."""
+    for top_ratio in (0.5, 3.0):  # x limit 1.25 (line at 80 % of the width) or 3.3 (at 30 %)
+        rows = [("random", 1.0, True), ("margin", top_ratio, True), ("entropy", np.nan, False),
+                ("least_confident", np.nan, False)]
+        table = pd.DataFrame([{"pair": "mnist_logreg", "experiment": e, "strategy": s, "ratio": r,
+                               "reached": reached, "reference_labels_queried": 100.0}
+                              for e in ("small", "moderate", "large") for s, r, reached in rows])
+        found = []
+
+        def check(fig, out_dir, stem):
+            fig.canvas.draw()
+            for ax in fig.axes:  # three panels a row: narrow, as in the paper
+                line_x = ax.transData.transform((1.0, 0.0))[0]
+                labels = [t for t in ax.texts if t.get_text() == "not reached"]
+                found.append(len(labels))
+                for text in labels:
+                    box = text.get_window_extent()
+                    assert not box.x0 - 2 <= line_x <= box.x1 + 2, (top_ratio, box, line_x)
+                    assert ax.get_window_extent().x0 <= box.x0 and box.x1 <= ax.get_window_extent().x1
+            plt.close(fig)
+            return []
+
+        monkeypatch.setattr(figures, "_save", check)
+        figures.plot_labels_to_target(table, out_dir=tmp_path)
+        assert found == [2, 2, 2]
+
+
+def test_rank_labels_cross_no_leader_line():
+    positions = [0.28, 0.33, 0.49, 0.52, 0.88]  # the MNIST ranks, in axes fraction
+    widths = [0.3, 0.31, 0.47, 0.3, 0.29]
+    order = figures._place_rank_labels(positions, widths)
+    assert sorted(m for m, _ in order) == list(range(5))
+    spans = {"left": (0, 1), "center": (-0.5, 0.5), "right": (-1, 0)}
+    for row, (m, ha) in enumerate(order):
+        lo, hi = (positions[m] + f * widths[m] for f in spans[ha])
+        assert -0.01 <= lo and hi <= 1.01
+        below = [o for o, _ in order[row + 1:]]
+        assert not any(lo < positions[o] < hi for o in below), (m, ha)
