@@ -6,9 +6,11 @@ as PDF (vector, for the paper) and PNG (150 dpi, for people), closes it and
 returns the paths written. :func:`make_all_figures` builds every figure from a
 result tree; it is what the figures notebook calls.
 
-Sizes follow a two-column paper: :data:`SINGLE_COLUMN` (3.3 in) or
-:data:`FULL_WIDTH` (6.75 in) wide. Each strategy has one colour in every figure
-(:data:`STRATEGY_COLORS`); random sampling, the reference, is dark grey.
+Sizes follow a two-column paper: every figure is drawn at the size it is printed
+(``\\includegraphics`` without a ``width``), :data:`SINGLE_COLUMN` (3.25 in) or
+:data:`FULL_WIDTH` (6.75 in) wide at most, and no text in it is smaller than
+:data:`MIN_FONT_SIZE` (9 pt, the caption's size). Each strategy has one colour in
+every figure (:data:`STRATEGY_COLORS`); random sampling, the reference, is dark grey.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Iterable
 
 import matplotlib
 import matplotlib.colors
+import matplotlib.font_manager
 import matplotlib.lines
 import matplotlib.pyplot as plt
 import matplotlib.ticker
@@ -30,12 +33,14 @@ import seaborn as sns
 from helpers import stats
 from helpers.paths import FIGURES_DIR
 
-#: Width of one column of a two-column paper, in inches.
-SINGLE_COLUMN = 3.3
+#: Width of one column of a two-column paper (``\columnwidth``), in inches.
+SINGLE_COLUMN = 3.25
 #: Width of a full page (both columns), in inches.
 FULL_WIDTH = 6.75
 #: Resolution of the PNG copies.
 PNG_DPI = 150
+#: Smallest font size of any text in a figure, in points at the printed (natural) size.
+MIN_FONT_SIZE = 9
 
 _PALETTE = sns.color_palette("colorblind")
 #: Colour of each strategy, identical in every figure; random (reference) is dark grey.
@@ -63,17 +68,20 @@ PAIR_COLORS = {"mnist_logreg": _PALETTE[0], "cifar10_cnn": _PALETTE[3], "digits_
 _PAIR_MARKERS = {"mnist_logreg": "o", "cifar10_cnn": "s", "digits_logreg": "^"}
 
 #: Matplotlib settings used for every figure (applied in a context, never globally).
+#: Every text is :data:`MIN_FONT_SIZE`: figures are printed at their natural size.
 RC = {
     **sns.axes_style("whitegrid"),
-    "font.size": 8,
-    "axes.titlesize": 8,
-    "axes.labelsize": 8,
-    "xtick.labelsize": 7,
-    "ytick.labelsize": 7,
-    "legend.fontsize": 7,
-    "legend.title_fontsize": 7,
+    "font.size": MIN_FONT_SIZE,
+    "axes.titlesize": MIN_FONT_SIZE,
+    "axes.labelsize": MIN_FONT_SIZE,
+    "xtick.labelsize": MIN_FONT_SIZE,
+    "ytick.labelsize": MIN_FONT_SIZE,
+    "legend.fontsize": MIN_FONT_SIZE,
+    "legend.title_fontsize": MIN_FONT_SIZE,
+    "figure.titlesize": MIN_FONT_SIZE,
+    "figure.labelsize": MIN_FONT_SIZE,
     "lines.linewidth": 1.2,
-    "lines.markersize": 3.5,
+    "lines.markersize": 4.0,
     "grid.linewidth": 0.5,
     "axes.linewidth": 0.6,
     "pdf.fonttype": 42,  # embed TrueType so the PDF text stays editable/searchable
@@ -126,31 +134,62 @@ def _facet_keys(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
 def _facet_grid(pairs, experiments, panel_height: float):
     """Full-width grid: one row per pair, one column per experiment."""
     fig, axes = plt.subplots(len(pairs), len(experiments), squeeze=False,
-                             figsize=(FULL_WIDTH, 0.45 + panel_height * len(pairs)),
+                             figsize=(FULL_WIDTH, 0.3 + panel_height * len(pairs)),
                              sharey=True, constrained_layout=True)
+    fig.get_layout_engine().set(wspace=0.1)  # tick labels at panel edges stay apart
     return fig, axes
 
 
-def _panel_title(pair: str, experiment: str, n_pairs: int) -> str:
+def _text_width(fig, text: str, fontsize=None) -> float:
+    """Width in inches of the one-line ``text`` at ``fontsize`` (default: the current font size)."""
+    renderer = fig.canvas.get_renderer()
+    width, _, _ = renderer.get_text_width_height_descent(
+        text, matplotlib.font_manager.FontProperties(size=fontsize), ismath=False)
+    return width / fig.dpi
+
+
+def _fit_lines(fig, text: str, width: float, sep: str = " (", new: str = "\n(") -> str:
+    """Replace the first ``sep`` by ``new`` in each line of ``text`` wider than ``width`` inches."""
+    return "\n".join(line.replace(sep, new, 1) if _text_width(fig, line) > width else line
+                     for line in text.split("\n"))
+
+
+def _panel_title(pair: str, experiment: str, n_pairs: int, split: bool = False) -> str:
+    """Panel title; ``split`` puts the experiment's parenthesis on a line of its own."""
+    title = stats.experiment_label(experiment)
+    if split:
+        title = title.replace(" (", "\n(", 1)
     if n_pairs == 1:
-        return stats.experiment_label(experiment)
-    return f"{stats.pair_label(pair)}\n{stats.experiment_label(experiment)}"
+        return title
+    return f"{stats.pair_label(pair)}\n{title}"
+
+
+def _split_titles(fig, experiments) -> bool:
+    """Whether an experiment name is too wide for a panel of :func:`_facet_grid` (then all split)."""
+    width = (FULL_WIDTH - 1.2) / max(len(experiments), 1) - 0.15  # strategy names take ~1.2 in
+    return any(_text_width(fig, stats.experiment_label(e)) > width for e in experiments)
 
 
 # --------------------------------------------------------------------------- 1. learning curves
 def plot_learning_curves(summary: pd.DataFrame, reference: pd.DataFrame | None, pair: str,
-                         experiment: str, x: str = "n_labeled", out_dir=None) -> list[Path]:
+                         experiment: str, x: str = "n_labeled", out_dir=None,
+                         log_x: bool | None = None) -> list[Path]:
     """Mean test accuracy against labels, one line per strategy with a 95 % CI band.
 
     Writes ``learning_curves_<pair>_<experiment>.pdf/.png`` when ``x="n_labeled"``
     (number of labelled examples) or ``learning_curves_frac_<pair>_<experiment>.pdf/.png``
-    when ``x="frac_labeled"`` (percentage of the training pool labelled).
+    when ``x="frac_labeled"`` (percentage of the training pool labelled). The figure
+    is one column wide (:data:`SINGLE_COLUMN`) at its printed size, with the legend
+    below the axes.
 
     The shaded band is the t interval over seeds from :func:`helpers.stats.curve_summary`.
     A dashed black line marks the mean full-pool reference accuracy when ``reference``
     has rows for ``pair``. The y-axis is zoomed to the plotted data (curves, bands
     and reference line), so differences stay visible in the large-start experiment
-    where every curve lies within a fraction of a percentage point.
+    where every curve lies within a fraction of a percentage point. The small-start
+    experiment (one label per class) has a logarithmic x-axis, which the axis label
+    says: its first tens of labels, where the curves dip, would otherwise be a few
+    points wide.
 
     Parameters
     ----------
@@ -164,62 +203,147 @@ def plot_learning_curves(summary: pd.DataFrame, reference: pd.DataFrame | None, 
         ``"n_labeled"`` or ``"frac_labeled"``.
     out_dir
         Output directory (default :data:`helpers.paths.FIGURES_DIR`).
+    log_x
+        Logarithmic x-axis; ``None`` (default) means only for ``experiment == "small"``.
+        Ignored when an x value is not positive.
 
     Returns
     -------
     list of pathlib.Path
         The PDF and PNG written.
     """
+    data = _curve_data(summary, pair, experiment, x)
+    with plt.rc_context(RC):
+        fig, ax = plt.subplots(figsize=(SINGLE_COLUMN, 2.55), constrained_layout=True)
+        _draw_curves(fig, ax, data, _reference_accuracy(reference, pair), x, experiment, log_x)
+        title = f"{stats.pair_label(pair)}: {stats.experiment_label(experiment)}"
+        # The title is centred on the axes, which the y-axis labels push ~0.55 in right.
+        ax.set_title(_fit_lines(fig, title, SINGLE_COLUMN - 0.7, sep=": ", new="\n"))
+        # Legend below the axes: inside, it would hide the curves' upper-right end.
+        handles, labels = ax.get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncol=3, frameon=False,
+                   handlelength=1.3, handletextpad=0.4, columnspacing=0.9, borderaxespad=0.1)
+        stem = ("learning_curves" if x == "n_labeled" else "learning_curves_frac")
+        return _save(fig, out_dir, f"{stem}_{pair}_{experiment}")
+
+
+def plot_learning_curve_row(summary: pd.DataFrame, reference: pd.DataFrame | None, pair: str,
+                            x: str = "n_labeled", out_dir=None) -> list[Path]:
+    """The learning curves of every experiment of one pair, side by side at full width.
+
+    Writes ``learning_curves_<pair>.pdf/.png`` (``x="n_labeled"``) or
+    ``learning_curves_frac_<pair>.pdf/.png`` (``x="frac_labeled"``): one panel per
+    experiment present, in display order, each drawn as :func:`plot_learning_curves`
+    draws its single panel (95 % bands, the dashed full-pool reference, a zoomed y-axis,
+    a logarithmic x-axis for the small start), :data:`FULL_WIDTH` wide, with one legend
+    below the panels. This is the figure the paper shows for each model.
+
+    Parameters
+    ----------
+    summary
+        Output of :func:`helpers.stats.curve_summary` (accuracy).
+    reference
+        Output of :func:`helpers.stats.load_reference`, or ``None``.
+    pair
+        Which pair's curves to draw.
+    x
+        ``"n_labeled"`` or ``"frac_labeled"``.
+    out_dir
+        Output directory (default :data:`helpers.paths.FIGURES_DIR`).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PDF and PNG written.
+    """
+    experiments = stats.ordered_experiments(summary.loc[summary["pair"] == pair, "experiment"])
+    if not experiments:
+        raise ValueError(f"no curves for pair={pair!r}")
+    ref_acc = _reference_accuracy(reference, pair)
+    with plt.rc_context(RC):
+        fig, axes = plt.subplots(1, len(experiments), figsize=(FULL_WIDTH, 2.45), constrained_layout=True,
+                                 squeeze=False)
+        for ax, experiment in zip(axes[0], experiments):
+            _draw_curves(fig, ax, _curve_data(summary, pair, experiment, x), ref_acc, x, experiment, None)
+            ax.set_title(stats.experiment_label(experiment))
+            if ax is not axes[0][0]:
+                ax.set_ylabel("")
+        handles, labels = axes[0][0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), frameon=False,
+                   handlelength=1.3, handletextpad=0.4, columnspacing=1.2, borderaxespad=0.1)
+        stem = ("learning_curves" if x == "n_labeled" else "learning_curves_frac")
+        return _save(fig, out_dir, f"{stem}_{pair}")
+
+
+def _curve_data(summary: pd.DataFrame, pair: str, experiment: str, x: str) -> pd.DataFrame:
     if x not in ("n_labeled", "frac_labeled"):
         raise ValueError("x must be 'n_labeled' or 'frac_labeled'")
     data = summary[(summary["pair"] == pair) & (summary["experiment"] == experiment)]
     if data.empty:
         raise ValueError(f"no curves for pair={pair!r}, experiment={experiment!r}")
-    scale = 100.0 if x == "frac_labeled" else 1.0
-    ref_acc = np.nan
+    return data
+
+
+def _reference_accuracy(reference: pd.DataFrame | None, pair: str) -> float:
+    """Mean full-pool reference accuracy of ``pair`` (a fraction), NaN when there is none."""
     if reference is not None and not reference.empty:
         ref_rows = reference[reference["pair"] == pair]["accuracy"].astype(float)
         if ref_rows.notna().any():
-            ref_acc = float(ref_rows.mean())
+            return float(ref_rows.mean())
+    return np.nan
 
-    with plt.rc_context(RC):
-        fig, ax = plt.subplots(figsize=(SINGLE_COLUMN, 2.6))
-        lows, highs = [], []
-        strategies = stats.ordered_strategies(data["strategy"])
-        for strategy in strategies:
-            curve = data[data["strategy"] == strategy].sort_values("iteration")
-            xs = curve[x].to_numpy(float) * scale
-            color = strategy_color(strategy)
-            is_ref = strategy == stats.REFERENCE_STRATEGY
-            # Accuracy is bounded; with few seeds the t interval can leave [0, 1].
-            ax.fill_between(xs, curve["ci_lo"].clip(0, 1) * 100, curve["ci_hi"].clip(0, 1) * 100, color=color,
-                            alpha=0.18, linewidth=0)
-            ax.plot(xs, curve["mean"] * 100, color=color, label=stats.strategy_label(strategy),
-                    linewidth=1.5 if is_ref else 1.1, zorder=3 if is_ref else 2)
-            lows.append(np.nanmin(curve[["ci_lo", "mean"]].to_numpy(float)))
-            highs.append(np.nanmax(curve[["ci_hi", "mean"]].to_numpy(float)))
-        if not np.isnan(ref_acc):
-            ax.axhline(ref_acc * 100, color="black", linestyle="--", linewidth=0.9,
-                       label="Full pool (reference)")
-            lows.append(ref_acc)
-            highs.append(ref_acc)
-        lo, hi = min(lows) * 100, max(highs) * 100
-        pad = max(0.05 * (hi - lo), 0.05)
-        ax.set_ylim(lo - pad, hi + pad)
-        xs_all = data[x].to_numpy(float) * scale
-        if np.nanmax(xs_all) > np.nanmin(xs_all):  # a lone evaluation keeps the default limits
-            ax.set_xlim(np.nanmin(xs_all), np.nanmax(xs_all))
-        ax.set_xlabel("Labelled examples" if x == "n_labeled" else "Training pool labelled (%)")
-        ax.set_ylabel("Test accuracy (%)")
-        ax.set_title(f"{stats.pair_label(pair)}: {stats.experiment_label(experiment)}")
+
+def _draw_curves(fig, ax, data: pd.DataFrame, ref_acc: float, x: str, experiment: str,
+                 log_x: bool | None) -> None:
+    """Draw one experiment's curves, bands and reference line on ``ax`` (see plot_learning_curves)."""
+    scale = 100.0 if x == "frac_labeled" else 1.0
+    xs_all = data[x].to_numpy(float) * scale
+    x_lo, x_hi = np.nanmin(xs_all), np.nanmax(xs_all)
+    log_x = (experiment == "small") if log_x is None else log_x
+    log_x = bool(log_x) and x_lo > 0 and x_hi > x_lo
+
+    lows, highs = [], []
+    strategies = stats.ordered_strategies(data["strategy"])
+    for strategy in strategies:
+        curve = data[data["strategy"] == strategy].sort_values("iteration")
+        xs = curve[x].to_numpy(float) * scale
+        color = strategy_color(strategy)
+        is_ref = strategy == stats.REFERENCE_STRATEGY
+        # Accuracy is bounded; with few seeds the t interval can leave [0, 1].
+        ax.fill_between(xs, curve["ci_lo"].clip(0, 1) * 100, curve["ci_hi"].clip(0, 1) * 100, color=color,
+                        alpha=0.18, linewidth=0)
+        ax.plot(xs, curve["mean"] * 100, color=color, label=stats.strategy_label(strategy),
+                linewidth=1.5 if is_ref else 1.1, zorder=3 if is_ref else 2)
+        lows.append(np.nanmin(curve[["ci_lo", "mean"]].to_numpy(float)))
+        highs.append(np.nanmax(curve[["ci_hi", "mean"]].to_numpy(float)))
+    if not np.isnan(ref_acc):
+        ax.axhline(ref_acc * 100, color="black", linestyle="--", linewidth=0.9, label="Full pool")
+        lows.append(ref_acc)
+        highs.append(ref_acc)
+    lo, hi = min(lows) * 100, max(highs) * 100
+    pad = max(0.05 * (hi - lo), 0.05)
+    ax.set_ylim(lo - pad, hi + pad)
+    ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(5))
+    if x_hi > x_lo:  # a lone evaluation keeps the default limits
+        ax.set_xlim(x_lo, x_hi)
+    label = "Labelled examples" if x == "n_labeled" else "Training pool labelled (%)"
+    if log_x:
+        ax.set_xscale("log")
+        # 1-3-10 ticks over up to ~2.5 decades, powers of ten beyond: labels stay apart.
+        subs = (1.0, 3.0) if np.log10(x_hi / x_lo) <= 2.5 else (1.0,)
+        ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(base=10, subs=subs))
+        ax.xaxis.set_minor_locator(matplotlib.ticker.LogLocator(base=10, subs=np.arange(2, 10)))
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(
+            lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
+        ax.tick_params(axis="x", which="minor", bottom=True, length=2, width=0.5, color="0.6")
+        label = (label[:-1] + ", log scale)") if label.endswith("(%)") else f"{label} (log scale)"
+    else:
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4))  # "38,400" is 0.45 in wide
         if x == "n_labeled":
             ax.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
-        # Legend below the axes: inside, it would hide the curves' upper-right end.
-        handles, labels = ax.get_legend_handles_labels()
-        ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3,
-                  frameon=False, handlelength=1.6, columnspacing=1.0)
-        stem = ("learning_curves" if x == "n_labeled" else "learning_curves_frac")
-        return _save(fig, out_dir, f"{stem}_{pair}_{experiment}")
+    ax.set_xlabel(label)
+    ax.set_ylabel("Test accuracy (%)")
 
 
 # --------------------------------------------------------------------------- 2. AULC summary
@@ -267,7 +391,8 @@ def plot_aulc_summary(strategy_summary: pd.DataFrame, out_dir=None) -> list[Path
     pairs, experiments = _facet_keys(strategy_summary)
     strategies = stats.ordered_strategies(strategy_summary["strategy"])
     with plt.rc_context(RC):
-        fig, axes = _facet_grid(pairs, experiments, panel_height=0.25 * len(strategies) + 0.55)
+        fig, axes = _facet_grid(pairs, experiments, panel_height=0.22 * len(strategies) + 0.8)
+        split = _split_titles(fig, experiments)
         for i, pair in enumerate(pairs):
             for j, experiment in enumerate(experiments):
                 ax = axes[i, j]
@@ -284,8 +409,8 @@ def plot_aulc_summary(strategy_summary: pd.DataFrame, out_dir=None) -> list[Path
                                color=STRATEGY_COLORS["random"], alpha=0.12, linewidth=0)
                 _strategy_dotplot(ax, frame, "aulc_mean", "aulc_ci_lo", "aulc_ci_hi",
                                   strategies, scale=100)
-                ax.set_title(_panel_title(pair, experiment, len(pairs)))
-                ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4))
+                ax.set_title(_panel_title(pair, experiment, len(pairs), split))
+                ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(3))  # 9-pt labels stay apart
                 if i == len(pairs) - 1:
                     ax.set_xlabel("AULC (mean accuracy, %)")
         return _save(fig, out_dir, "aulc_summary")
@@ -299,9 +424,10 @@ def plot_labels_to_target(table: pd.DataFrame, out_dir=None) -> list[Path]:
     point per strategy at ``ratio`` from :func:`helpers.stats.labels_to_target_table`
     (the target is random sampling's final mean accuracy by default); the dashed
     line at 1.0 is random sampling, points left of it need fewer labels. Strategies
-    whose mean curve never reaches the target are marked "not reached"; a panel
-    where random's mean curve starts at or above the target (no ratio defined)
-    says so instead of showing points.
+    whose mean curve never reaches the target have no marker but the words "not
+    reached" in their row, at the panel edge farther from the dashed line (on a white
+    box, so the line never runs through them); a panel where random's mean curve
+    starts at or above the target (no ratio defined) says so instead of showing points.
 
     Parameters
     ----------
@@ -320,7 +446,8 @@ def plot_labels_to_target(table: pd.DataFrame, out_dir=None) -> list[Path]:
     finite = table["ratio"].replace([np.inf, -np.inf], np.nan).dropna()
     x_max = max(1.25, float(finite.max()) * 1.1) if not finite.empty else 1.25
     with plt.rc_context(RC):
-        fig, axes = _facet_grid(pairs, experiments, panel_height=0.25 * len(strategies) + 0.55)
+        fig, axes = _facet_grid(pairs, experiments, panel_height=0.22 * len(strategies) + 0.8)
+        split = _split_titles(fig, experiments)
         for i, pair in enumerate(pairs):
             for j, experiment in enumerate(experiments):
                 ax = axes[i, j]
@@ -328,26 +455,30 @@ def plot_labels_to_target(table: pd.DataFrame, out_dir=None) -> list[Path]:
                 if frame.empty:
                     ax.set_axis_off()
                     continue
-                ax.axvline(1.0, color=STRATEGY_COLORS["random"], linestyle="--", linewidth=0.8)
+                ax.axvline(1.0, color=STRATEGY_COLORS["random"], linestyle="--", linewidth=0.8, zorder=1)
                 _strategy_dotplot(ax, frame, "ratio", None, None, strategies)
                 ref_queried = frame["reference_labels_queried"].iloc[0]
                 if pd.notna(ref_queried) and ref_queried <= 0:
                     # No ratio exists: random's mean curve starts at or above the target.
-                    ax.text(0.5, 0.5, "random reaches the target\nbefore any query",
-                            transform=ax.transAxes, ha="center", va="center", fontsize=7,
-                            style="italic", color=STRATEGY_COLORS["random"],
-                            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8})
+                    ax.text(0.5, 0.5, "random sampling\nreaches the target\nbefore any query",
+                            transform=ax.transAxes, ha="center", va="center",
+                            style="italic", color=STRATEGY_COLORS["random"], zorder=4,
+                            bbox={"facecolor": "white", "edgecolor": "none", "pad": 2})
                 else:
+                    # "not reached" sits at the panel edge farther from the dashed line at 1,
+                    # on an opaque box drawn above it: the line never runs through the words.
                     text_at = mtransforms.blended_transform_factory(ax.transAxes, ax.transData)
+                    line_at = 1.0 / x_max
+                    edge, align = (0.98, "right") if line_at < 0.5 else (0.02, "left")
                     for y, strategy in enumerate(strategies):
                         row = frame[frame["strategy"] == strategy]
                         if row.empty or bool(row["reached"].iloc[0]):
                             continue
-                        ax.text(0.97, y, "not reached", transform=text_at, ha="right",
-                                va="center", fontsize=6.5, color=strategy_color(strategy),
-                                style="italic")
+                        ax.text(edge, y, "not reached", transform=text_at, ha=align,
+                                va="center", color=strategy_color(strategy), style="italic",
+                                zorder=4, bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
                 ax.set_xlim(0, x_max)
-                ax.set_title(_panel_title(pair, experiment, len(pairs)))
+                ax.set_title(_panel_title(pair, experiment, len(pairs), split))
                 if i == len(pairs) - 1:
                     ax.set_xlabel("Labels needed / random's")
         return _save(fig, out_dir, "labels_to_target")
@@ -382,9 +513,12 @@ def plot_confusion_matrices(meta: list[dict], pair: str, experiment: str, seed: 
     when ``seed`` is given). Matrices of the final model on the test set are summed
     over seeds (or taken from one seed), then each row (true class) is divided by
     its total, so a cell is the share of a true class predicted as a given class
-    and the diagonal is the per-class recall (printed in each diagonal cell, %).
-    Colours follow a square-root scale so that off-diagonal confusions of a few
-    per cent stay visible next to a diagonal near 100 %.
+    and the diagonal is the per-class recall (printed in each diagonal cell, %, when
+    a cell is wide enough for two 9-pt digits). Colours follow a square-root scale so
+    that off-diagonal confusions of a few per cent stay visible next to a diagonal
+    near 100 %; the colour bar, labelled with the scale, takes the grid's empty slot
+    (or the right edge when there is none). Full width (:data:`FULL_WIDTH`), three
+    panels a row.
 
     Parameters
     ----------
@@ -408,9 +542,20 @@ def plot_confusion_matrices(meta: list[dict], pair: str, experiment: str, seed: 
     strategies = stats.ordered_strategies(matrices)
     ncols = min(3, len(strategies))
     nrows = int(np.ceil(len(strategies) / ncols))
+    spare = nrows * ncols > len(strategies)  # an empty slot takes the colour bar
+    classes = matrices[strategies[0]][1]
+    n_runs = {matrices[s][2] for s in strategies}
     with plt.rc_context({**RC, "axes.grid": False}):
-        fig, axes = plt.subplots(nrows, ncols, squeeze=False, constrained_layout=True,
-                                 figsize=(FULL_WIDTH, 2.25 * nrows + 0.3))
+        fig = plt.figure(figsize=(FULL_WIDTH, 1.0), constrained_layout=True)
+        label_w = max(_text_width(fig, str(c)) for c in classes)
+        rotate = label_w > _text_width(fig, "00")  # class names, not digits: vertical
+        # Height from the panel width: square panels, title, tick labels, axis label.
+        panel_w = min(2.3, (FULL_WIDTH - label_w - 0.35 - (0 if spare else 0.9)) / ncols - 0.1)
+        row_h = panel_w + 0.25 + (label_w if rotate else 0.15) + 0.25
+        fig.set_size_inches(FULL_WIDTH, 0.3 + nrows * row_h)
+        axes = fig.subplots(nrows, ncols, squeeze=False)
+        cell = panel_w / max(len(classes), 1)
+        numbers = _text_width(fig, "00") < 0.95 * cell  # else the colour alone tells
         image = None
         # Square-root colour scale: confusions of a few per cent would vanish on a linear one.
         colour_scale = matplotlib.colors.PowerNorm(gamma=0.5, vmin=0.0, vmax=1.0)
@@ -419,7 +564,7 @@ def plot_confusion_matrices(meta: list[dict], pair: str, experiment: str, seed: 
                 ax.set_axis_off()
                 continue
             strategy = strategies[k]
-            cm, classes, n_runs = matrices[strategy]
+            cm, classes, runs = matrices[strategy]
             with np.errstate(invalid="ignore", divide="ignore"):
                 norm = cm / cm.sum(axis=1, keepdims=True)
             norm = np.nan_to_num(norm)
@@ -427,21 +572,38 @@ def plot_confusion_matrices(meta: list[dict], pair: str, experiment: str, seed: 
             ticks = np.arange(len(classes))
             ax.set_xticks(ticks)
             ax.set_yticks(ticks)
-            ax.set_xticklabels(classes, rotation=90, fontsize=5.5)
-            ax.set_yticklabels(classes if k % ncols == 0 else [], fontsize=5.5)
+            ax.set_xticklabels(classes, rotation=90 if rotate else 0)
+            ax.set_yticklabels(classes if k % ncols == 0 else [])
             ax.tick_params(length=1.5, pad=1)
-            for c in range(len(classes)):
-                ax.text(c, c, f"{norm[c, c] * 100:.0f}", ha="center", va="center", fontsize=4.5,
-                        color="white" if norm[c, c] > 0.6 else "black")
-            runs = f"seed {seed}" if seed is not None else f"{n_runs} seed{'s' if n_runs != 1 else ''}"
-            ax.set_title(f"{stats.strategy_label(strategy)} ({runs})")
+            if numbers:
+                for c in range(len(classes)):
+                    ax.text(c, c, f"{norm[c, c] * 100:.0f}", ha="center", va="center",  # white on dark blue
+                            color="white" if colour_scale(norm[c, c]) > 0.7 else "black")
+            title = stats.strategy_label(strategy)
+            if len(n_runs) > 1 and seed is None:  # else the heading says it once
+                title += f" ({runs} seed{'s' if runs != 1 else ''})"
+            ax.set_title(title)
             if k % ncols == 0:
                 ax.set_ylabel("True class")
             ax.set_xlabel("Predicted class")
-        fig.suptitle(f"{stats.pair_label(pair)}: {stats.experiment_label(experiment)}",
-                     fontsize=8.5)
-        fig.colorbar(image, ax=axes, shrink=0.6, label="Share of true class",
-                     ticks=[0, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0])
+        heading = f"{stats.pair_label(pair)}: {stats.experiment_label(experiment)}"
+        if seed is not None:
+            heading += f", seed {seed}"
+        elif len(n_runs) == 1:
+            runs = n_runs.pop()
+            heading += f", {runs} seeds summed" if runs != 1 else ", 1 seed"
+        fig.suptitle(heading)
+        ticks = [0, 0.05, 0.25, 0.5, 1.0]  # evenly spaced on the square-root scale
+        label = "Share of the true class (%),\nsquare-root colour scale"
+        if spare:
+            slot = axes.flat[-1]
+            bar_ax = slot.inset_axes([0.08, 0.55, 0.84, 0.09])
+            bar = fig.colorbar(image, cax=bar_ax, orientation="horizontal", ticks=ticks)
+        else:
+            bar = fig.colorbar(image, ax=axes, shrink=0.6, ticks=ticks)
+        bar.set_label(label)
+        bar.formatter = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v * 100:.0f}")
+        bar.update_ticks()
         stem = f"confusion_{pair}_{experiment}" + (f"_seed{seed}" if seed is not None else "")
         return _save(fig, out_dir, stem)
 
@@ -453,9 +615,9 @@ def plot_stream_cost(per_run: pd.DataFrame, strategy: str = STREAM_STRATEGY,
 
     Writes ``stream_cost.pdf/.png``. The cost of one run is ``total_inspected /
     labels_acquired`` (:func:`helpers.stats.per_run_metrics`); a value of 1 would
-    mean every inspected instance was labelled. One point per pair x experiment
-    (mean over seeds, error bar = 95 % t interval);
-    the y-axis is logarithmic when the values span more than a factor of 20.
+    mean every inspected instance was labelled. A compact one-column dot plot: one
+    row per experiment, one point per pair in it (mean over seeds, error bar = 95 %
+    t interval); the x-axis is logarithmic when the values span more than a factor of 20.
 
     Parameters
     ----------
@@ -475,10 +637,12 @@ def plot_stream_cost(per_run: pd.DataFrame, strategy: str = STREAM_STRATEGY,
     if runs.empty:
         raise ValueError(f"no inspection counts for strategy {strategy!r}")
     pairs, experiments = _facet_keys(runs)
-    offsets = np.linspace(-0.15, 0.15, len(pairs)) if len(pairs) > 1 else [0.0]
+    offsets = np.linspace(-0.14, 0.14, len(pairs)) if len(pairs) > 1 else [0.0]
     values, labelled = [], set()
     with plt.rc_context(RC):
-        fig, ax = plt.subplots(figsize=(SINGLE_COLUMN, 2.3))
+        fig, ax = plt.subplots(figsize=(SINGLE_COLUMN, 0.7 + 0.22 * len(experiments)
+                                        + (0.25 if len(pairs) > 1 else 0.0)),  # the legend's row
+                               constrained_layout=True)
         for offset, pair in zip(offsets, pairs):
             for j, experiment in enumerate(experiments):
                 sel = runs[(runs["pair"] == pair) & (runs["experiment"] == experiment)]
@@ -486,25 +650,33 @@ def plot_stream_cost(per_run: pd.DataFrame, strategy: str = STREAM_STRATEGY,
                     continue
                 m, lo, hi = stats.mean_ci(sel["inspected_per_label"])
                 values.extend([lo, hi])
-                ax.errorbar(j + offset, m, yerr=[[m - lo], [hi - m]],
+                ax.errorbar(m, j + offset, xerr=[[m - lo], [hi - m]],
                             fmt=_PAIR_MARKERS.get(pair, "o"), color=PAIR_COLORS.get(pair, "black"),
-                            markersize=4.5, capsize=2.0, elinewidth=1.1,
+                            markersize=5, capsize=2.0, elinewidth=1.1,
                             label=None if pair in labelled else stats.pair_label(pair))
                 labelled.add(pair)
         positive = [v for v in values if v > 0]
         if positive and max(positive) / min(positive) > 20:
-            ax.set_yscale("log")
+            ax.set_xscale("log")
+            ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+            ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+            ax.margins(x=0.08)
         else:
-            ax.set_ylim(bottom=0)
-        ax.set_xticks(range(len(experiments)))
-        ax.set_xticklabels([stats.experiment_label(e).replace(" (", "\n(") for e in experiments])
-        ax.set_xlim(-0.5, len(experiments) - 0.5)
-        ax.set_ylabel("Inspected per label obtained")
-        ax.set_title(f"{stats.strategy_label(strategy)}: inspection cost")
-        ax.grid(axis="x", visible=False)
+            ax.set_xlim(left=0, right=max(values) * 1.1 if values else None)
+        ax.set_yticks(range(len(experiments)))
+        # One line a row: "Small start" etc.; the initial sizes are in every other figure.
+        ax.set_yticklabels([stats.experiment_label(e).split(" (")[0] for e in experiments])
+        ax.set_ylim(len(experiments) - 0.5, -0.5)
+        ax.set_xlabel("Instances inspected per label")  # no wider than the axes
+        ax.grid(axis="y", visible=False)
         if len(pairs) > 1:
-            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=len(pairs),
-                      frameon=False)
+            style = dict(loc="outside upper center", frameon=False, handlelength=1.0,
+                         handletextpad=0.3, columnspacing=1.2, borderaxespad=0.1)
+            legend = fig.legend(ncol=len(pairs), **style)
+            if legend.get_window_extent().width / fig.dpi > SINGLE_COLUMN - 0.05:
+                legend.remove()  # one row would be wider than the column: one pair a row
+                fig.legend(ncol=1, **style)
         return _save(fig, out_dir, "stream_cost")
 
 
@@ -516,6 +688,7 @@ def plot_query_composition(composition: pd.DataFrame, pair: str, out_dir=None, s
     strategy; each panel stacks the share of every class among the labels queried in each
     block of iterations (mean over seeds). A strategy that queries classes evenly shows
     flat bands of equal height; one that favours a few classes shows wide bands for them.
+    Shares are in per cent; the class legend runs below the panels.
 
     Parameters
     ----------
@@ -542,7 +715,7 @@ def plot_query_composition(composition: pd.DataFrame, pair: str, out_dir=None, s
         share=("share", "mean"), first_iteration=("first_iteration", "first"), last_iteration=("last_iteration", "first"))
     with plt.rc_context(RC):
         fig, axes = plt.subplots(len(experiments), len(strategies), squeeze=False, sharey=True,
-                                 figsize=(FULL_WIDTH, 0.5 + 1.15 * len(experiments)), constrained_layout=True)
+                                 figsize=(FULL_WIDTH, 0.65 + 1.1 * len(experiments)), constrained_layout=True)
         for i, experiment in enumerate(experiments):
             for j, strategy in enumerate(strategies):
                 ax = axes[i, j]
@@ -551,24 +724,67 @@ def plot_query_composition(composition: pd.DataFrame, pair: str, out_dir=None, s
                     ax.set_axis_off()
                     continue
                 table = cell.pivot(index="last_iteration", columns="class", values="share").reindex(columns=classes)
-                ax.stackplot(table.index, *[table[c].fillna(0) for c in classes], colors=colours,
+                ax.stackplot(table.index, *[table[c].fillna(0) * 100 for c in classes], colors=colours,
                              labels=[str(c) for c in classes], linewidth=0)
-                ax.set_ylim(0, 1)
+                ax.set_ylim(0, 100)
+                ax.yaxis.set_major_locator(matplotlib.ticker.FixedLocator([0, 50, 100]))
                 ax.set_xlim(table.index.min(), table.index.max())
                 ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(3, integer=True))
                 if i == 0:
                     ax.set_title(stats.strategy_label(strategy))
                 if j == 0:
                     # Two short lines: a long label would be clipped at the figure's edge.
-                    ax.set_ylabel(stats.experiment_label(experiment).replace(" (", "\n("), fontsize=7)
+                    ax.set_ylabel(stats.experiment_label(experiment).replace(" (", "\n("))
                 if i == len(experiments) - 1:
                     ax.set_xlabel("iteration")
-        handles, labels = axes[0, 0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="outside right center", title="class", frameon=False)
+        fig.supylabel("share of queries (%)")
+        handles, labels = next((ax.get_legend_handles_labels() for ax in axes.flat if ax.axison), ([], []))
+        # Below the panels, in one row when it fits (digits), else in two (class names);
+        # "class" leads the row instead of a title line above it.
+        handles = [matplotlib.lines.Line2D([], [], linestyle="none")] + handles
+        labels = ["class:"] + labels
+        style = dict(loc="outside lower center", frameon=False, handlelength=1.2,
+                     handletextpad=0.4, columnspacing=1.0, borderaxespad=0.1)
+        legend = fig.legend(handles, labels, ncol=max(len(labels), 1), **style)
+        if legend.get_window_extent().width / fig.dpi > FULL_WIDTH - 0.3:
+            legend.remove()
+            legend = fig.legend(handles, labels, ncol=int(np.ceil(len(labels) / 2)), **style)
         return _save(fig, out_dir, stem or f"query_composition_{pair}")
 
 
 # --------------------------------------------------------------------------- 7. mean ranks
+def _place_rank_labels(positions: list[float], widths: list[float]) -> list[tuple[int, str]]:
+    """Row order (top to bottom) and alignment of the labels under a rank axis.
+
+    ``positions`` are the points' x in axes fraction, ``widths`` the labels' widths
+    in axes fraction. A label's leader line runs straight down from its point to
+    the top of the label, through the rows above it; so each row, from the top,
+    takes a label whose text spans no point still to be labelled, inside [0, 1],
+    preferring centred text. Where none fits, the label crossing fewest leaders goes.
+
+    Returns
+    -------
+    list of (int, str)
+        Index into ``positions`` and ``"left"``/``"center"``/``"right"``, top row first.
+    """
+    spans = {"center": (-0.5, 0.5), "left": (0.0, 1.0), "right": (-1.0, 0.0)}
+    left = list(range(len(positions)))
+    placed = []
+    while left:
+        best = None
+        for m in sorted(left, key=lambda i: -abs(positions[i] - 0.5)):  # extremes first
+            for ha, (a, b) in spans.items():
+                lo, hi = positions[m] + a * widths[m], positions[m] + b * widths[m]
+                crossings = sum(lo < positions[o] < hi for o in left if o != m)
+                overflow = max(0.0, -lo) + max(0.0, hi - 1.0)
+                score = (overflow > 0.01, crossings, overflow, ha != "center")
+                if best is None or score < best[0]:
+                    best = (score, m, ha)
+        placed.append(best[1:])
+        left.remove(best[1])
+    return placed
+
+
 def plot_critical_difference(ranks: pd.DataFrame, out_dir=None) -> list[Path]:
     """Mean rank of every strategy with the Nemenyi critical difference, one panel per pair.
 
@@ -576,6 +792,8 @@ def plot_critical_difference(ranks: pd.DataFrame, out_dir=None) -> list[Path]:
     :func:`helpers.stats.friedman_ranks` over every (experiment, seed) block of a pair
     (rank 1 = best). The bar above the axis is the critical difference: strategies whose
     mean ranks lie closer than it are not told apart; thick lines join such groups.
+    Each strategy's name and mean rank hang below the axis, one line each, placed so
+    that no leader line crosses a name (:func:`_place_rank_labels`).
 
     Parameters
     ----------
@@ -591,27 +809,40 @@ def plot_critical_difference(ranks: pd.DataFrame, out_dir=None) -> list[Path]:
     """
     pairs = stats.ordered_pairs(ranks["pair"])
     with plt.rc_context(RC):
-        fig, axes = plt.subplots(len(pairs), 1, squeeze=False, figsize=(SINGLE_COLUMN, 0.3 + 1.5 * len(pairs)),
-                                 constrained_layout=True)
+        row_pt = 1.2 * MIN_FONT_SIZE  # label rows under the axis line, in points
+        n_max = int(ranks.groupby("pair")["strategy"].nunique().max())
+        below = (7 + row_pt * n_max) / 72  # inches the labels take under the axis line
+        fig, axes = plt.subplots(len(pairs), 1, squeeze=False, constrained_layout=True,
+                                 figsize=(SINGLE_COLUMN, 0.2 + (1.05 + below) * len(pairs)))
         for ax, pair in zip(axes[:, 0], pairs):
             frame = ranks[ranks["pair"] == pair].sort_values("mean_rank")
             k, cd = int(frame["n_strategies"].iloc[0]), float(frame["cd"].iloc[0])
             ax.set_xlim(k + 0.3, 0.7)  # best rank on the right
-            ax.set_ylim(-0.55 - 0.27 * len(frame), 1.0)
+            ax.set_ylim(-1.0, 1.05)  # the lower limit is set once the axes' height is known
             ax.axhline(0, color="0.3", linewidth=0.6)
             ax.set_yticks([])
             ax.xaxis.set_major_locator(matplotlib.ticker.MultipleLocator(1))
             for side in ("left", "right", "top"):
                 ax.spines[side].set_visible(False)
-            for n, row in enumerate(frame.itertuples()):
-                y = -0.3 - 0.27 * n  # one text line per strategy: labels never overlap
+            rows = list(frame.itertuples())
+            texts = [f"{stats.strategy_label(r.strategy)} ({r.mean_rank:.2f})" for r in rows]
+            # One text line per strategy (labels never overlap), placed so that no
+            # vertical leader line runs through a label and none leaves the column.
+            axes_width = SINGLE_COLUMN - 0.1
+            order = _place_rank_labels([(k + 0.3 - r.mean_rank) / (k - 0.4) for r in rows],
+                                       [_text_width(fig, t) / axes_width + 0.02 for t in texts])
+            for n, (m, ha) in enumerate(order):
+                row = rows[m]
                 ax.plot(row.mean_rank, 0, marker=strategy_marker(row.strategy), color=strategy_color(row.strategy))
-                ax.annotate(f"{stats.strategy_label(row.strategy)} ({row.mean_rank:.2f})", (row.mean_rank, 0),
-                            xytext=(row.mean_rank, y), fontsize=6.5, ha="center", va="top",
-                            arrowprops={"arrowstyle": "-", "color": "0.6", "linewidth": 0.5})
+                label = ax.annotate(texts[m], (row.mean_rank, 0), xytext=(0, -6 - row_pt * n),
+                                    textcoords="offset points", ha=ha, va="top",
+                                    arrowprops={"arrowstyle": "-", "color": "0.6", "linewidth": 0.5,
+                                                "shrinkA": 0, "relpos": (
+                                                    {"left": 0.0, "center": 0.5, "right": 1.0}[ha], 1.0)})
+                label.set_in_layout(False)  # placed inside the axes below, once its height is known
             if np.isfinite(cd):
                 ax.plot([0.8, 0.8 + cd], [0.75, 0.75], color="black", linewidth=1.2)
-                ax.text(0.8 + cd / 2, 0.8, f"CD = {cd:.2f}", ha="center", va="bottom", fontsize=6.5)
+                ax.text(0.8 + cd / 2, 0.8, f"CD = {cd:.2f}", ha="center", va="bottom")
                 means = frame["mean_rank"].to_numpy()
                 groups = [(a, means[(means >= a) & (means - a < cd)].max()) for a in means]
                 groups = [g for g in groups if g[1] > g[0]
@@ -620,8 +851,14 @@ def plot_critical_difference(ranks: pd.DataFrame, out_dir=None) -> list[Path]:
                     ax.plot([lo, hi], [0.18 + 0.14 * n] * 2, color="0.25", linewidth=2.2, solid_capstyle="round")
             p = frame["friedman_p"].iloc[0]
             title = f"{stats.pair_label(pair)}: {int(frame['n_blocks'].iloc[0])} blocks"
-            ax.set_title(title + (f", Friedman p = {p:.2g}" if np.isfinite(p) else ""))
-            ax.set_xlabel("mean rank (1 = best)")
+            title += f", Friedman p = {p:.2g}" if np.isfinite(p) else ""
+            ax.set_title(_fit_lines(fig, title, SINGLE_COLUMN - 0.1, sep=": ", new="\n"))
+            if ax is axes[-1, 0]:
+                ax.set_xlabel("mean rank (1 = best)")
+        fig.canvas.draw()  # lays the axes out
+        for ax in axes[:, 0]:
+            share = min(0.85, below / (ax.bbox.height / fig.dpi))  # of the axes' height
+            ax.set_ylim(-1.05 * share / (1 - share), 1.05)  # the axis line sits that high
         return _save(fig, out_dir, "critical_difference")
 
 
@@ -651,7 +888,7 @@ def plot_model_comparison(table: pd.DataFrame, out_dir=None) -> list[Path]:
     AULC row is the strategy's mean AULC rank within that model and experiment (1 = best,
     random included), so a change of order between the models reads off directly. Each
     panel has its own x-range: the gains of the experiments differ by orders of magnitude.
-    All text is at least 8 pt at the printed width.
+    All text is at least :data:`MIN_FONT_SIZE` pt at the printed width.
 
     Parameters
     ----------
@@ -679,8 +916,7 @@ def plot_model_comparison(table: pd.DataFrame, out_dir=None) -> list[Path]:
     pairs = {role: table[f"{role}_pair"].iloc[0] for role in roles}
     colors = {role: PAIR_COLORS.get(pairs[role], _ROLE_COLORS[role]) for role in roles}
     offsets = {"shallow": -0.18, "deep": 0.18}
-    rc = {**RC, "xtick.labelsize": 8, "ytick.labelsize": 8, "legend.fontsize": 8, "legend.title_fontsize": 8}
-    with plt.rc_context(rc):
+    with plt.rc_context(RC):
         fig, axes = plt.subplots(len(metrics), len(experiments), squeeze=False, sharey=True,
                                  figsize=(FULL_WIDTH, 0.75 + len(metrics) * (0.34 * len(strategies) + 0.6)),
                                  constrained_layout=True)
@@ -715,7 +951,7 @@ def plot_model_comparison(table: pd.DataFrame, out_dir=None) -> list[Path]:
                         if metric == "aulc" and pd.notna(rank):
                             ax.annotate(f"{float(rank):.1f}", (hi if has_ci else gain, y + offsets[role]),
                                         xytext=(5, 0), textcoords="offset points", ha="left", va="center",
-                                        fontsize=8, color=color)
+                                        fontsize=MIN_FONT_SIZE, color=color)
                 lo, hi = min(xs), max(xs)
                 span = (hi - lo) or 1.0
                 # Room on the right for the rank numbers.
@@ -735,7 +971,9 @@ def plot_model_comparison(table: pd.DataFrame, out_dir=None) -> list[Path]:
         handles += [matplotlib.lines.Line2D([], [], linestyle="none", marker="o", color="0.3", markersize=5,
                                             markerfacecolor=face, label=label)
                     for face, label in (("0.3", "Holm p < 0.05"), ("white", "not significant"))]
-        fig.legend(handles=handles, loc="outside upper center", ncol=len(handles), frameon=False,
+        # Two columns: the two models, then the two fillings (one row would be wider than the page).
+        fig.legend(handles=[handles[0], handles[2], handles[1], handles[3]] if len(handles) == 4 else handles,
+                   loc="outside upper center", ncol=2, frameon=False,
                    handletextpad=0.3, columnspacing=1.2,
                    title="Numbers: mean AULC rank within model and experiment (1 = best, random included)")
         return _save(fig, out_dir, "shallow_vs_deep")
@@ -747,8 +985,9 @@ def make_all_figures(results_root=None, out_dir=FIGURES_DIR,
     """Build every figure from a result tree.
 
     Loads the runs, metadata and reference results with :mod:`helpers.stats` and
-    writes, for every pair x experiment present, ``learning_curves_*``,
-    ``learning_curves_frac_*`` and ``confusion_*``; then ``aulc_summary``,
+    writes, for every pair, ``learning_curves_<pair>`` and ``learning_curves_frac_<pair>``
+    (all experiments side by side) and, for every pair x experiment present,
+    ``learning_curves_*``, ``learning_curves_frac_*`` and ``confusion_*``; then ``aulc_summary``,
     ``labels_to_target``, ``stream_cost``, ``query_composition_<pair>``,
     ``critical_difference`` and, when both a shallow and a deep pair are present
     (:func:`helpers.stats.comparison_roles`), ``shallow_vs_deep``. A figure whose data is
@@ -780,6 +1019,8 @@ def make_all_figures(results_root=None, out_dir=FIGURES_DIR,
     written: list[Path] = []
     for pair in stats.ordered_pairs(runs["pair"]):
         experiments = stats.ordered_experiments(runs.loc[runs["pair"] == pair, "experiment"])
+        for x in ("n_labeled", "frac_labeled"):
+            written += plot_learning_curve_row(summary, reference, pair, x=x, out_dir=out_dir)
         for experiment in experiments:
             for x in ("n_labeled", "frac_labeled"):
                 written += plot_learning_curves(summary, reference, pair, experiment, x=x,
