@@ -94,6 +94,14 @@ summary.table
 summary.tests
 
 # %% [markdown]
+# The whole-pool reference: the same CNN trained once per seed on the whole pool
+# (the dashed line above), its test accuracy per seed. It is a point of comparison, not a
+# bound on what active learning can reach.
+
+# %%
+summary.reference
+
+# %% [markdown]
 # ## What the strategies query
 #
 # The figures above end with the class composition of the queried labels per block of

@@ -88,6 +88,14 @@ summary.table
 summary.tests
 
 # %% [markdown]
+# The whole-pool reference: the same logistic regression trained once per seed on the whole pool
+# (the dashed line above), its test accuracy per seed. It is a point of comparison, not a
+# bound on what active learning can reach.
+
+# %%
+summary.reference
+
+# %% [markdown]
 # ## What the strategies query
 #
 # The learning-curve figure above is followed by the class composition of the queried
