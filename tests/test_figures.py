@@ -356,5 +356,10 @@ def test_learning_curve_row_has_a_panel_per_experiment_and_one_legend(full, tmp_
     assert [ax.get_title() for ax in axes] == [stats.experiment_label(e) for e in ("small", "moderate", "large")]
     assert [ax.get_xscale() for ax in axes] == ["log", "linear", "linear"]
     assert len(fig.legends) == 1 and not any(ax.get_legend() for ax in axes)
+    renderer = fig.canvas.get_renderer()
+    for ax in axes:  # the x tick labels of every panel stay apart
+        boxes = sorted((t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_text()),
+                       key=lambda b: b.x0)
+        assert all(a.x1 <= b.x0 for a, b in zip(boxes, boxes[1:])), ax.get_title()
     with pytest.raises(ValueError, match="no curves"):
         figures.plot_learning_curve_row(full["summary"], full["reference"], "digits_cnn", out_dir=tmp_path)
