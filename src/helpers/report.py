@@ -694,13 +694,13 @@ def _macro_entries(strategy_summary: pd.DataFrame, tests: pd.DataFrame,
             if not e_tests.empty:
                 aulc_tests = e_tests[e_tests["metric"] == "aulc"].set_index("strategy")
                 gains = aulc_tests["mean_diff"]
-                # A share of a gain whose interval includes zero would be noise over noise.
-                if ({"margin", "stream_uncertainty"} <= set(gains.index)
-                        and aulc_tests.loc["margin", "diff_ci_lo"] > 0):
+                # A share of a gain whose interval includes zero would be noise over noise: n/a.
+                if {"margin", "stream_uncertainty"} <= set(gains.index):
+                    share = 100 * gains["stream_uncertainty"] / gains["margin"]
                     add(base + ["Stream", "Share", "Of", "Margin"],
-                        f"{100 * gains['stream_uncertainty'] / gains['margin']:.0f}",
+                        f"{share:.0f}" if aulc_tests.loc["margin", "diff_ci_lo"] > 0 else "n/a",
                         "the stream's mean AULC gain over random as a share of margin sampling's, % "
-                        "(only where margin's gain has a positive 95 % interval)")
+                        "(n/a unless margin's gain has a positive 95 % interval)")
             for strategy in stats.ordered_strategies(e_rows["strategy"]):
                 row = e_rows[e_rows["strategy"] == strategy].iloc[0]
                 s_base = base + [strategy]
