@@ -101,6 +101,18 @@ def test_fields_added_later_match_at_their_default():
     assert results.run_status(config) == "missing"
 
 
+def test_fields_added_later_match_when_their_default_resolves_per_pair():
+    """A run written before pool_subset/train_eval_size existed stays finished ("auto" resolves to None here)."""
+    config = make_config()
+    assert config.pool_subset is None and config.train_eval_size is None  # "auto" for a logistic regression
+    _, json_path = results.write_run(config, make_rows(config), {})
+    meta = json.loads(json_path.read_text())
+    del meta["config"]["pool_subset"], meta["config"]["train_eval_size"]
+    json_path.write_text(json.dumps(meta))
+    assert results.run_status(config) == "complete"
+    assert results.run_status(config.replace(pool_subset=5)) == "missing"
+
+
 def test_not_complete_when_json_missing_or_corrupt():
     config = make_config()
     _, json_path = results.write_run(config, make_rows(config), {})

@@ -188,9 +188,22 @@ def same_protocol(stored: dict[str, Any], config) -> bool:
         elif name in stored:
             if stored[name] != value:
                 return False
-        elif name not in defaults or defaults[name] != value:
+        elif name not in defaults:
+            return False
+        elif value != defaults[name] and value != _resolved_default(config, name, defaults[name]):
+            # A default such as "auto" resolves per pair (pool_subset is None for MNIST).
             return False
     return True
+
+
+def _resolved_default(config, name: str, default: Any) -> Any:
+    """The value ``config`` would hold for ``name`` had it been built with the field's default."""
+    import dataclasses
+
+    try:
+        return getattr(dataclasses.replace(config, **{name: default}), name)
+    except (TypeError, ValueError):
+        return default
 
 
 def protocol_version(meta: dict[str, Any]) -> int:
