@@ -673,7 +673,7 @@ def plot_stream_cost(per_run: pd.DataFrame, strategy: str = STREAM_STRATEGY,
         # One line a row: "Small start" etc.; the initial sizes are in every other figure.
         ax.set_yticklabels([stats.experiment_label(e).split(" (")[0] for e in experiments])
         ax.set_ylim(len(experiments) - 0.5, -0.5)
-        ax.set_xlabel("Instances inspected per label")  # no wider than the axes
+        ax.set_xlabel("Arrivals consumed per label")  # no wider than the axes
         ax.grid(axis="y", visible=False)
         if len(pairs) > 1:
             style = dict(loc="outside upper center", frameon=False, handlelength=1.0,
