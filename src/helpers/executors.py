@@ -315,6 +315,11 @@ class ProcessPool(GridExecutor):
                 if process.is_alive():
                     process.kill()
                     process.join(5)
+            # A worker the pool may have started after the snapshot above.
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                if process not in processes and process.is_alive():
+                    process.kill()
+                    process.join(5)
 
 
 class _kill_on_second_interrupt:
