@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from helpers.stats.naming import (REFERENCE_STRATEGY, ordered_experiments, ordered_pairs, ordered_strategies,
-                                  role_pair)
+from helpers.stats.naming import REFERENCE_STRATEGY, _sort_display, ordered_strategies, role_pair
 
 #: Metrics of :func:`helpers.stats.paired_tests` compared, in display order.
 COMPARISON_METRICS = ("aulc", "final_accuracy")
@@ -133,15 +132,7 @@ def model_comparison(tests: pd.DataFrame, ranks: pd.DataFrame, shallow: str, dee
     for role in ("shallow", "deep"):
         table[f"{role}_significant"] = table[f"{role}_significant"].astype(bool)
         table[f"{role}_n_seeds"] = table[f"{role}_n_seeds"].astype(int)
-    table = table.reindex(columns=COMPARISON_COLUMNS)
-    if table.empty:
-        return table.reset_index(drop=True)
-    order = {
-        "experiment": {e: i for i, e in enumerate(ordered_experiments(table["experiment"]))},
-        "strategy": {s: i for i, s in enumerate(ordered_strategies(table["strategy"]))},
-        "metric": {m: i for i, m in enumerate(COMPARISON_METRICS)},
-    }
-    return table.sort_values(keys, key=lambda s: s.map(order[s.name]), kind="stable").reset_index(drop=True)
+    return _sort_display(table.reindex(columns=COMPARISON_COLUMNS), then=[("metric", COMPARISON_METRICS)])
 
 
 def best_by_rank(ranks: pd.DataFrame, metric: str = "aulc") -> pd.DataFrame:
@@ -175,13 +166,7 @@ def best_by_rank(ranks: pd.DataFrame, metric: str = "aulc") -> pd.DataFrame:
         tied = ordered_strategies(block.loc[block["mean_rank"] <= low + _TIE, "strategy"])
         rows.append({"pair": pair, "experiment": experiment, "best": ",".join(tied), "n_best": len(tied),
                      "best_rank": low, "n_blocks": int(block["n_blocks"].iloc[0])})
-    table = pd.DataFrame(rows, columns=columns)
-    if table.empty:
-        return table
-    order = {"pair": {p: i for i, p in enumerate(ordered_pairs(table["pair"]))},
-             "experiment": {e: i for i, e in enumerate(ordered_experiments(table["experiment"]))}}
-    return table.sort_values(["pair", "experiment"], key=lambda s: s.map(order[s.name]),
-                             kind="stable").reset_index(drop=True)
+    return _sort_display(pd.DataFrame(rows, columns=columns))
 
 
 def best_strategies(ranks: pd.DataFrame, shallow: str, deep: str) -> pd.DataFrame:
@@ -221,9 +206,7 @@ def best_strategies(ranks: pd.DataFrame, shallow: str, deep: str) -> pd.DataFram
                                           "best_rank": f"{role}_best_rank", "n_blocks": f"{role}_n_blocks"}))
     table = sides[0].merge(sides[1], on="experiment", how="inner")
     table["same_best"] = (table["shallow_best"] == table["deep_best"]).astype(bool)
-    table = table.reindex(columns=BEST_COLUMNS)
-    order = {e: i for i, e in enumerate(ordered_experiments(table["experiment"]))}
-    return table.sort_values("experiment", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
+    return _sort_display(table.reindex(columns=BEST_COLUMNS))
 
 
 def comparison_roles(pairs) -> tuple[str, str] | None:

@@ -117,15 +117,16 @@ def role_pair(role: str, pairs: Iterable[str]) -> str | None:
     return candidates[0] if candidates else None
 
 
-def _sort_display(frame: pd.DataFrame) -> pd.DataFrame:
-    """Sort a frame with pair/experiment/strategy columns in display order."""
+def _sort_display(frame: pd.DataFrame, then: Sequence[tuple[str, Sequence[str]]] = ()) -> pd.DataFrame:
+    """Sort a frame by whichever of its pair/experiment/strategy columns exist, in display order.
+
+    ``then`` adds (column, order) keys sorted after those, e.g. ``[("metric", ("aulc", ...))]``.
+    """
     if frame.empty:
-        return frame
-    ranks = {
-        "pair": {p: i for i, p in enumerate(ordered_pairs(frame["pair"]))},
-        "experiment": {e: i for i, e in enumerate(ordered_experiments(frame["experiment"]))},
-        "strategy": {s: i for i, s in enumerate(ordered_strategies(frame["strategy"]))},
-    }
-    cols = [c for c in ("pair", "experiment", "strategy") if c in frame.columns]
+        return frame.reset_index(drop=True)
+    orderers = {"pair": ordered_pairs, "experiment": ordered_experiments, "strategy": ordered_strategies}
+    ranks = {c: {v: i for i, v in enumerate(order(frame[c]))} for c, order in orderers.items() if c in frame.columns}
+    ranks.update({c: {v: i for i, v in enumerate(order)} for c, order in then})
+    cols = [c for c in ("pair", "experiment", "strategy") if c in frame.columns] + [c for c, _ in then]
     return frame.sort_values(cols, key=lambda s: s.map(ranks[s.name]), kind="stable").reset_index(drop=True)
 
