@@ -10,6 +10,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
+# OpenBLAS's AVX2 (Haswell) kernels, as the committed results used (helpers.provenance); a value
+# set in the environment wins. Exported, so tests, notebooks' kernels and grid workers get it.
+OPENBLAS_CORETYPE ?= Haswell
+export OPENBLAS_CORETYPE
+
 LAB_PORT ?= 8888
 LAB_ARGS ?=
 # Jupyter refuses to run as root unless told; containers often run as root.

@@ -218,6 +218,10 @@ py=.venv/bin/python
 # Large allocations stay mapped between batches: 2-2.7x faster CPU inference in torch here.
 export MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=1073741824
 export PYTHONUNBUFFERED=1
+# OpenBLAS's AVX2 (Haswell) kernels on every x86-64 CPU, so that logistic-regression runs
+# compute the same bits as the committed ones on CPUs with AVX-512 too (helpers.provenance);
+# a value already set in the environment wins.
+export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-Haswell}"
 # The kernel papermill starts is .venv's own, even when a user-wide "python3" kernelspec exists.
 export JUPYTER_PREFER_ENV_PATH=1
 

@@ -236,7 +236,8 @@ def test_mnist_from_gzip_files(tmp_path, isolated):
     np.testing.assert_array_equal(ds.y_train, arrays["train", "labels"])
     np.testing.assert_array_equal(ds.y_test, arrays["test", "labels"])
     assert ds.classes == tuple(str(d) for d in range(10))
-    assert "gzip" in ds.source and str(tmp_path) in ds.source
+    assert "gzip" in ds.source and "<data root>/MNIST/raw" in ds.source and str(tmp_path) not in ds.source
+    assert ds.variant == "mnist-idx" and len(ds.digest) == 64
     assert len(cache_files(isolated, "mnist")) == 1
 
 
@@ -258,7 +259,7 @@ def test_mnist_honours_al_data_dir(tmp_path, monkeypatch):
     arrays = write_mnist(root)
     monkeypatch.setenv("AL_DATA_DIR", str(root))
     ds = load_dataset("mnist")
-    assert str(root) in ds.source
+    assert "<data root>" in ds.source and str(root) not in ds.source
     np.testing.assert_array_equal(ds.y_train, arrays["train", "labels"])
 
 
@@ -449,6 +450,7 @@ def test_cifar10_pickle_batches(tmp_path, isolated, key_type, protocol):
     np.testing.assert_array_equal(ds.y_test, batches["test_batch"][1])
     assert ds.classes == CIFAR10_CLASSES
     assert "md5 differs" in ds.source and "JPEG" not in ds.source
+    assert ds.variant == "cifar10-batches-modified"
     assert len(cache_files(isolated, "cifar10")) == 1
 
 
@@ -475,6 +477,7 @@ def test_cifar10_official_md5_goes_through_torchvision(tmp_path, monkeypatch):
     monkeypatch.setattr(CIFAR10, "meta", {**CIFAR10.meta, "md5": md5["batches.meta"]})
     ds = load_dataset("cifar10", tmp_path, cache=False)
     assert "torchvision CIFAR10" in ds.source and "md5 matches" in ds.source
+    assert ds.variant == "cifar10-original"
     np.testing.assert_array_equal(to_uint8(ds.X_test), batches["test_batch"][0].reshape(4, 3, 32, 32))
     np.testing.assert_array_equal(ds.y_test, batches["test_batch"][1])
 
@@ -558,7 +561,7 @@ def test_cifar10_from_jpeg_folder(tmp_path):
     assert ds.classes == CIFAR10_CLASSES
     np.testing.assert_array_equal(ds.y_train, np.repeat(np.arange(10), 2))
     np.testing.assert_array_equal(ds.y_test, np.arange(10))
-    assert "JPEG" in ds.source and "cifar-10-jpeg" in ds.source
+    assert "JPEG" in ds.source and "<data root>/cifar-10-jpeg" in ds.source and ds.variant == "cifar10-jpeg"
     # Lossy, but close to the smooth originals.
     original = written["train/cat/0001.jpg"].transpose(2, 0, 1) / 255
     assert np.abs(ds.X_train[7] - original).mean() < 0.02
@@ -621,7 +624,7 @@ def test_image_folder_png_round_trip(tmp_path, isolated):
     train_keys = sorted(k for k in written if k.startswith("train/"))
     expected = np.stack([written[k].transpose(2, 0, 1) for k in train_keys])
     np.testing.assert_array_equal(to_uint8(ds.X_train), expected)
-    assert ds.source == f"image folder {tmp_path} (PNG)"
+    assert ds.source == "image folder <data root> (PNG)" and ds.variant == "image-folder"
     assert len(cache_files(isolated, "image_folder")) == 1
 
 
@@ -725,7 +728,8 @@ def test_cache_key_follows_content_not_location(tmp_path, isolated, monkeypatch)
     shutil.copytree(tmp_path / "one", tmp_path / "two")
     monkeypatch.setattr(data, "_decode_images", _fail)
     moved = load_dataset("image_folder", tmp_path / "two")
-    assert str(tmp_path / "two") in moved.source
+    assert moved.source == "image folder <data root> (PNG)"
+    assert moved.identity == after.identity != before.identity
     assert len(cache_files(isolated, "image_folder")) == 2
 
 
@@ -798,3 +802,27 @@ def test_preprocessing_rejects_bad_input():
         normalize_channels(X, np.zeros(3), np.zeros(3))
     with pytest.raises(ValueError, match="shape"):
         normalize_channels(X, np.zeros(2), np.ones(2))
+
+
+def test_identity_is_the_decoded_content(tmp_path, isolated):
+    """The digest is the same from the cache and from the files, and changes with one pixel."""
+    arrays = write_mnist(tmp_path)
+    fresh = load_dataset("mnist", tmp_path, cache=False)
+    cached = load_dataset("mnist", tmp_path)
+    again = load_dataset("mnist", tmp_path)  # read back from the cache
+    assert fresh.identity == cached.identity == again.identity
+    assert fresh.identity["variant"] == "mnist-idx"
+    changed = dict(arrays)
+    changed["train", "images"] = arrays["train", "images"].copy()
+    changed["train", "images"][0, 0, 0] ^= 1
+    other = tmp_path / "other"
+    write_mnist(other, arrays=changed)
+    assert load_dataset("mnist", other, cache=False).identity["digest"] != fresh.identity["digest"]
+
+
+def test_identity_of_a_hand_built_dataset_is_computed():
+    ds = load_dataset("digits")
+    assert ds.variant == "sklearn-digits"
+    built = Dataset(name="x", X_train=ds.X_train, y_train=ds.y_train, X_test=ds.X_test, y_test=ds.y_test,
+                    classes=ds.classes, source="by hand")
+    assert built.identity["variant"] == "unknown" and built.identity["digest"] == ds.identity["digest"]

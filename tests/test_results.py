@@ -57,7 +57,8 @@ def test_write_run_then_complete(isolated_dirs):
     assert list(pd.read_csv(csv_path).columns) == COLUMNS
     rows, meta = results.read_run(config)
     assert list(rows.columns) == COLUMNS and len(rows) == 3
-    assert meta["complete"] is True and meta["config"] == config.to_dict()
+    assert meta["complete"] is True and meta["config"] == results.stored_config(config)
+    assert "data_root" not in meta["config"] and "results_dir" not in meta["config"]
     assert meta["array"] == [0, 1, 2] and meta["note"] == "x"
 
 
@@ -214,3 +215,54 @@ def test_versions_and_revision():
     assert {"python", "numpy", "scikit-learn", "torch", "skorch", "modAL-python"} <= set(versions)
     revision = results.git_revision()
     assert revision is None or len(revision.removesuffix("-dirty")) == 40
+
+
+IDENTITY = {"variant": "cifar10-jpeg", "digest": "a" * 64}
+OTHER = {"variant": "cifar10-original", "digest": "b" * 64}
+
+
+def test_complete_only_on_the_same_data(isolated_dirs):
+    config = make_config()
+    results.write_run(config, make_rows(config), {"dataset": {"name": "cifar10", **IDENTITY}})
+    assert results.run_status(config, IDENTITY) == "complete"
+    assert results.run_status(config) == "complete"  # data unchecked
+    assert results.run_status(config, OTHER) == "missing"
+    assert results.is_complete(config, IDENTITY) and not results.is_complete(config, OTHER)
+
+
+def test_a_run_without_a_recorded_identity_is_redone_when_the_data_is_known(isolated_dirs):
+    config = make_config()
+    results.write_run(config, make_rows(config), {"dataset": {"name": "cifar10"}})
+    assert results.run_status(config, IDENTITY) == "missing"
+
+
+def test_identity_check_refuses_mixing_variants(isolated_dirs):
+    config = make_config()
+    results.write_run(config, make_rows(config), {"dataset": {"name": "cifar10", **IDENTITY}})
+    results.write_run(config.replace(seed=4), make_rows(config), {"dataset": {"name": "cifar10"}})
+    root = isolated_dirs["results"]
+    assert results.check_dataset_identity(root, config.pair, IDENTITY) == 1
+    with pytest.raises(results.DatasetMismatchError) as err:
+        results.check_dataset_identity(root, config.pair, OTHER)
+    message = str(err.value)
+    assert "cifar10-jpeg" in message and "cifar10-original" in message and "--out" in message
+    assert results.check_dataset_identity(root, "another_pair", OTHER) == 0
+
+
+def test_reference_matches_the_data(isolated_dirs):
+    config = make_config()
+    stored = {"model_params": dict(config.model_params), "evaluation": "test", "protocol_version": PROTOCOL_VERSION,
+              "dataset": {"name": "digits", **IDENTITY}}
+    assert results.reference_matches(stored, config) and results.reference_matches(stored, config, IDENTITY)
+    assert not results.reference_matches(stored, config, OTHER)
+
+
+def test_git_revision_is_dirty_only_for_code(monkeypatch):
+    from helpers import provenance
+
+    monkeypatch.setattr(provenance, "git_state", lambda repo=None: {"revision": "abc", "src_dirty": False})
+    assert results.git_revision() == "abc"
+    monkeypatch.setattr(provenance, "git_state", lambda repo=None: {"revision": "abc", "src_dirty": True})
+    assert results.git_revision() == "abc-dirty"
+    monkeypatch.setattr(provenance, "git_state", lambda repo=None: None)
+    assert results.git_revision() is None

@@ -141,7 +141,17 @@ class Dataset:
     classes : tuple of str
         Class names; label ``i`` means ``classes[i]``.
     source : str
-        Human-readable description of where the data came from.
+        Human-readable description of where the data came from; a path in it is written
+        relative to the data root (``<data root>/...``), never as an absolute path.
+    variant : str
+        Which copy of the data it is: ``mnist-idx``, ``cifar10-original`` (the official
+        python batches), ``cifar10-batches-modified`` (python batches whose checksum
+        differs), ``cifar10-jpeg`` (the lossy JPEG image-folder copy), ``cifar10-folder``
+        (a lossless image-folder copy), ``image-folder``, ``sklearn-digits``; ``unknown``
+        for datasets built by hand.
+    digest : str
+        SHA-256 of the decoded arrays (:func:`array_digest`); computed from the arrays
+        when not given. Two datasets with the same digest hold the same pixels and labels.
     """
 
     name: str
@@ -151,6 +161,8 @@ class Dataset:
     y_test: np.ndarray
     classes: tuple[str, ...]
     source: str
+    variant: str = "unknown"
+    digest: str = ""
 
     def __post_init__(self) -> None:
         # Checked once here so every consumer can rely on the documented contract.
@@ -171,6 +183,17 @@ class Dataset:
         """Return the number of classes."""
         return len(self.classes)
 
+    @property
+    def identity(self) -> dict[str, str]:
+        """Return ``{"variant": ..., "digest": ...}``: what a finished run's data must match.
+
+        The digest is computed from the arrays (once) when it was not given.
+        """
+        if not self.digest:
+            object.__setattr__(self, "digest", array_digest(self.X_train, self.y_train, self.X_test, self.y_test,
+                                                           self.classes))
+        return {"variant": self.variant, "digest": self.digest}
+
     def __repr__(self) -> str:
         # The default repr would print four (truncated) arrays; shapes say more.
         return (
@@ -190,12 +213,39 @@ class _Raw(NamedTuple):
 
 
 class _Plan(NamedTuple):
-    """A located, cheaply checked source: its files, description and decoder."""
+    """A located, cheaply checked source: its files, description, variant and decoder."""
 
     base: Path
     files: tuple[str, ...]  # relative to ``base``; their bytes key the cache
     source: str
     decode: Callable[[], _Raw]
+    variant: str
+
+
+def array_digest(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_test: np.ndarray,
+                 classes: Sequence[str]) -> str:
+    """Return a SHA-256 digest of a dataset's arrays and class names.
+
+    Each array contributes its dtype, shape and bytes (C order), so the same pixels give
+    the same digest on every machine.
+
+    Returns
+    -------
+    str
+        A hex digest.
+    """
+    digest = hashlib.sha256()
+    for array in (X_train, y_train, X_test, y_test):
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(array.data)
+    digest.update("\0".join(classes).encode())
+    return digest.hexdigest()
+
+
+def _relative_source(source: str, root: Path) -> str:
+    """Return ``source`` with the data root written as ``<data root>``."""
+    return source.replace(str(root), "<data root>")
 
 
 # --------------------------------------------------------------------------- public API
@@ -277,7 +327,10 @@ def load_dataset(
         X_test=_to_unit_float(raw.X_test),
         y_test=raw.y_test.astype(np.int64),
         classes=tuple(raw.classes),
-        source=plan.source,
+        source=_relative_source(plan.source, root_path),
+        variant=plan.variant,
+        # The decoded uint8 pixels (before scaling) identify the data.
+        digest=array_digest(raw.X_train, raw.y_train, raw.X_test, raw.y_test, raw.classes),
     )
 
 
@@ -366,6 +419,7 @@ def _load_digits() -> Dataset:
         y_test=y_test,
         classes=DIGIT_CLASSES,
         source="scikit-learn load_digits (bundled 8x8 digits); stratified 75/25 split, random_state=0",
+        variant="sklearn-digits",
     )
 
 
@@ -398,6 +452,7 @@ def _plan_mnist(root: Path, download: bool, root_given: bool) -> _Plan:
             files=MNIST_FILES,
             source=f"torchvision MNIST at {raw_dir} (uncompressed IDX files)",
             decode=lambda: _decode_mnist_torchvision(root),
+            variant="mnist-idx",
         )
     gz_files = tuple(f"{f}.gz" for f in MNIST_FILES)
     for f in gz_files:
@@ -409,6 +464,7 @@ def _plan_mnist(root: Path, download: bool, root_given: bool) -> _Plan:
         files=gz_files,
         source=f"MNIST gzip IDX files at {raw_dir} (read by helpers.data)",
         decode=lambda: _decode_mnist_gz(raw_dir),
+        variant="mnist-idx",
     )
 
 
@@ -545,6 +601,7 @@ def _plan_cifar10(root: Path, download: bool, root_given: bool) -> _Plan:
         files=CIFAR10_BATCH_FILES,
         source=source,
         decode=lambda: _decode_cifar10_batches(root, official),
+        variant="cifar10-original" if official else "cifar10-batches-modified",
     )
 
 
@@ -682,6 +739,7 @@ def _plan_cifar10_folder(jpeg_dir: Path, root_given: bool) -> _Plan:
         files=tuple(_relative(p, jpeg_dir) for p, _ in files),
         source=f"CIFAR-10 image folder {jpeg_dir} ({fmt}{lossy})",
         decode=lambda: _decode_image_folder(train, test, classes, expect_size=(32, 32)),
+        variant="cifar10-jpeg" if "JPEG" in fmt else "cifar10-folder",
     )
 
 
@@ -696,6 +754,7 @@ def _plan_image_folder(root: Path, root_given: bool) -> _Plan:
         files=tuple(_relative(p, root) for p, _ in files),
         source=f"image folder {root} ({_describe_formats(p for p, _ in files)})",
         decode=lambda: _decode_image_folder(train, test, classes),
+        variant="image-folder",
     )
 
 

@@ -40,7 +40,7 @@ from typing import Iterable, Sequence
 
 from tqdm.auto import tqdm
 
-from helpers import results
+from helpers import provenance, results
 from helpers.config import EXPERIMENTS, PAIRS, PROTOCOL_VERSION, ConfigError, ProtocolConfig
 from helpers.data import CorruptDataError, Dataset, load_dataset
 from helpers.executors import (
@@ -50,9 +50,6 @@ from helpers.locks import RunLock
 from helpers.loop import prepare, run_reference
 from helpers.models import resolve_device
 from helpers.strategies import STUDY_STRATEGIES
-
-#: Seeds of the paper profile: five, starting at the study's 42.
-PAPER_SEEDS = (42, 43, 44, 45, 46)
 
 #: Exit status of the command line after an interrupt (128 + SIGINT, as shells report it).
 EXIT_INTERRUPTED = 130
@@ -272,7 +269,10 @@ def _run_started(configs, runner: GridExecutor, dataset, *, reference, progress,
     # Draw every split now: sizes that do not fit fail here, before any training.
     for config in {(c.experiment, c.seed, c.initial_size): c for c in configs}.values():
         prepare(config, dataset)
-    status = [results.run_status(c) for c in configs]
+    # A finished run counts only on the same data; a results tree never mixes data variants.
+    identity = dataset.identity
+    results.check_dataset_identity(configs[0].results_root(), configs[0].pair, identity)
+    status = [results.run_status(c, identity) for c in configs]
     todo = [c for c, s in zip(configs, status) if s != "complete"]
     stale = [c for c, s in zip(configs, status) if s == "stale"]
     if stale:
@@ -339,7 +339,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--pair", required=True, choices=list(PAIRS))
     parser.add_argument("--experiment", nargs="+", default=list(EXPERIMENTS), choices=list(EXPERIMENTS))
     parser.add_argument("--strategies", nargs="+", default=list(STUDY_STRATEGIES), metavar="STRATEGY")
-    parser.add_argument("--seeds", nargs="+", type=int, default=list(PAPER_SEEDS))
+    parser.add_argument("--seeds", nargs="+", type=int,
+                        help="seeds to run (default: the pair's seeds in the study, e.g. 42-61 for mnist_logreg)")
     parser.add_argument("--query-size", type=int)
     parser.add_argument("--iterations", type=int, dest="n_iterations")
     parser.add_argument("--threshold", type=float, default=0.5, dest="stream_threshold")
@@ -370,7 +371,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     and a further Ctrl-C arriving during the interpreter's shutdown would otherwise print a
     stray ``KeyboardInterrupt`` traceback after the summary line.
     """
+    if argv is None:
+        # OpenBLAS picks its kernels when numpy loads: restart with the pinned ones if needed.
+        provenance.reexec_pinned("helpers.grid", sys.argv[1:])
     args = parse_args(argv)
+    if args.seeds is None:
+        args.seeds = list(PAIRS[args.pair].seeds)
     in_main_thread = threading.current_thread() is threading.main_thread()
     if in_main_thread:
         # Ctrl-C interrupts the grid even when the shell started it with SIGINT ignored; the
@@ -409,7 +415,7 @@ def _main(args: argparse.Namespace) -> int:
             executor = DaskExecutor(n_workers=args.dask_local)
         counts = run_grid(configs, jobs=1 if args.jobs is None else args.jobs, executor=executor,
                           reference=args.reference, progress=not args.quiet)
-    except (ConfigError, OSError, CorruptDataError) as err:
+    except (ConfigError, OSError, CorruptDataError, results.DatasetMismatchError) as err:
         print(f"al-grid: error: {err}", file=sys.stderr)
         return 2
     except GridRunError as err:

@@ -59,6 +59,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence, TextIO
 
 from helpers import paths
+from helpers.config import PAIRS
 
 #: Experiments each experiment notebook is run for, in order.
 JOB_EXPERIMENTS = ("small", "moderate", "large")
@@ -151,13 +152,12 @@ class Profile:
 
 #: The profiles of ``run_all.sh --profile``.
 PROFILES: dict[str, Profile] = {
-    # MNIST runs cost seconds, so the paper profile gives it 20 seeds: enough for paired
-    # Wilcoxon tests to reach significance after Holm correction (5 seeds never can).
+    # Each pair's seeds are part of its registry entry (helpers.config.PAIRS).
     "paper": Profile("paper", (("mnist_logreg", "mnist_logreg"), ("cifar10_cnn", "cifar10_cnn")),
-                     {"mnist_logreg": tuple(range(42, 62)), "cifar10_cnn": (42, 43, 44, 45, 46)},
+                     {p: PAIRS[p].seeds for p in ("mnist_logreg", "cifar10_cnn")},
                      "the study's protocol"),
     "smoke": Profile("smoke", (("mnist_logreg", "digits_logreg"), ("cifar10_cnn", "digits_cnn")),
-                     {"digits_logreg": (42, 43), "digits_cnn": (42, 43)},
+                     {p: PAIRS[p].seeds for p in ("digits_logreg", "digits_cnn")},
                      "the whole pipeline on scikit-learn's 8x8 digits"),
 }
 
@@ -429,6 +429,9 @@ class PairCheck:
         redone), and in all.
     references_finished, references : int
         Whole-pool references already computed, and needed.
+    identity : dict or None
+        The data's identity (:attr:`helpers.data.Dataset.identity`): finished runs count
+        only when computed on the same data.
     """
 
     pair: str
@@ -439,6 +442,7 @@ class PairCheck:
     total: int
     references_finished: int
     references: int
+    identity: dict | None = None
 
 
 def _check_folder(path: Path, what: str) -> None:
@@ -563,13 +567,18 @@ def check_job(job: Job, *, download: bool = True) -> list[PairCheck]:
                 prepare(config, dataset)
             except (ConfigError, ValueError) as err:
                 raise JobError(f"pair {pair}, experiment {config.experiment}, seed {config.seed}: {err}") from None
-        status = [results.run_status(c) for c in configs]
+        identity = dataset.identity
+        try:
+            results.check_dataset_identity(job.folders["results"], pair, identity)
+        except results.DatasetMismatchError as err:
+            raise JobError(str(err)) from None
+        status = [results.run_status(c, identity) for c in configs]
         per_seed = {c.seed: c for c in configs}
         checks.append(PairCheck(
             pair=pair, source=dataset.source, device=devices.get(pair),
             finished=status.count("complete"), stale=status.count("stale"), total=len(configs),
             references_finished=sum(_reference_finished(c) for c in per_seed.values()),
-            references=len(per_seed),
+            references=len(per_seed), identity=identity,
         ))
     return checks
 
@@ -664,7 +673,8 @@ def describe(job: Job, checks: list[PairCheck], *, prog: str = "run_all.sh") -> 
         "parameters, device, folders, data, splits"
     lines = [f"{prog}: {job.profile.name} profile ({job.profile.description}); every check passed "
              f"({checked}). It will run:"]
-    todo = [c for c in job.run_configs if results.run_status(c) != "complete"]
+    identities = {check.pair: check.identity for check in checks}
+    todo = [c for c in job.run_configs if results.run_status(c, identities.get(c.pair)) != "complete"]
     for check in checks:
         configs = [c for c in job.run_configs if c.pair == check.pair]
         first = next(s for s in job.steps if s.configs and s.configs[0].pair == check.pair)

@@ -37,7 +37,7 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 from threadpoolctl import threadpool_info, threadpool_limits
 from tqdm.auto import tqdm
 
-from helpers import checkpoints, results
+from helpers import checkpoints, provenance, results
 from helpers.config import EXPERIMENTS, PROTOCOL_VERSION, ProtocolConfig
 from helpers.data import Dataset, channel_stats, load_dataset, normalize_channels
 from helpers.learner import BufferedActiveLearner
@@ -316,8 +316,7 @@ def _run_active_learning(config: ProtocolConfig, dataset: Dataset | None, progre
     queried_all = np.concatenate(queried) if queried else np.empty(0, dtype=int)
     meta = {
         "pair": config.pair, "experiment": config.experiment, "strategy": config.strategy, "seed": config.seed,
-        "dataset": {"name": dataset.name, "source": dataset.source, "n_train": int(len(y)),
-                    "n_test": int(len(dataset.y_test))},
+        "dataset": _dataset_record(dataset),
         "evaluation": {"split": config.evaluation, "n": int(len(y_test))},
         "n_pool": int(n_pool), "n_initial": int(splits.initial.size), "n_validation": int(splits.validation.size),
         "classes": list(dataset.classes),
@@ -345,10 +344,17 @@ def _run_active_learning(config: ProtocolConfig, dataset: Dataset | None, progre
         "random_streams": {"entropy": config.seed, "purposes": list(streams.sequences)},
         "versions": results.library_versions(),
         "git_revision": results.git_revision(),
+        "provenance": provenance.run_provenance(),
         "started_at": started.isoformat(timespec="seconds"),
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     return RunResult(frame, meta, queried_all)
+
+
+def _dataset_record(dataset: Dataset) -> dict[str, Any]:
+    """Return the ``dataset`` block of a run's or reference's JSON: name, identity, source, sizes."""
+    return {"name": dataset.name, **dataset.identity, "source": dataset.source,
+            "n_train": int(len(dataset.y_train)), "n_test": int(len(dataset.y_test))}
 
 
 def run_and_save(config: ProtocolConfig, dataset: Dataset | None = None, *, progress: bool = True,
@@ -361,7 +367,7 @@ def run_and_save(config: ProtocolConfig, dataset: Dataset | None = None, *, prog
         True if the run was executed, False if a finished result was kept.
     """
     results.ensure_writable(results.config_stem(config).parent)
-    if not force and results.is_complete(config):
+    if not force and results.is_complete(config, None if dataset is None else dataset.identity):
         return False
     outcome = run_active_learning(config, dataset, progress=progress)
     results.write_run(config, outcome.rows, outcome.meta)
@@ -390,7 +396,7 @@ def run_reference(config: ProtocolConfig, dataset: Dataset | None = None, *, for
             stored = json.loads(path.read_text())
         except ValueError:
             stored = None  # a corrupt file is recomputed below
-        if results.reference_matches(stored, config):
+        if results.reference_matches(stored, config, None if dataset is None else dataset.identity):
             return stored
     dataset, splits = prepare(config, dataset)
     X, X_test = model_inputs(config.spec.model, dataset, splits.pool)
@@ -404,12 +410,14 @@ def run_reference(config: ProtocolConfig, dataset: Dataset | None = None, *, for
         y_pred = estimator.predict(X_test)
     record = {
         "pair": config.pair, "seed": config.seed, "n_train": int(splits.pool.size),
+        "dataset": _dataset_record(dataset),
         "accuracy": float(accuracy_score(y_test, y_pred)),
         "macro_f1": float(f1_score(y_test, y_pred, average="macro", zero_division=0)),
         "evaluation": config.evaluation,
         "fit_seconds": fit_seconds, "fit_steps": int(estimator.fit_steps_),
         "model_params": dict(config.model_params), "device": _device_name(config), "threads": threads,
         "versions": results.library_versions(), "git_revision": results.git_revision(),
+        "provenance": provenance.run_provenance(),
         "protocol_version": PROTOCOL_VERSION,
     }
     results.write_json(path, record)

@@ -7,9 +7,14 @@ Layout under the results root (:func:`helpers.paths.results_dir` unless configur
                                                  device, timings, final confusion matrix
     <pair>/reference/seed<k>.json                model trained on the whole pool
 
-A run is finished when its JSON exists, holds ``"complete": true``, the same configuration
-and the current :data:`helpers.config.PROTOCOL_VERSION`; the JSON is written after the CSV,
-so it doubles as the completion mark. A finished run of another protocol version is
+A run is finished when its JSON exists, holds ``"complete": true``, the same configuration,
+the current :data:`helpers.config.PROTOCOL_VERSION` and, when the caller knows the data, the
+same dataset identity (variant and content digest, :attr:`helpers.data.Dataset.identity`);
+the JSON is written after the CSV, so it doubles as the completion mark. One results tree
+never mixes data variants: :func:`check_dataset_identity` refuses to add runs on other data
+to a pair whose stored runs name another identity. JSONs hold no absolute path: the
+configuration is stored without its location fields and the dataset's source names the
+data root as ``<data root>``. A finished run of another protocol version is
 *stale*: it was computed by code that computes something else, so it is neither skipped
 nor summarised, and the grid recomputes it.
 """
@@ -20,14 +25,13 @@ import errno
 import json
 import os
 import platform
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from helpers import paths
+from helpers import provenance
 from helpers.config import PROTOCOL_VERSION
 
 #: Columns of a run's CSV, in order.
@@ -42,6 +46,10 @@ TIMING_COLUMNS = ["fit_seconds", "query_seconds"]
 
 class ResultsDirError(OSError):
     """The results directory cannot be created or written."""
+
+
+class DatasetMismatchError(ValueError):
+    """A results tree holds runs computed on other data than the data at hand."""
 
 
 def run_stem(results_root: Path, pair: str, experiment: str, strategy: str, seed: int) -> Path:
@@ -141,9 +149,23 @@ def write_run(config, rows: pd.DataFrame, meta: dict[str, Any]) -> tuple[Path, P
     csv_path, json_path = stem.with_suffix(".csv"), stem.with_suffix(".json")
     json_path.unlink(missing_ok=True)  # a stale mark must never vouch for a new CSV
     _atomic_write(csv_path, lambda f: rows[COLUMNS].to_csv(f, index=False))
-    write_json(json_path, {**meta, "config": config.to_dict(), "protocol_version": PROTOCOL_VERSION,
+    write_json(json_path, {**meta, "config": stored_config(config), "protocol_version": PROTOCOL_VERSION,
                            "complete": True})
     return csv_path, json_path
+
+
+def stored_config(config) -> dict[str, Any]:
+    """Return ``config`` as stored in a run's JSON: its fields without the location fields.
+
+    Where the data and the results lie is the user's business and would put absolute paths
+    of one machine into the results; it never decides whether a run matches
+    (:func:`same_protocol` ignores it).
+
+    Returns
+    -------
+    dict
+    """
+    return _protocol(config.to_dict())
 
 
 #: Config fields that say where files live, not what ran. They are ignored when matching a
@@ -212,29 +234,95 @@ def protocol_version(meta: dict[str, Any]) -> int:
     return version if isinstance(version, int) and not isinstance(version, bool) else 1
 
 
-def reference_matches(stored: Any, config) -> bool:
+def reference_matches(stored: Any, config, identity: dict[str, str] | None = None) -> bool:
     """Return True when a stored reference record can stand for ``config``'s reference fit.
 
     Returns
     -------
     bool
-        Same model parameters, same evaluation split and the current protocol version.
+        Same model parameters, same evaluation split, the current protocol version and,
+        when ``identity`` is given, the same data.
     """
     return (isinstance(stored, dict) and stored.get("model_params") == dict(config.model_params)
             and stored.get("evaluation", "test") == config.evaluation
-            and protocol_version(stored) == PROTOCOL_VERSION)
+            and protocol_version(stored) == PROTOCOL_VERSION
+            and (identity is None or stored_identity(stored) == identity))
 
 
-def run_status(config) -> str:
+def stored_identity(meta: Any) -> dict[str, str] | None:
+    """Return the dataset identity a run's or reference's JSON records, or None if it has none.
+
+    Returns
+    -------
+    dict or None
+        ``{"variant": ..., "digest": ...}``.
+    """
+    dataset = meta.get("dataset") if isinstance(meta, dict) else None
+    if not isinstance(dataset, dict) or not dataset.get("variant") or not dataset.get("digest"):
+        return None
+    return {"variant": dataset["variant"], "digest": dataset["digest"]}
+
+
+def describe_identity(identity: dict[str, str] | None) -> str:
+    """Return a dataset identity as ``variant (digest 1a2b3c4d5e6f)`` for messages."""
+    if not identity:
+        return "unrecorded data"
+    return f"{identity['variant']} (digest {identity['digest'][:12]})"
+
+
+def check_dataset_identity(results_root: Path, pair: str, identity: dict[str, str]) -> int:
+    """Refuse to add runs on ``identity``'s data to a pair whose stored runs used other data.
+
+    Every run and reference JSON of ``pair`` under ``results_root`` that records a dataset
+    identity is compared with ``identity``; JSONs without one (written before identities
+    were recorded) are not counted.
+
+    Returns
+    -------
+    int
+        How many stored JSONs carry the same identity.
+
+    Raises
+    ------
+    DatasetMismatchError
+        Naming both identities, an example file and what to do (a separate results folder).
+    """
+    same = 0
+    for path in sorted((Path(results_root) / pair).glob("*/**/seed*.json")):
+        try:
+            stored = stored_identity(json.loads(path.read_text()))
+        except (OSError, ValueError):
+            continue
+        if stored is None:
+            continue
+        if stored != identity:
+            raise DatasetMismatchError(
+                f"{Path(results_root) / pair} holds runs computed on {describe_identity(stored)} (e.g. {path}), "
+                f"but the data at hand is {describe_identity(identity)}; one results tree never mixes data "
+                f"variants: write these runs to another folder (--out DIR) or use the data the stored runs used"
+            )
+        same += 1
+    return same
+
+
+def run_status(config, identity: dict[str, str] | None = None) -> str:
     """Return the state of ``config``'s result files.
+
+    Parameters
+    ----------
+    config : ProtocolConfig
+    identity : dict, optional
+        The dataset identity (:attr:`helpers.data.Dataset.identity`) the run must have been
+        computed on; None to leave the data unchecked (progress watching).
 
     Returns
     -------
     str
         ``"complete"``: finished with the same configuration at the current protocol
-        version; ``"stale"``: finished with the same configuration by another protocol
-        version (to be recomputed); ``"missing"``: anything else (no files, an
-        interrupted run, another configuration, a corrupt JSON).
+        version (on the same data, when ``identity`` is given); ``"stale"``: finished with
+        the same configuration by another protocol version (to be recomputed);
+        ``"missing"``: anything else (no files, an interrupted run, another configuration,
+        other or unrecorded data, a corrupt JSON).
     """
     stem = config_stem(config)
     try:
@@ -243,15 +331,20 @@ def run_status(config) -> str:
         return "missing"
     if not isinstance(meta, dict) or not isinstance(meta.get("config"), dict):
         return "missing"
+    if identity is not None and stored_identity(meta) != identity:
+        return "missing"
     same = same_protocol(meta["config"], config)
     if not (bool(meta.get("complete")) and same and stem.with_suffix(".csv").exists()):
         return "missing"
     return "complete" if protocol_version(meta) == PROTOCOL_VERSION else "stale"
 
 
-def is_complete(config) -> bool:
-    """Return True when ``config``'s run finished earlier with the same configuration and protocol version."""
-    return run_status(config) == "complete"
+def is_complete(config, identity: dict[str, str] | None = None) -> bool:
+    """Return True when ``config``'s run finished earlier with the same configuration and protocol version.
+
+    ``identity``, when given, must also match the data the run was computed on (:func:`run_status`).
+    """
+    return run_status(config, identity) == "complete"
 
 
 def read_run(config) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -261,15 +354,16 @@ def read_run(config) -> tuple[pd.DataFrame, dict[str, Any]]:
 
 
 def git_revision() -> str | None:
-    """Return the repository's current commit (with ``-dirty`` if modified), or None."""
-    try:
-        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=paths.REPO_ROOT, capture_output=True,
-                             text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=paths.REPO_ROOT,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
+    """Return the repository's current commit, or None outside a git checkout.
+
+    ``-dirty`` is appended only when the code under ``src/`` differs from the commit
+    (:func:`helpers.provenance.git_state`); changed results, notebooks or paper sources do
+    not make a run's code dirty.
+    """
+    state = provenance.git_state()
+    if state is None:
         return None
-    return rev + ("-dirty" if dirty else "")
+    return state["revision"] + ("-dirty" if state["src_dirty"] else "")
 
 
 def library_versions() -> dict[str, str]:
