@@ -83,6 +83,24 @@ def test_loop_invariants(strategy, digits):
         assert ((rows["n_fallback"].iloc[1:] >= 0) & (rows["n_fallback"].iloc[1:] <= cfg.query_size)).all()
     else:
         assert rows["n_inspected"].isna().all() and rows["n_fallback"].isna().all()
+    # The collapse diagnostic: the most predicted class of the evaluated predictions.
+    assert ((rows["top_class_share"] > 0) & (rows["top_class_share"] <= 1)).all()
+    assert rows["top_class"].between(0, len(digits.classes) - 1).all()
+    # The final model's predictions per class: column sums of the confusion matrix.
+    final = np.asarray(run.meta["confusion_matrix"]).sum(axis=0)
+    assert rows["top_class"].iloc[-1] == np.argmax(final)
+    assert rows["top_class_share"].iloc[-1] == pytest.approx(final.max() / final.sum())
+    stream_columns = list(loop.STREAM_COLUMNS)
+    if strategy == "stream_uncertainty":
+        assert rows[["theta", "n_discarded_budget", "n_discarded_confidence"]].iloc[0].tolist() == [1.0, 0, 0]
+        later = rows.iloc[1:]
+        assert later[stream_columns].notna().all().all()
+        assert (later["n_inspected"] == later["n_queried"] + later["n_discarded_budget"]
+                + later["n_discarded_confidence"]).all()
+        assert later["labeled_uncertainty_percentile"].between(0, 1).all()
+        assert later["budget_rate"].between(0, 1).all()
+    else:
+        assert rows[stream_columns].isna().all().all()
     if strategy == "stream_uncertainty":
         stream = run.meta["stream"]
         assert stream["arrivals"] == run.meta["n_pool"] - run.meta["n_initial"]
@@ -90,6 +108,23 @@ def test_loop_invariants(strategy, digits):
         assert stream["labels_obtained"] == cfg.query_size * N_ITER and stream["shortfall"] == 0
     else:
         assert run.meta["stream"] is None
+
+
+@pytest.mark.parametrize("y_pred, expected", [
+    ([3, 1, 3, 3, 2], (3, 0.6)),          # 3 of 5 predictions go to class 3
+    ([1, 2, 2, 1], (1, 0.5)),             # a tie goes to the smaller label
+    ([4] * 7, (4, 1.0)),                  # total collapse
+    (list(range(10)) * 3, (0, 0.1)),      # balanced over ten classes
+])
+def test_prediction_collapse_hand_computed(y_pred, expected):
+    top_class, share = loop.prediction_collapse(np.array(y_pred))
+    assert (top_class, share) == (expected[0], pytest.approx(expected[1]))
+    assert isinstance(top_class, int) and isinstance(share, float)
+
+
+def test_prediction_collapse_needs_predictions():
+    with pytest.raises(ValueError, match="no predictions"):
+        loop.prediction_collapse(np.array([], dtype=int))
 
 
 def test_deterministic_per_seed(digits):

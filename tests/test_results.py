@@ -26,6 +26,7 @@ def make_rows(config, n=3) -> pd.DataFrame:
         "iteration": i, "n_labeled": 10 + 5 * i, "frac_labeled": (10 + 5 * i) / 1077, "accuracy": 0.5 + 0.1 * i,
         "macro_f1": 0.4 + 0.1 * i, "train_accuracy": 1.0, "fit_seconds": 0.01, "query_seconds": 0.0,
         "fit_steps": 10, "n_queried": 5 * (i > 0), "cold_refit": 0, "n_inspected": np.nan, "n_fallback": np.nan,
+        "top_class": 1, "top_class_share": 0.2, **{c: np.nan for c in results.ADDED_COLUMNS[2:]},
     } for i in range(n)]
     # An extra column must not reach the CSV.
     return pd.DataFrame(rows).assign(extra=1)
@@ -45,6 +46,19 @@ def test_layout(tmp_path):
 def test_timing_columns_are_columns():
     assert set(TIMING_COLUMNS) <= set(COLUMNS)
     assert len(set(COLUMNS)) == len(COLUMNS)
+
+
+def test_added_columns_are_appended_last():
+    assert COLUMNS[-len(results.ADDED_COLUMNS):] == results.ADDED_COLUMNS
+    assert {"top_class_share", "theta", "n_discarded_budget", "n_discarded_confidence"} <= set(results.ADDED_COLUMNS)
+
+
+def test_a_run_written_before_the_added_columns_stays_complete():
+    # A committed run's CSV lacks the added columns; resuming must neither redo nor mark it stale.
+    config = make_config()
+    csv_path, _ = results.write_run(config, make_rows(config), {})
+    pd.read_csv(csv_path).drop(columns=results.ADDED_COLUMNS).to_csv(csv_path, index=False)
+    assert results.run_status(config) == "complete" and results.is_complete(config)
 
 
 def test_write_run_then_complete(isolated_dirs):

@@ -103,6 +103,34 @@ def test_load_runs_reads_all_csvs_and_ignores_other_folders(tree):
     assert set(only["pair"]) == {"cifar10_cnn"}
 
 
+def test_runs_written_before_the_added_columns_load_with_nan(tree):
+    # The fake tree's CSVs are of the first layout: none of the added columns.
+    df = stats.load_runs(tree)
+    assert set(stats.RUN_COLUMNS) <= set(df.columns)
+    assert df[list(stats.OPTIONAL_RUN_COLUMNS[1:])].isna().all().all()
+    assert stats.runs_with_column(df, "top_class_share") == 0
+
+
+def test_runs_with_column_counts_runs_that_carry_it(tmp_path):
+    root = write_fake_tree(tmp_path, pairs=("mnist_logreg",), experiments=("small",), seeds=(42, 43))
+    # Two new runs record the collapse column; only the stream's records the stream columns.
+    for strategy in ("margin", "stream_uncertainty"):
+        path = root / "mnist_logreg" / "small" / strategy / "seed43.csv"
+        frame = pd.read_csv(path).assign(top_class=3, top_class_share=0.25,
+                                          theta=1.0 if strategy == "stream_uncertainty" else np.nan)
+        frame.to_csv(path, index=False)
+    df = stats.load_runs(root)
+    assert len(df.groupby(stats.RUN_KEYS)) == 6
+    assert stats.runs_with_column(df, "top_class_share") == 2
+    assert stats.runs_with_column(df, "theta") == 1
+    assert stats.runs_with_column(df, "n_discarded_budget") == 0  # absent from every CSV: NaN
+    assert stats.runs_with_column(df[df["strategy"] == "margin"], "top_class_share") == 1
+    assert stats.runs_with_column(df, "accuracy") == 6
+    assert stats.runs_with_column(df.iloc[:0], "accuracy") == 0
+    assert stats.runs_with_column(df, "no_such_column") == 0
+    assert stats.per_run_metrics(df)["aulc"].notna().all()  # the summaries read mixed runs as before
+
+
 def test_load_runs_skips_unfinished_runs(tmp_path):
     root = write_fake_tree(tmp_path, pairs=("digits_logreg",), experiments=("small",),
                            seeds=(42, 43))

@@ -8,7 +8,7 @@ import pytest
 from helpers.config import ProtocolConfig
 from helpers.loop import prepare, run_active_learning
 from helpers.seeding import random_streams
-from helpers.stream import STREAM_PARAMS, OnePassStream, stream_redraw_query
+from helpers.stream import STREAM_PARAMS, OnePassStream, stream_redraw_query, uncertainty_percentile
 
 
 def reference_stream(uncertainty, n_instances, seed, threshold):
@@ -242,7 +242,7 @@ def test_one_pass_chunk_size_never_changes_the_decisions():
         stream = OnePassStream(np.arange(n), 150, np.random.default_rng(5), chunk_size=chunk_size)
         batches, infos = drain(stream, DriftingClassifier(n), np.arange(n)[:, None], 15, 10)
         outcomes.append(([b.tolist() for b in batches], [i["n_inspected"] for i in infos],
-                         [i["threshold"] for i in infos]))
+                         [i["theta"] for i in infos]))
     assert all(o == outcomes[0] for o in outcomes[1:])
 
 
@@ -340,3 +340,98 @@ def test_one_pass_in_the_loop_on_the_digits_pairs(pair, n_iterations, digits):
     assert np.array_equal(run.queried, consumed[np.isin(consumed, run.queried)])
     assert run.meta["stream"]["arrivals_consumed"] == consumed.size
     assert run.meta["stream"]["labels_obtained"] == run.queried.size == cfg.query_size * n_iterations
+
+
+# --------------------------------------------------------------------------- selectivity columns
+def test_uncertainty_percentile_hand_computed():
+    population = [0.1, 0.2, 0.2, 0.4]
+    # 0.4: 3 below, none tied but itself -> (3 + 1/2) / 4; 0.2: 1 below, 2 tied -> (1 + 1) / 4.
+    assert uncertainty_percentile([0.4, 0.2, 0.1], population).tolist() == [0.875, 0.5, 0.125]
+    # Labelling every arrival is random sampling: the mean percentile is exactly 0.5.
+    assert np.mean(uncertainty_percentile(population, population)) == 0.5
+    assert uncertainty_percentile([0.3], [0.3, 0.3, 0.3]).tolist() == [0.5]
+    with pytest.raises(ValueError, match="empty"):
+        uncertainty_percentile([0.1], [])
+
+
+def scripted_stream(make_uncertainty_rows, uncertainties, n_arrivals, n_labels, **params):
+    """A stream whose k-th arrival has uncertainty ``uncertainties[k]`` (the rest 0), and its classifier."""
+    stream = OnePassStream(np.arange(n_arrivals), n_labels, np.random.default_rng(0), **params)
+    u = np.zeros(n_arrivals)
+    u[stream.order[: len(uncertainties)]] = uncertainties
+    table = make_uncertainty_rows(u)
+
+    class Fixed:
+        def predict_proba(self, X):
+            return table[np.asarray(X)[:, 0].astype(int)]
+
+    return stream, Fixed()
+
+
+def test_discard_causes_on_a_scripted_sequence(make_uncertainty_rows):
+    # theta = 0.5, step 0.1, window 4; 2 labels from 20 arrivals: budget rate 0.1, so labelling
+    # is allowed while u_t / 4 < 0.1, i.e. u_t < 0.4 (u_t: u_t * 3/4 + labelled, from 0).
+    #   1: confidence 0.9 >= 0.5           -> discarded for confidence, theta 0.5 * 1.1 = 0.55
+    #   2: confidence 0.3 <  0.55          -> labelled, theta 0.55 * 0.9 = 0.495, u_t = 1
+    #   3-6: u_t = 1, .75, .5625, .421875  -> discarded for budget though very uncertain; theta stays
+    #   7: u_t = .31640625, conf 0.8 >= theta -> discarded for confidence, theta 0.495 * 1.1 = 0.5445
+    #   8: confidence 0.2 < 0.5445         -> labelled; the query has its 2 labels
+    u = [0.1, 0.7, 0.85, 0.85, 0.85, 0.85, 0.2, 0.8]
+    stream, clf = scripted_stream(make_uncertainty_rows, u, 20, 2, theta=0.5, step=0.1, window=4)
+    chosen, info = stream.query(clf, np.arange(20)[:, None], 2)
+    assert chosen.tolist() == [stream.order[1], stream.order[7]]
+    assert info["n_inspected"] == 8 and info["n_fallback"] == 0
+    assert info["n_discarded_budget"] == 4 and info["n_discarded_confidence"] == 2
+    assert info["budget_rate"] == 0.1
+    assert info["theta"] == pytest.approx(0.5 * 1.1 * 0.9 * 1.1 * 0.9)
+    # Labelled 0.7 and 0.8 among [0.1, 0.2, 0.7, 0.8, 0.85 x 4]: (2 + 1/2) / 8 and (3 + 1/2) / 8.
+    assert info["labeled_uncertainty_percentile"] == pytest.approx((2.5 / 8 + 3.5 / 8) / 2)
+
+
+def test_forced_labels_are_not_discards(make_uncertainty_rows):
+    # Every arrival is due (deadline rule): nothing is discarded, the percentile is that of random.
+    stream, clf = scripted_stream(make_uncertainty_rows, [0.0, 0.3, 0.1, 0.5], 4, 4)
+    chosen, info = stream.query(clf, np.arange(4)[:, None], 4)
+    assert chosen.size == 4 and info["n_fallback"] == 4
+    assert info["n_discarded_budget"] == info["n_discarded_confidence"] == 0
+    assert info["labeled_uncertainty_percentile"] == 0.5
+
+
+def test_discard_causes_agree_with_scikit_activeml():
+    """Replay the stream through the library alone and classify each discard by what it did to
+    ``theta_``: a confidence-based discard raises it, a budget-based one leaves it unchanged."""
+    from skactiveml.stream.budgetmanager import VariableUncertaintyBudgetManager
+
+    n, q, iters = 3000, 10, 15
+    stream = OnePassStream(np.arange(n), q * iters, np.random.default_rng(4))
+    _, infos = drain(stream, DriftingClassifier(n), np.arange(n)[:, None], q, iters)
+    assert sum(i["n_discarded_confidence"] for i in infos) > 0 < sum(i["n_discarded_budget"] for i in infos)
+
+    order = np.random.default_rng(4).permutation(n)
+    manager = VariableUncertaintyBudgetManager(theta=STREAM_PARAMS["theta"], s=STREAM_PARAMS["step"],
+                                               w=STREAM_PARAMS["window"])
+    clf, position, n_labelled = DriftingClassifier(n), 0, 0
+    for k, info in enumerate(infos):
+        clf.version = k
+        manager.budget = min(1.0, (q * iters - n_labelled) / (n - position))
+        counts, labelled, arrived = {"budget": 0, "confidence": 0}, [], []
+        while len(labelled) < q:
+            u = 1 - clf.predict_proba(np.array([[order[position]]])).max()
+            queried = manager.query_by_utility(np.array([u]))
+            before = manager.theta_
+            manager.update(np.empty((1, 0)), queried)
+            position += 1
+            arrived.append(u)
+            if queried:
+                labelled.append(u)
+            elif manager.theta_ > before:
+                counts["confidence"] += 1
+            else:
+                assert manager.theta_ == before
+                counts["budget"] += 1
+        n_labelled += q
+        assert (info["n_discarded_budget"], info["n_discarded_confidence"]) == (counts["budget"],
+                                                                                counts["confidence"])
+        assert info["theta"] == manager.theta_
+        assert info["labeled_uncertainty_percentile"] == pytest.approx(
+            np.mean([np.mean(np.less(arrived, x)) + np.mean(np.equal(arrived, x)) / 2 for x in labelled]))

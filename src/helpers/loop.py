@@ -66,6 +66,34 @@ class RunResult:
     queried: np.ndarray
 
 
+#: Columns that only the one-pass stream fills (NaN for the pool strategies and ``stream_redraw``).
+STREAM_COLUMNS = ("theta", "budget_rate", "n_discarded_budget", "n_discarded_confidence",
+                  "labeled_uncertainty_percentile")
+
+
+def prediction_collapse(y_pred) -> tuple[int, float]:
+    """Return the most predicted class and the share of the predictions that go to it.
+
+    Parameters
+    ----------
+    y_pred : array-like
+        Predicted labels of the evaluation set.
+
+    Returns
+    -------
+    (int, float)
+        ``top_class``: the label predicted most often (the smallest such label on a tie);
+        ``top_class_share``: its count divided by ``len(y_pred)``, in (0, 1]. A model that
+        predicts one class for everything has share 1; a balanced ten-class evaluation set
+        predicted perfectly has share about 0.1.
+    """
+    labels, counts = np.unique(np.asarray(y_pred), return_counts=True)
+    if counts.size == 0:
+        raise ValueError("no predictions to summarise")
+    top = int(np.argmax(counts))
+    return int(labels[top]), float(counts[top] / counts.sum())
+
+
 class _UnlabeledPool:
     """The unlabelled pool as one contiguous array that shrinks in place.
 
@@ -262,8 +290,14 @@ def _run_active_learning(config: ProtocolConfig, dataset: Dataset | None, progre
                 X_lab, y_lab = X_lab[rows], y_lab[rows]
             return accuracy_score(y_lab, learner.predict(X_lab))
 
+        # The stream's own columns before its first query: the initial threshold, no discards.
+        stream_start = ({"theta": stream.params["theta"], "n_discarded_budget": 0, "n_discarded_confidence": 0}
+                        if stream is not None else {})
+
         def evaluate(iteration, fit_seconds, query_seconds, n_queried, info):
             y_pred = learner.predict(X_test)
+            top_class, top_class_share = prediction_collapse(y_pred)
+            stream_info = {**stream_start, **info} if stream is not None else {}
             return {
                 "pair": config.pair, "experiment": config.experiment, "strategy": config.strategy,
                 "seed": config.seed, "iteration": iteration,
@@ -277,6 +311,8 @@ def _run_active_learning(config: ProtocolConfig, dataset: Dataset | None, progre
                 "cold_refit": int(iteration > 0 and getattr(learner.estimator, "cold_fit_", False)),
                 "n_inspected": info.get("n_inspected", 0 if is_stream and iteration == 0 else np.nan),
                 "n_fallback": info.get("n_fallback", 0 if is_stream and iteration == 0 else np.nan),
+                "top_class": top_class, "top_class_share": top_class_share,
+                **{column: stream_info.get(column, np.nan) for column in STREAM_COLUMNS},
             }
 
         rows = [evaluate(0, pretrain_seconds, 0.0, 0, {})]

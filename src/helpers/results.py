@@ -39,6 +39,15 @@ COLUMNS = [
     "pair", "experiment", "strategy", "seed", "iteration", "n_labeled", "frac_labeled", "n_queried",
     "accuracy", "macro_f1", "train_accuracy", "fit_seconds", "query_seconds", "fit_steps", "cold_refit",
     "n_inspected", "n_fallback",
+    "top_class", "top_class_share",
+    "theta", "budget_rate", "n_discarded_budget", "n_discarded_confidence", "labeled_uncertainty_percentile",
+]
+#: Columns appended to :data:`COLUMNS` after runs had been committed without them. They record
+#: more of what a run computes, never something else, so they leave the protocol version as it
+#: was: a finished run that lacks them stays complete, and loaders fill them with NaN.
+ADDED_COLUMNS = [
+    "top_class", "top_class_share",
+    "theta", "budget_rate", "n_discarded_budget", "n_discarded_confidence", "labeled_uncertainty_percentile",
 ]
 #: Columns that depend on the machine's speed and are ignored when comparing runs.
 TIMING_COLUMNS = ["fit_seconds", "query_seconds"]

@@ -7,10 +7,14 @@ The study's stream (``stream_uncertainty``, :class:`OnePassStream`)
     :class:`~skactiveml.stream.budgetmanager.VariableUncertaintyBudgetManager`, the
     *variable uncertainty* strategy of Zliobaite et al. (2014, IEEE TNNLS 25(1)): the
     instance is labelled when its top-class probability is below an adaptive threshold
-    ``theta`` and the label rate over the recent ``window`` arrivals is below the budget;
-    ``theta`` shrinks by the factor ``1 - step`` after each label and grows by ``1 + step``
-    after each discarded arrival, so the threshold follows the model's confidence and the
-    label rate is held at the budget. A discarded instance is gone for good.
+    ``theta`` and the estimated label rate is below the budget. The rate is an
+    exponentially weighted count, ``u_t = u_{t-1} (window - 1) / window + labelled_t``,
+    compared as ``u_t / window``, not a sliding window. While budget is left, ``theta``
+    shrinks by the factor ``1 - step`` after each label and grows by ``1 + step`` after
+    each arrival discarded for confidence; an arrival discarded because the budget is used
+    up leaves ``theta`` unchanged. So the threshold follows the model's confidence and the
+    label rate is held at the budget. A discarded instance is gone for good; each CSV row
+    counts the discards of both causes and records ``theta`` and the rate.
 
     The label budget equals the pool strategies': ``query_size`` labels per iteration, and
     the model is fine-tuned after every ``query_size`` labels. The budget rate is the
@@ -50,7 +54,7 @@ import numpy as np
 from modAL.uncertainty import classifier_uncertainty
 from skactiveml.stream.budgetmanager import VariableUncertaintyBudgetManager
 
-__all__ = ["OnePassStream", "stream_redraw_query", "classifier_uncertainty", "STREAM_PARAMS"]
+__all__ = ["OnePassStream", "stream_redraw_query", "uncertainty_percentile", "classifier_uncertainty", "STREAM_PARAMS"]
 
 #: Instances scored per model call; only affects speed, never which instances are chosen.
 CHUNK_SIZE = 1024
@@ -146,8 +150,15 @@ class OnePassStream:
             Training-set indices of the labelled arrivals, in arrival order.
         info : dict
             ``n_inspected``: arrivals consumed (each one scored and labelled or discarded);
-            ``n_fallback``: labels forced by the deadline rule; ``threshold``: the budget
-            manager's ``theta`` afterwards; ``budget_rate``: the label rate it was held to.
+            ``n_fallback``: labels forced by the deadline rule; ``theta``: the budget
+            manager's threshold on the top-class probability afterwards; ``budget_rate``:
+            the label rate it was held to; ``n_discarded_budget``: arrivals discarded
+            because the estimated label rate had reached the budget;
+            ``n_discarded_confidence``: arrivals discarded with budget left because their
+            top-class probability was not below ``theta`` (only these raise ``theta``);
+            ``labeled_uncertainty_percentile``: the mean, over the labelled arrivals
+            (forced ones included), of :func:`uncertainty_percentile` among the arrivals
+            consumed (NaN when none was labelled).
         """
         wanted = min(int(n_instances), self.labels_left)
         start = self.position
@@ -155,6 +166,9 @@ class OnePassStream:
         rate = self._rate()
         self.manager.budget = rate
         chosen: list[int] = []
+        arrived: list[float] = []  # uncertainty of every arrival consumed, in arrival order
+        labelled: list[float] = []
+        discarded = {"budget": 0, "confidence": 0}
         while len(chosen) < wanted and self.arrivals_left > 0:
             chunk = self.order[self.position : self.position + self.chunk_size]
             scores = np.asarray(classifier_uncertainty(classifier, X[chunk]), dtype=float)
@@ -164,20 +178,40 @@ class OnePassStream:
                     self.n_forced += 1
                 else:
                     queried = self.manager.query_by_utility(np.array([score]))
+                    if not len(queried):
+                        discarded["confidence" if self._budget_left() else "budget"] += 1
                 self.manager.update(self._one, queried)
                 self.position += 1
+                arrived.append(float(score))
                 if len(queried):
                     chosen.append(int(index))
+                    labelled.append(float(score))
                     self.n_labeled += 1
                     if len(chosen) == wanted:
                         break
         info = {
             "n_inspected": self.position - start,
             "n_fallback": self.n_forced - forced_before,
-            "threshold": float(getattr(self.manager, "theta_", self.params["theta"])),
+            "theta": float(getattr(self.manager, "theta_", self.params["theta"])),
             "budget_rate": rate,
+            "n_discarded_budget": discarded["budget"],
+            "n_discarded_confidence": discarded["confidence"],
+            "labeled_uncertainty_percentile": (float(np.mean(uncertainty_percentile(labelled, arrived)))
+                                               if labelled else float("nan")),
         }
         return np.asarray(chosen, dtype=int), info
+
+    def _budget_left(self) -> bool:
+        """Whether the budget manager's label-rate estimate is below its budget.
+
+        The same test that :class:`~skactiveml.stream.budgetmanager.VariableUncertaintyBudgetManager`
+        makes in ``query_by_utility`` and ``update`` (``budget_ > u_t_ / w``), read from its
+        state between the two calls: an arrival it declines while this holds was declined
+        for confidence (and ``update`` raises ``theta``); otherwise the budget was used up
+        (and ``theta`` stays).
+        """
+        manager = self.manager
+        return bool(manager.budget_ > manager.u_t_ / manager.w)
 
     def summary(self) -> dict[str, Any]:
         """Return the stream's account for the run's JSON.
@@ -203,6 +237,32 @@ class OnePassStream:
             "budget_manager": "skactiveml.stream.budgetmanager.VariableUncertaintyBudgetManager",
             **self.params,
         }
+
+
+def uncertainty_percentile(values, population) -> np.ndarray:
+    """Return the mid-rank percentile of each of ``values`` within ``population``.
+
+    Parameters
+    ----------
+    values : array-like of float
+        Scores to place (here: uncertainties of the labelled arrivals).
+    population : array-like of float
+        The scores they are ranked among (here: all arrivals of the same iteration).
+
+    Returns
+    -------
+    ndarray of float
+        For each value ``v``: ``(#{p < v} + #{p == v} / 2) / len(population)``, in [0, 1].
+        A value drawn at random from the population has expected percentile 0.5, and
+        ranking the whole population against itself gives a mean of exactly 0.5.
+    """
+    population = np.sort(np.asarray(population, dtype=float))
+    if population.size == 0:
+        raise ValueError("the population to rank against is empty")
+    values = np.asarray(values, dtype=float)
+    below = np.searchsorted(population, values, side="left")
+    up_to = np.searchsorted(population, values, side="right")
+    return (below + up_to) / (2.0 * population.size)
 
 
 def stream_redraw_query(

@@ -51,6 +51,7 @@ from helpers.stats.inference import (
     rank_blocks,
 )
 from helpers.stats.loading import (
+    OPTIONAL_RUN_COLUMNS,
     REFERENCE_COLUMNS,
     RUN_COLUMNS,
     OutsideGridWarning,
@@ -58,6 +59,7 @@ from helpers.stats.loading import (
     load_reference,
     load_run_meta,
     load_runs,
+    runs_with_column,
 )
 from helpers.stats.metrics import (
     aulc,
@@ -99,5 +101,5 @@ __all__ = [
     "query_composition", "rank_blocks", "reference_summary", "strategy_label",
     "strategy_summary", "UPDATE_RULE_COLUMNS", "update_rule_table",
     "BEST_COLUMNS", "COMPARISON_COLUMNS", "COMPARISON_METRICS", "ROLES", "best_by_rank", "best_strategies",
-    "comparison_roles", "model_comparison", "role_pair",
+    "comparison_roles", "model_comparison", "role_pair", "OPTIONAL_RUN_COLUMNS", "runs_with_column",
 ]

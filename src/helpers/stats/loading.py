@@ -28,8 +28,12 @@ from helpers import results
 from helpers.config import PROTOCOL_VERSION
 from helpers.stats.naming import RUN_KEYS
 
-#: Columns every per-evaluation CSV must contain: the ones the loop writes.
+#: Columns of :func:`load_runs`' frame: the ones the loop writes.
 RUN_COLUMNS = tuple(results.COLUMNS)
+#: Columns a finished run's CSV may lack because it was written before they existed
+#: (:data:`helpers.results.ADDED_COLUMNS`, and ``n_inspected`` of the first edition);
+#: :func:`load_runs` fills them with NaN. Every other column of :data:`RUN_COLUMNS` is required.
+OPTIONAL_RUN_COLUMNS = ("n_inspected", *results.ADDED_COLUMNS)
 
 #: Columns of :func:`load_reference`'s frame.
 REFERENCE_COLUMNS = ("pair", "seed", "n_train", "accuracy", "macro_f1")
@@ -287,8 +291,9 @@ def load_runs(results_root: str | Path, pairs: Iterable[str] | RunGrid | None = 
                 frame[key] = value
         if "seed" not in frame.columns:
             frame["seed"] = int(_SEED_FILE.match(path.name).group(1))
-        if "n_inspected" not in frame.columns:
-            frame["n_inspected"] = np.nan
+        for column in OPTIONAL_RUN_COLUMNS:
+            if column not in frame.columns:
+                frame[column] = np.nan
         missing = [c for c in RUN_COLUMNS if c not in frame.columns]
         if missing:
             raise ValueError(f"{path} lacks column(s) {missing}")
@@ -306,8 +311,37 @@ def load_runs(results_root: str | Path, pairs: Iterable[str] | RunGrid | None = 
         )
     df = pd.concat(frames, ignore_index=True)
     df["seed"] = df["seed"].astype(int)
-    df["n_inspected"] = pd.to_numeric(df["n_inspected"], errors="coerce")
+    for column in OPTIONAL_RUN_COLUMNS:
+        df[column] = pd.to_numeric(df[column], errors="coerce")
     return df.sort_values(RUN_KEYS + ["iteration"], kind="stable").reset_index(drop=True)
+
+
+def runs_with_column(runs: pd.DataFrame, column: str) -> int:
+    """Count the runs of a :func:`load_runs` frame that carry ``column``.
+
+    A run carries a column when at least one of its rows holds a value (not NaN). Runs
+    written before the column existed hold NaN in every row (:func:`load_runs` fills
+    :data:`OPTIONAL_RUN_COLUMNS`), and so do runs of strategies the column does not apply
+    to (the one-pass stream's columns in a pool strategy's run), so a summary of a column
+    can say over how many runs it was computed.
+
+    Parameters
+    ----------
+    runs : DataFrame
+        Rows of :func:`load_runs` (or a subset of them), with the :data:`RUN_KEYS` columns.
+    column : str
+        One of :data:`RUN_COLUMNS`.
+
+    Returns
+    -------
+    int
+        The number of distinct (pair, experiment, strategy, seed) runs carrying ``column``;
+        0 when the frame is empty or lacks the column.
+    """
+    if column not in runs.columns or runs.empty:
+        return 0
+    held = runs.loc[runs[column].notna(), RUN_KEYS]
+    return int(len(held.drop_duplicates()))
 
 
 def load_run_meta(results_root: str | Path, pairs: Iterable[str] | RunGrid | None = None) -> list[dict]:
