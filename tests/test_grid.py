@@ -390,11 +390,11 @@ def test_run_finished_meanwhile_is_not_redone(digits, executed, monkeypatch):
     executed.clear()
     real, asked = results.run_status, set()
 
-    def missing_when_the_grid_plans(config):
+    def missing_when_the_grid_plans(config, identity=None):
         if key(config) not in asked:  # the grid's first look, before another grid finished the run
             asked.add(key(config))
             return "missing"
-        return real(config)
+        return real(config, identity)
 
     monkeypatch.setattr(results, "run_status", missing_when_the_grid_plans)
     counts = run_grid(configs, dataset=digits, progress=False)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import loop, results
+from helpers import loop, paths, results
 from helpers.config import ProtocolConfig
 from helpers.loop import prepare, run_active_learning, run_and_save, run_reference
 from helpers.results import COLUMNS, TIMING_COLUMNS
@@ -207,7 +207,12 @@ def test_run_and_save_skips_finished_runs(digits, monkeypatch):
     assert run_and_save(cfg, digits, progress=False) is True
     assert results.is_complete(cfg)
     rows, meta = results.read_run(cfg)
-    assert list(rows.columns) == COLUMNS and meta["config"] == cfg.to_dict()
+    assert list(rows.columns) == COLUMNS and meta["config"] == results.stored_config(cfg)
+    # Provenance: the data's identity, the kernels and the code; no absolute path anywhere.
+    assert meta["dataset"]["variant"] == "sklearn-digits" and meta["dataset"]["digest"] == digits.identity["digest"]
+    assert {"cpu", "blas", "torch_cpu_capability", "settings", "code_digest", "git"} <= set(meta["provenance"])
+    text = json.dumps(meta)
+    assert str(results.config_stem(cfg).parent) not in text and str(paths.REPO_ROOT) not in text
 
     def boom(*args, **kwargs):
         raise AssertionError("a finished run was executed again")
