@@ -92,7 +92,8 @@ def test_code_digest_covers_the_network_and_its_restoring():
     files = [Path(f).name for f in checkpoints.MODEL_CODE_FILES]
     assert files == ["models.py", "checkpoints.py"]
     assert Path(models.__file__).resolve() == Path(checkpoints.MODEL_CODE_FILES[0]).resolve()
-    assert "class CNN(" in Path(models.__file__).read_text() and "class FineTunedNet(" in Path(models.__file__).read_text()
+    source = Path(models.__file__).read_text()
+    assert "class CNN(" in source and "class FineTunedNet(" in source
     assert checkpoints.model_code_digest() == checkpoints.model_code_digest(checkpoints.MODEL_CODE_FILES)
 
 
