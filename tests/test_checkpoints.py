@@ -1,11 +1,16 @@
 """Tests of helpers.checkpoints: a cached pre-training gives exactly the rows of a fresh one."""
 
 
+import random
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
+import skorch
+import torch
 
-from helpers import checkpoints
+from helpers import checkpoints, models
 from helpers.config import ProtocolConfig
 from helpers.loop import run_active_learning
 
@@ -75,3 +80,88 @@ def test_key_covers_the_initial_data():
     assert key != checkpoints.pretrain_key({"lr": 1e-3, "finetune_steps": 5}, 7, 1, "cpu", X2, y)
     assert key != checkpoints.pretrain_key({"lr": 1e-3, "finetune_steps": 5}, 7, 2, "cpu", X, y)
     assert key != checkpoints.pretrain_key({"lr": 1e-3, "finetune_steps": 5}, 8, 1, "cpu", X, y)
+
+
+def _key(X=None, y=None):
+    X = np.zeros((4, 1, 2, 2), dtype=np.float32) if X is None else X
+    y = np.arange(4) if y is None else y
+    return checkpoints.pretrain_key({"lr": 1e-3}, 7, 1, "cpu", X, y)
+
+
+def test_code_digest_covers_the_network_and_its_restoring():
+    files = [Path(f).name for f in checkpoints.MODEL_CODE_FILES]
+    assert files == ["models.py", "checkpoints.py"]
+    assert Path(models.__file__).resolve() == Path(checkpoints.MODEL_CODE_FILES[0]).resolve()
+    source = Path(models.__file__).read_text()
+    assert "class CNN(" in source and "class FineTunedNet(" in source
+    assert checkpoints.model_code_digest() == checkpoints.model_code_digest(checkpoints.MODEL_CODE_FILES)
+
+
+def test_changing_the_network_code_changes_the_key(tmp_path, monkeypatch):
+    source = Path(models.__file__).read_text()
+    assert "nn.ReLU()" in source
+    changed = tmp_path / "models.py"
+    changed.write_text(source.replace("nn.ReLU()", "nn.LeakyReLU()", 1))
+    same = tmp_path / "same" / "models.py"
+    same.parent.mkdir()
+    same.write_text(source)
+    own = checkpoints.MODEL_CODE_FILES[1]
+    # The digest depends on the bytes (and file names), not on where the code lies.
+    assert checkpoints.model_code_digest([same, own]) == checkpoints.model_code_digest()
+    assert checkpoints.model_code_digest([changed, own]) != checkpoints.model_code_digest()
+    key = _key()
+    monkeypatch.setattr(checkpoints, "model_code_digest", lambda files=None: checkpoints._digest_files([changed, own]))
+    assert _key() != key
+
+
+def test_key_covers_library_versions_and_format(monkeypatch):
+    key = _key()
+    keys = {key}
+    for module, name, value in ((skorch, "__version__", "0.0.1"), (torch, "__version__", "0.0.1"),
+                                (checkpoints, "FORMAT", 1)):
+        with monkeypatch.context() as patch:
+            patch.setattr(module, name, value)
+            keys.add(_key())
+    assert len(keys) == 4
+    assert _key() == key
+
+
+def test_an_entry_holds_tensors_and_primitives_only(isolated_dirs):
+    _run()
+    (entry,) = _entries(isolated_dirs["cache"])
+    state = torch.load(entry, weights_only=True)
+    assert set(state) == {"key", "seconds", "fit_steps", "module", "optimizer", "history",
+                          "torch_rng", "numpy_rng", "python_rng", "cuda_rng"}
+    assert entry.name == f"cnn-{state['key'][:40]}.pt"
+    assert isinstance(state["history"], str) and state["history"].startswith("[")
+    name, keys, pos, has_gauss, cached = state["numpy_rng"]
+    assert name == "MT19937" and keys.dtype == torch.int64 and keys.shape == (624,)
+
+
+def test_random_states_survive_the_conversion(tmp_path):
+    np.random.seed(5)
+    np.random.standard_normal()  # leaves a cached Gaussian behind
+    before = np.random.get_state()
+    restored = checkpoints._numpy_state_from_tensors(checkpoints._numpy_state_to_tensors(before))
+    assert restored[0] == before[0] and restored[2:] == before[2:]
+    assert restored[1].dtype == np.uint32 and np.array_equal(restored[1], before[1])
+    path = tmp_path / "python.pt"
+    torch.save({"python_rng": random.getstate()}, path)
+    stored = torch.load(path, weights_only=True)["python_rng"]
+    assert checkpoints._python_state_from_stored(stored) == random.getstate()
+
+
+class _Payload:
+    """An arbitrary object: unpickling it would run code a shared cache folder should not run."""
+
+
+def test_an_entry_needing_arbitrary_objects_is_refused(isolated_dirs):
+    fresh = _run()
+    (entry,) = _entries(isolated_dirs["cache"])
+    state = torch.load(entry, weights_only=True)
+    torch.save({**state, "history": _Payload()}, entry)
+    with pytest.warns(UserWarning, match="ignoring unreadable pre-training cache.*[Ww]eights"):
+        again = _run()
+    assert not again.meta["timings"]["pretrain_cached"]
+    pd.testing.assert_frame_equal(fresh.rows.drop(columns=TIMING), again.rows.drop(columns=TIMING))
+    assert _run().meta["timings"]["pretrain_cached"]  # rewritten in the stored format

@@ -19,7 +19,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from modAL.utils.data import retrieve_rows
+from modAL.utils import data as _modal_data
 
 from . import compat
 
@@ -57,8 +57,8 @@ class BufferedActiveLearner(_learners.ActiveLearner):
         if return_metrics:
             if query_metrics is None:
                 warnings.warn("The selected query strategy doesn't support return_metrics")
-            return query_result, retrieve_rows(X_pool, query_result), query_metrics
-        return query_result, retrieve_rows(X_pool, query_result)
+            return query_result, _modal_data.retrieve_rows(X_pool, query_result), query_metrics
+        return query_result, _modal_data.retrieve_rows(X_pool, query_result)
 
     def _is_buffer_view(self) -> bool:
         # X_training may have been reassigned from outside; the buffer is only valid
