@@ -2,6 +2,8 @@
 # make test   set up the environment if needed, then run every test (unit, notebooks via nbval, paper)
 # make paper  build paper/main.pdf from figures/ and paper/generated/ (never reruns experiments)
 # make smoke  run the whole pipeline on tiny data (./run_all.sh --profile smoke)
+# make reproduce RUN=results/<pair>/<experiment>/<strategy>/seed<k>.json
+#             recompute one stored run and say whether this machine reproduces it (helpers.reproduce)
 # make lab    open the notebooks in JupyterLab from .venv (paired .py files open as notebooks);
 #             LAB_PORT=8888 and LAB_ARGS="--no-browser ..." are passed on
 
@@ -20,7 +22,7 @@ LAB_ARGS ?=
 # Jupyter refuses to run as root unless told; containers often run as root.
 LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: env test unit paper smoke clean-smoke lab
+.PHONY: env test unit paper smoke clean-smoke lab reproduce
 
 $(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +45,10 @@ paper:
 
 smoke: env
 	./run_all.sh --profile smoke
+
+reproduce: env
+	@test -n "$(RUN)" || { echo "make reproduce: give RUN=path/to/run.json" >&2; exit 2; }
+	MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=1073741824 $(PY) -m helpers.reproduce "$(RUN)"
 
 clean-smoke:
 	rm -rf results/smoke

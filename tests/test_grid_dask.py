@@ -287,3 +287,26 @@ def test_keyboard_interrupt_cancels_a_local_cluster_grid(digits, tmp_path):
     counts = run_grid(configs, jobs=2, dataset=digits, progress=False)  # resumes
     assert counts["ran"] == 6 - finished
     assert not list(root.rglob("*.lock"))
+
+
+def test_workers_with_other_kernels_are_named(client, monkeypatch):
+    """The grid warns when a worker's BLAS kernel differs from its own (and not when it matches)."""
+    from helpers import provenance
+    from helpers.executors import KernelMismatchWarning
+
+    executor = DaskExecutor(client=client)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", KernelMismatchWarning)
+        executor._check_kernels()  # the workers inherit this process's environment
+    real, here = provenance.kernel_record, os.getpid()
+
+    def other_kernel_here():  # the workers (other processes) report their real kernels
+        record = real()
+        return {**record, "blas": [{"library": "openblas", "architecture": "NotThisOne"}]} if os.getpid() == here \
+            else record
+
+    monkeypatch.setattr(provenance, "kernel_record", other_kernel_here)
+    with pytest.warns(KernelMismatchWarning, match="2 of 2 Dask worker.*NotThisOne"):
+        executor._check_kernels()

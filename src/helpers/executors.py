@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from helpers import loop, results
+from helpers import loop, provenance, results
 from helpers.config import ConfigError, ProtocolConfig
 from helpers.data import Dataset
 from helpers.locks import RunLock, this_host
@@ -365,6 +365,14 @@ def _install_sigterm_handler() -> tuple[int, bool]:
     return os.getpid(), True
 
 
+class KernelMismatchWarning(UserWarning):
+    """Dask workers compute with other numerical kernels than the process that runs the grid."""
+
+
+def _kernels(record: dict) -> str:
+    return ", ".join(f"{b.get('library')} {b.get('architecture')}" for b in record.get("blas") or []) or "none"
+
+
 class DaskExecutor(GridExecutor):
     """Runs the grid as tasks of a ``dask.distributed`` cluster.
 
@@ -436,6 +444,30 @@ class DaskExecutor(GridExecutor):
         if any(n > 1 for n in threads.values()):
             warnings.warn("Dask workers with several threads run one active-learning run at a time; start them "
                           "with one thread each (e.g. --nthreads 1 --nworkers N)", stacklevel=2)
+        self._check_kernels()
+
+    def _check_kernels(self) -> None:
+        """Warn when a worker computes with other numerical kernels than this process.
+
+        Runs are bit-identical across machines only where the BLAS kernel and torch's CPU
+        instruction set are the same (:mod:`helpers.provenance`); a worker started without
+        ``OPENBLAS_CORETYPE=Haswell`` on an AVX-512 CPU, say, would compute other bits.
+        """
+        here = provenance.kernel_record()
+        try:
+            records = self.client.run(provenance.kernel_record)
+        except Exception as err:  # noqa: BLE001 - the check is advice, not a condition of running
+            warnings.warn(f"could not ask the Dask workers which numerical kernels they use ({err})", stacklevel=3)
+            return
+        differ = {w: r for w, r in records.items() if provenance.kernel_signature(r) != provenance.kernel_signature(here)}
+        if differ:
+            worker, record = next(iter(differ.items()))
+            warnings.warn(
+                f"{len(differ)} of {len(records)} Dask worker(s) compute with other numerical kernels than this "
+                f"process (e.g. {worker}: BLAS {_kernels(record)}, torch {record.get('torch_cpu_capability')}; here: "
+                f"BLAS {_kernels(here)}, torch {here.get('torch_cpu_capability')}); their runs will not be "
+                f"bit-identical to runs computed here. Start the workers with OPENBLAS_CORETYPE=Haswell (README, "
+                f"'On a cluster')", KernelMismatchWarning, stacklevel=3)
 
     def prepare(self, configs):
         """Return the configurations with their results directory made absolute.

@@ -120,6 +120,8 @@ def blas_kernels() -> list[dict[str, Any]]:
         ``Haswell`` or ``SkylakeX``; None where the library does not say) and ``file`` (the
         library's file name, without its directory).
     """
+    import numpy  # noqa: F401 - load the BLAS libraries the study uses, so they are listed
+    import scipy.linalg  # noqa: F401
     from threadpoolctl import threadpool_info
 
     return [{"library": pool.get("internal_api"), "version": pool.get("version"),
