@@ -79,6 +79,10 @@ def test_roots_put_the_study_first_and_skip_its_own_value(tmp_path):
     assert roots[1.0] == tmp_path / "ablations" / "mnist_logreg_C" / "C1"
     assert stats.c_folder(0.1) == "C0.1"
     assert list(stats.regularisation_roots(tmp_path, "mnist_logreg")) == [0.01, 0.1, 1.0]
+    # A value run earlier is found on disk even when not asked; other folders are not values.
+    (tmp_path / "ablations" / "mnist_logreg_C" / "C10").mkdir(parents=True)
+    (tmp_path / "ablations" / "mnist_logreg_C" / "Cfoo").mkdir()
+    assert list(stats.regularisation_roots(tmp_path, "mnist_logreg", values=[1])) == [0.01, 1.0, 10.0]
 
 
 def test_load_leaves_out_a_value_without_runs(tmp_path):

@@ -11,9 +11,10 @@ is the study's own grid); these functions load them side by side and summarise t
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
-from typing import Mapping
+from typing import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,8 @@ STUDY_C: float = float(LOGREG_PARAMS["C"])
 
 #: Values of C computed by each pair's regularisation ablation (besides :data:`STUDY_C`).
 ABLATION_C_VALUES: dict[str, tuple[float, ...]] = {"mnist_logreg": (0.1, 1.0)}
+
+_C_FOLDER = re.compile(r"^C(\d+(?:\.\d*)?(?:e[-+]?\d+)?)$")
 
 #: Columns of :func:`regularisation_table`.
 REGULARISATION_COLUMNS = [
@@ -51,7 +54,7 @@ def c_folder(value: float) -> str:
 
 
 def regularisation_roots(results_root: str | Path, pair: str,
-                         values: tuple[float, ...] | None = None) -> dict[float, Path]:
+                         values: Iterable[float] | None = None) -> dict[float, Path]:
     """Return C -> results root for ``pair``: the study's C first, then the ablation's values.
 
     Parameters
@@ -62,7 +65,9 @@ def regularisation_roots(results_root: str | Path, pair: str,
         Model-dataset pair.
     values
         Values of C of the ablation (default :data:`ABLATION_C_VALUES` of the pair); the
-        study's own value, when listed, is ignored (it is the study's grid).
+        study's own value, when listed, is ignored (it is the study's grid). Every
+        ``C<value>`` folder already under the ablation root is added, so a summary covers
+        every value run so far, not only the values asked this time.
 
     Returns
     -------
@@ -70,10 +75,16 @@ def regularisation_roots(results_root: str | Path, pair: str,
         ``{STUDY_C: results_root, C: <ablation root>/C<value>, ...}`` in increasing C after
         the study's value, whether the folders exist or not.
     """
-    values = ABLATION_C_VALUES.get(pair, ()) if values is None else values
+    values = {float(v) for v in (ABLATION_C_VALUES.get(pair, ()) if values is None else values)}
+    folder = regularisation_root(results_root, pair)
+    if folder.is_dir():
+        for sub in folder.iterdir():
+            match = _C_FOLDER.match(sub.name)
+            if sub.is_dir() and match:
+                values.add(float(match.group(1)))
     roots = {STUDY_C: Path(results_root)}
-    for value in sorted({float(v) for v in values} - {STUDY_C}):
-        roots[value] = regularisation_root(results_root, pair) / c_folder(value)
+    for value in sorted(values - {STUDY_C}):
+        roots[value] = folder / c_folder(value)
     return roots
 
 
