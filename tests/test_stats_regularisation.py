@@ -70,6 +70,10 @@ def test_table_reports_the_dip_gains_and_ranks_per_c():
     assert m1["aulc_gain"] == pytest.approx(0.62 - 0.65) and m1["aulc_seeds_better"] == 0
     assert m1["aulc_gain_ci_lo"] == pytest.approx(m1["aulc_gain"])  # no spread: a point interval
     assert r1["order"] == 1 and m1["mean_rank"] == 2.0
+    # Without a random run the gains are undefined, not zero.
+    alone = stats.regularisation_table(_runs({k: v for k, v in CURVES.items() if k[1] == "margin"}))
+    assert alone["aulc_gain"].isna().all() and alone["aulc_seeds_better"].isna().all()
+    assert set(alone["n_pairs"]) == {0} and set(alone["mean_rank"]) == {1.0}
 
 
 def test_roots_put_the_study_first_and_skip_its_own_value(tmp_path):

@@ -172,11 +172,12 @@ def regularisation_table(runs: pd.DataFrame, reference: str = REFERENCE_STRATEGY
         ``aulc_gain``, ``aulc_gain_ci_lo``, ``aulc_gain_ci_hi``, ``aulc_seeds_better``
             mean paired difference of AULC to ``reference`` (same seed, same C), its 95 %
             paired t interval and the number of seeds where the strategy is better
-            (:func:`helpers.stats.paired_tests`); NaN for the reference itself;
+            (:func:`helpers.stats.paired_tests`); NaN for the reference itself and for a
+            strategy without a seed paired with it;
         ``final_gain``, ``final_gain_ci_lo``, ``final_gain_ci_hi``, ``final_seeds_better``
             the same for the final accuracy;
         ``n_pairs``
-            seeds paired with the reference;
+            seeds paired with the reference (NaN for the reference itself);
         ``mean_rank``
             mean Friedman rank of AULC within (experiment, C) over the seeds every strategy
             has (1 = best; :func:`helpers.stats.friedman_ranks`);
@@ -204,12 +205,13 @@ def regularisation_table(runs: pd.DataFrame, reference: str = REFERENCE_STRATEGY
                    "mean_rank": float(ranks.get(strategy, np.nan)), "order": order.index(strategy) + 1}
             for metric, prefix in (("aulc", "aulc"), ("final_accuracy", "final")):
                 test = gains[metric].loc[strategy] if strategy in gains[metric].index else None
+                test = test if test is not None and test["n_pairs"] > 0 else None  # no reference run
                 row.update({f"{prefix}_gain": np.nan if test is None else float(test["mean_diff"]),
                             f"{prefix}_gain_ci_lo": np.nan if test is None else float(test["diff_ci_lo"]),
                             f"{prefix}_gain_ci_hi": np.nan if test is None else float(test["diff_ci_hi"]),
                             f"{prefix}_seeds_better": np.nan if test is None else int(test["n_better"])})
             test = gains["aulc"].loc[strategy] if strategy in gains["aulc"].index else None
-            row["n_pairs"] = np.nan if test is None else int(test["n_pairs"])
+            row["n_pairs"] = int(test["n_pairs"]) if test is not None else (np.nan if strategy == reference else 0)
             rows.append(row)
     table = pd.DataFrame(rows, columns=REGULARISATION_COLUMNS)
     exp_order = {e: i for i, e in enumerate(EXPERIMENT_ORDER)}
