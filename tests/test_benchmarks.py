@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import importlib
+import json
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from helpers.grid import build_configs, run_grid
 from test_stats import write_fake_tree
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -19,7 +21,8 @@ def scripts():
     sys.path.insert(0, str(BENCHMARKS))
     try:
         yield {name: importlib.import_module(name)
-               for name in ("ablation_finetune", "pilot_cnn_protocol", "pilot_cnn_widths")}
+               for name in ("ablation_finetune", "ablation_regularisation", "pilot_cnn_protocol",
+                            "pilot_cnn_widths")}
     finally:
         sys.path.remove(str(BENCHMARKS))
 
@@ -37,6 +40,38 @@ def test_ablation_summary_compares_the_rules_on_shared_seeds(scripts, tmp_path, 
     assert list(dict.fromkeys(table["rule"])) == ["fixed", "converge", "cold"]
     assert set(table["n_seeds"]) == {2}
     assert "written:" in capsys.readouterr().out
+
+
+def test_regularisation_ablation_runs_resumes_and_summarises_every_run(scripts, digits, tmp_path, capsys):
+    root = tmp_path / "results"
+    tiny = dict(experiments=["small"], strategies=["random", "margin"], seeds=[1, 2])
+    # The study's arm (its own C) is the main grid, read, never recomputed by the script.
+    run_grid(build_configs("digits_logreg", tiny["experiments"], tiny["strategies"], tiny["seeds"],
+                           n_iterations=2, results_dir=str(root)), dataset=digits, progress=False)
+    argv = ["--pair", "digits_logreg", "--experiments", "small", "--strategies", "random", "margin",
+            "--seeds", "1", "2", "--n-iterations", "2", "--results-dir", str(root)]
+    folder = root / "ablations" / "digits_logreg_C"
+    assert scripts["ablation_regularisation"].main(argv + ["--values", "1"]) == 0
+    meta = json.loads((folder / "C1" / "digits_logreg" / "small" / "margin" / "seed2.json").read_text())
+    assert meta["config"]["model_params"]["C"] == 1.0
+    out = capsys.readouterr().out
+    assert "C = 1, 4 run(s)" in out and "'ran': 4" in out and "written:" in out
+    table = pd.read_csv(folder / "summary.csv")
+    assert sorted(set(table["C"])) == [0.01, 1.0] and set(table["n_seeds"]) == {2}
+
+    # Resumed with another value: the finished C = 1 runs are skipped, and the summary covers
+    # every run on disk, not only those of this invocation.
+    assert scripts["ablation_regularisation"].main(argv + ["--values", "1", "0.1"]) == 0
+    out = capsys.readouterr().out
+    assert "C = 1: {'total': 4, 'skipped': 4, 'ran': 0" in out and "C = 0.1, 4 run(s)" in out
+    table = pd.read_csv(folder / "summary.csv")
+    assert list(dict.fromkeys(table["C"])) == [0.01, 0.1, 1.0] and len(table) == 6
+    # A narrower summary-only call still summarises seed 2, margin and C = 0.1.
+    narrow = ["--pair", "digits_logreg", "--experiments", "small", "--strategies", "random", "--seeds", "1",
+              "--n-iterations", "2", "--results-dir", str(root), "--values", "1", "--summary-only"]
+    assert scripts["ablation_regularisation"].main(narrow) == 0
+    assert pd.read_csv(folder / "summary.csv").equals(table)
+    assert scripts["ablation_regularisation"].main(argv + ["--values", "-1"]) == 2
 
 
 def test_protocol_pilot_summary_has_one_row_per_experiment_and_arm(scripts, tmp_path):

@@ -10,6 +10,7 @@ build on these functions. One module per concern:
 - :mod:`helpers.stats.inference`    paired Wilcoxon/Holm tests, Friedman ranks, critical difference
 - :mod:`helpers.stats.composition`  class composition of the queried labels
 - :mod:`helpers.stats.ablation`     the same grid under several update rules of the model
+- :mod:`helpers.stats.regularisation` the same grid at several values of the logistic regression's C
 - :mod:`helpers.stats.comparison`   the shallow pair beside the deep one: gains, ranks, best strategies
 
 Conventions: accuracies are fractions in [0, 1]; confidence intervals are two-sided t
@@ -71,6 +72,16 @@ from helpers.stats.metrics import (
     reference_summary,
     strategy_summary,
 )
+from helpers.stats.regularisation import (
+    ABLATION_C_VALUES,
+    REGULARISATION_COLUMNS,
+    STUDY_C,
+    c_folder,
+    load_regularisation,
+    regularisation_root,
+    regularisation_roots,
+    regularisation_table,
+)
 from helpers.stats.naming import (
     EXPERIMENT_LABELS,
     EXPERIMENT_ORDER,
@@ -102,4 +113,6 @@ __all__ = [
     "strategy_summary", "UPDATE_RULE_COLUMNS", "update_rule_table",
     "BEST_COLUMNS", "COMPARISON_COLUMNS", "COMPARISON_METRICS", "ROLES", "best_by_rank", "best_strategies",
     "comparison_roles", "model_comparison", "role_pair", "OPTIONAL_RUN_COLUMNS", "runs_with_column",
+    "ABLATION_C_VALUES", "REGULARISATION_COLUMNS", "STUDY_C", "c_folder", "load_regularisation",
+    "regularisation_root", "regularisation_roots", "regularisation_table",
 ]
