@@ -49,6 +49,7 @@ from helpers.stats.inference import (
     nemenyi_critical_difference,
     paired_tests,
     rank_blocks,
+    signed_rank_test,
 )
 from helpers.stats.loading import (
     REFERENCE_COLUMNS,
@@ -96,7 +97,7 @@ __all__ = [
     "friedman_ranks", "holm", "labels_to_target", "labels_to_target_table", "load_reference", "load_run_meta",
     "load_runs", "load_update_rules", "mean_ci", "min_attainable_p", "nemenyi_critical_difference",
     "ordered_experiments", "ordered_pairs", "ordered_strategies", "pair_label", "paired_tests", "per_run_metrics",
-    "query_composition", "rank_blocks", "reference_summary", "strategy_label",
+    "query_composition", "rank_blocks", "signed_rank_test", "reference_summary", "strategy_label",
     "strategy_summary", "UPDATE_RULE_COLUMNS", "update_rule_table",
     "BEST_COLUMNS", "COMPARISON_COLUMNS", "COMPARISON_METRICS", "ROLES", "best_by_rank", "best_strategies",
     "comparison_roles", "model_comparison", "role_pair",
