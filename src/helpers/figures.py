@@ -32,6 +32,7 @@ import seaborn as sns
 
 from helpers import stats
 from helpers.paths import FIGURES_DIR
+from helpers.report import fmt_num, fmt_sig
 
 #: Width of one column of a two-column paper (``\columnwidth``), in inches.
 SINGLE_COLUMN = 3.25
@@ -582,7 +583,7 @@ def plot_confusion_matrices(meta: list[dict], pair: str, experiment: str, seed: 
             ax.tick_params(length=1.5, pad=1)
             if numbers:
                 for c in range(len(classes)):
-                    ax.text(c, c, f"{norm[c, c] * 100:.0f}", ha="center", va="center",  # white on dark blue
+                    ax.text(c, c, fmt_num(norm[c, c], 0, scale=2), ha="center", va="center",  # white on dark blue
                             color="white" if colour_scale(norm[c, c]) > 0.7 else "black")
             title = stats.strategy_label(strategy)
             if len(n_runs) > 1 and seed is None:  # else the heading says it once
@@ -607,7 +608,7 @@ def plot_confusion_matrices(meta: list[dict], pair: str, experiment: str, seed: 
         else:
             bar = fig.colorbar(image, ax=axes, shrink=0.6, ticks=ticks)
         bar.set_label(label)
-        bar.formatter = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v * 100:.0f}")
+        bar.formatter = matplotlib.ticker.FuncFormatter(lambda v, _: fmt_num(v, 0, scale=2))
         bar.update_ticks()
         stem = f"confusion_{pair}_{experiment}" + (f"_seed{seed}" if seed is not None else "")
         return _save(fig, out_dir, stem)
@@ -830,7 +831,7 @@ def plot_critical_difference(ranks: pd.DataFrame, out_dir=None) -> list[Path]:
             for side in ("left", "right", "top"):
                 ax.spines[side].set_visible(False)
             rows = list(frame.itertuples())
-            texts = [f"{stats.strategy_label(r.strategy)} ({r.mean_rank:.2f})" for r in rows]
+            texts = [f"{stats.strategy_label(r.strategy)} ({fmt_num(r.mean_rank, 2)})" for r in rows]
             # One text line per strategy (labels never overlap), placed so that no
             # vertical leader line runs through a label and none leaves the column.
             axes_width = SINGLE_COLUMN - 0.1
@@ -847,7 +848,7 @@ def plot_critical_difference(ranks: pd.DataFrame, out_dir=None) -> list[Path]:
                 label.set_in_layout(False)  # placed inside the axes below, once its height is known
             if np.isfinite(cd):
                 ax.plot([0.8, 0.8 + cd], [0.75, 0.75], color="black", linewidth=1.2)
-                ax.text(0.8 + cd / 2, 0.8, f"CD = {cd:.2f}", ha="center", va="bottom")
+                ax.text(0.8 + cd / 2, 0.8, f"CD = {fmt_num(cd, 2)}", ha="center", va="bottom")
                 means = frame["mean_rank"].to_numpy()
                 groups = [(a, means[(means >= a) & (means - a < cd)].max()) for a in means]
                 groups = [g for g in groups if g[1] > g[0]
@@ -856,7 +857,7 @@ def plot_critical_difference(ranks: pd.DataFrame, out_dir=None) -> list[Path]:
                     ax.plot([lo, hi], [0.18 + 0.14 * n] * 2, color="0.25", linewidth=2.2, solid_capstyle="round")
             p = frame["friedman_p"].iloc[0]
             title = f"{stats.pair_label(pair)}: {int(frame['n_blocks'].iloc[0])} blocks"
-            title += f", Friedman p = {p:.2g}" if np.isfinite(p) else ""
+            title += f", Friedman p = {fmt_sig(p, 2)}" if np.isfinite(p) else ""
             ax.set_title(_fit_lines(fig, title, SINGLE_COLUMN - 0.1, sep=": ", new="\n"))
             if ax is axes[-1, 0]:
                 ax.set_xlabel("mean rank (1 = best)")
@@ -954,7 +955,7 @@ def plot_model_comparison(table: pd.DataFrame, out_dir=None) -> list[Path]:
                         xs += [lo, hi] if has_ci else [gain]
                         rank = row[f"{role}_rank"]
                         if metric == "aulc" and pd.notna(rank):
-                            ax.annotate(f"{float(rank):.1f}", (hi if has_ci else gain, y + offsets[role]),
+                            ax.annotate(fmt_num(rank, 1), (hi if has_ci else gain, y + offsets[role]),
                                         xytext=(5, 0), textcoords="offset points", ha="left", va="center",
                                         fontsize=MIN_FONT_SIZE, color=color)
                 lo, hi = min(xs), max(xs)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import os
+from decimal import ROUND_HALF_UP, Decimal
 import re
 import tempfile
 from pathlib import Path
@@ -65,9 +66,88 @@ def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value)
 
 
+def round_half_up(value, digits: int = 0, scale: int = 0) -> Decimal:
+    """Round a number to ``digits`` decimals, half up, in decimal: the one rounding rule of every generated number.
+
+    The number is read as the decimal it prints as (``repr``: 2.35 is 2.35, not the binary
+    2.34999...), multiplied by ``10**scale`` in decimal (``scale=2`` for percentages, so
+    0.02345 becomes 2.345 exactly), and rounded half away from zero
+    (:data:`decimal.ROUND_HALF_UP`): 3.55 -> 3.6, 2.35 -> 2.4, 0.125 -> 0.13, and
+    symmetrically -3.55 -> -3.6. A result of zero carries no sign.
+
+    Parameters
+    ----------
+    value
+        A finite real number.
+    digits
+        Decimals kept (negative: round to tens, hundreds, ...).
+    scale
+        Power of ten applied before rounding.
+
+    Returns
+    -------
+    decimal.Decimal
+        The rounded value, with exactly ``digits`` decimals (for ``digits >= 0``).
+    """
+    exact = Decimal(repr(float(value))).scaleb(scale)
+    rounded = exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    return abs(rounded) if rounded == 0 else rounded
+
+
+def fmt_num(value, digits: int = 1, scale: int = 0, thousands: bool = False) -> str:
+    r"""Format a number with ``digits`` fixed decimals by :func:`round_half_up`.
+
+    Every number the report generates passes through this function (or
+    :func:`fmt_sig`), so all share one rounding rule: decimal, half away from zero.
+
+    Parameters
+    ----------
+    value
+        The number; NaN or None -> ``"n/a"``.
+    digits
+        Decimals printed.
+    scale
+        Power of ten applied first (2: a fraction printed as a percentage).
+    thousands
+        Group thousands with LaTeX's ``{,}`` (12{,}345).
+
+    Returns
+    -------
+    str
+        E.g. ``fmt_num(3.55) == "3.6"``, ``fmt_num(-2.35) == "-2.4"``,
+        ``fmt_num(12345.5, 0, thousands=True) == "12{,}346"``.
+    """
+    if _missing(value):
+        return "n/a"
+    rounded = round_half_up(value, digits, scale)
+    text = f"{rounded:,f}" if thousands else f"{rounded:f}"
+    return text.replace(",", "{,}")
+
+
+def fmt_sig(value, significant: int = 3) -> str:
+    """Format a number to ``significant`` significant digits, rounded half up in decimal.
+
+    Returns
+    -------
+    str
+        As Python's ``g`` format prints the rounded value (``0.0625``, ``1.907e-06``);
+        ``"n/a"`` for NaN or None.
+    """
+    if _missing(value):
+        return "n/a"
+    if float(value) == 0:
+        return "0"
+    exponent = Decimal(repr(float(value))).adjusted()
+    rounded = round_half_up(value, significant - 1 - exponent)
+    return f"{float(rounded):.{significant}g}"
+
+
 def fmt_pct(value, digits: int = 1) -> str:
-    """Format a fraction as a percentage number without the sign (0.9123 -> ``"91.2"``); NaN -> ``"n/a"``."""
-    return "n/a" if _missing(value) else f"{float(value) * 100:.{digits}f}"
+    """Format a fraction as a percentage number without the sign (0.9123 -> ``"91.2"``); NaN -> ``"n/a"``.
+
+    Rounded half up in decimal (:func:`round_half_up`): 0.02345 -> ``"2.35"`` with two digits.
+    """
+    return fmt_num(value, digits, scale=2)
 
 
 def experiment_digits(block: pd.DataFrame) -> int:
@@ -87,22 +167,23 @@ def fmt_signed_pp(value, digits: int = 1) -> str:
 
     ``0.012`` -> ``"\ensuremath{+}1.2"``, ``-0.003`` -> ``"\ensuremath{-}0.3"``; a value
     that rounds to zero has no sign (``"0.0"``); NaN -> ``"n/a"``. ``\ensuremath``
-    keeps the result valid in text and in math mode.
+    keeps the result valid in text and in math mode. Rounded half up in decimal
+    (:func:`round_half_up`).
     """
     if _missing(value):
         return "n/a"
-    v = round(float(value) * 100, digits)
+    v = round_half_up(value, digits, scale=2)
     if v == 0:
-        return f"{0:.{digits}f}"
+        return f"{v:f}"
     sign = r"\ensuremath{-}" if v < 0 else r"\ensuremath{+}"
-    return f"{sign}{abs(v):.{digits}f}"
+    return f"{sign}{abs(v):f}"
 
 
 def fmt_p(value) -> str:
-    r"""Format a p-value: three decimals, ``"\ensuremath{<}0.001"`` below 0.001, ``"n/a"`` for NaN."""
+    r"""Format a p-value: three decimals rounded half up (:func:`fmt_num`), ``"\ensuremath{<}0.001"`` below 0.001, ``"n/a"`` for NaN."""
     if _missing(value):
         return "n/a"
-    return r"\ensuremath{<}0.001" if float(value) < 0.001 else f"{float(value):.3f}"
+    return r"\ensuremath{<}0.001" if float(value) < 0.001 else fmt_num(value, 3)
 
 
 def _atomic_write(path: Path, text: str) -> Path:
@@ -245,8 +326,8 @@ def write_summary_table(strategy_summary: pd.DataFrame, tests: pd.DataFrame, pai
             notes.append("With fewer than two seeds per strategy no test is possible.")
         else:
             notes.append(rf"With {min(seeds)} seeds no $p$ below "
-                         f"{stats.min_attainable_p(min(seeds)):.3g} is attainable "
-                         f"({float(holm_floor):.3g} after Holm correction).")
+                         f"{fmt_sig(stats.min_attainable_p(min(seeds)), 3)} is attainable "
+                         f"({fmt_sig(holm_floor, 3)} after Holm correction).")
     for note in notes:
         lines.append(rf"\multicolumn{{{n_cols}}}{{l}}{{\footnotesize {note}}} \\")
     lines.append(r"\end{tabular}")
@@ -351,7 +432,7 @@ def write_update_rule_table(table: pd.DataFrame, path) -> Path:
                     cells.append(f"({fmt_pct(row['aulc'])})")
                 else:
                     cells.append(fmt_signed_pp(row["aulc_gain"]))
-                cells.append(f"{row['mean_rank']:.1f}")
+                cells.append(fmt_num(row["mean_rank"], 1))
             lines.append(" & ".join(cells) + r" \\")
         if k < len(experiments) - 1:
             lines.append(r"\midrule")
@@ -484,7 +565,7 @@ def write_model_comparison_table(table: pd.DataFrame, path, label: str = "tab:sh
                     cells.append(gain_cell(row, role, digits))
                     if with_rank:
                         rank = row[f"{role}_rank"]
-                        cells.append("n/a" if _missing(rank) else f"{float(rank):.1f}")
+                        cells.append(fmt_num(rank, 1))
             lines.append(" & ".join(cells) + r" \\")
         if k < len(experiments) - 1:
             lines.append(r"\midrule")
@@ -509,7 +590,7 @@ def _pilot_rows(name: str, table: pd.DataFrame) -> tuple[list[str], list[list[st
     if name == "mnist_logreg_finetune":
         header = ["Experiment", "L-BFGS it.", r"Val.\ AULC (\%)", r"Val.\ final (\%)", "s/query"]
         rows = [[latex_escape(r.experiment.capitalize()), str(int(r.finetune_max_iter)), fmt_pct(r.val_aulc, 2),
-                 fmt_pct(r.val_final_accuracy, 2), f"{r.fit_seconds_per_query:.3f}"] for r in table.itertuples()]
+                 fmt_pct(r.val_final_accuracy, 2), fmt_num(r.fit_seconds_per_query, 3)] for r in table.itertuples()]
         notes = [r"Validation split; random and margin sampling, seeds 42 and 43, 250 queries of 5 labels.",
                  r"s/query: mean fine-tuning time per query."]
     elif name == "cifar10_cnn_widths":
@@ -520,16 +601,16 @@ def _pilot_rows(name: str, table: pd.DataFrame) -> tuple[list[str], list[list[st
             acc = getattr(r, "val_accuracy_e10", np.nan)
             widths = r.widths if isinstance(r.widths, str) else "32/64/256/128"
             rows.append([widths, "1" if (r.setting.endswith("p") or r.setting == "w32") else "0",
-                         "n/a" if _missing(r.n_params) else f"{r.n_params / 1e6:.2f}\\,M",
-                         "n/a" if _missing(acc) else fmt_pct(acc), f"{r.bench_train_images_per_s:,.0f}".replace(",", "{,}"),
-                         f"{r.bench_infer_images_per_s:,.0f}".replace(",", "{,}")])
+                         "n/a" if _missing(r.n_params) else fmt_num(r.n_params, 2, scale=-6) + r"\,M",
+                         "n/a" if _missing(acc) else fmt_pct(acc), fmt_num(r.bench_train_images_per_s, 0, thousands=True),
+                         fmt_num(r.bench_infer_images_per_s, 0, thousands=True)])
         notes = [r"Whole 40{,}000-image pool of seed 42, Adam $10^{-3}$, batch 128; validation split.",
                  r"Throughput on one core, settings timed side by side; 32/64/256/128 timed only."]
     else:
         header = ["Experiment", "Setting", "AULC random", "AULC margin", "fit s/q.", "query s/q."]
         rows = [[latex_escape(r.experiment.capitalize()), _ARM_LABELS.get(r.arm, latex_escape(r.arm)),
                  fmt_pct(getattr(r, "val_aulc_random", np.nan)), fmt_pct(getattr(r, "val_aulc_margin", np.nan)),
-                 f"{r.fit_seconds_per_query:.2f}", f"{r.query_seconds_per_query:.2f}"] for r in table.itertuples()]
+                 fmt_num(r.fit_seconds_per_query, 2), fmt_num(r.query_seconds_per_query, 2)] for r in table.itertuples()]
         notes = [r"Validation AULC (\%), seed 42, 50 queries of 250 labels; steps: Adam steps per query;",
                  r"numbers: pool images scored per query (margin only). s/q.: seconds per query, one core."]
     return header, rows, notes
@@ -631,7 +712,7 @@ def _macro_entries(strategy_summary: pd.DataFrame, tests: pd.DataFrame,
     if all_seeds:
         add(["N", "Seeds"], str(max(all_seeds)), "largest number of seeds of any configuration")
         add(["Min", "Attainable", "P"],
-            f"{stats.min_attainable_p(max(all_seeds)):.4g}" if max(all_seeds) >= 2 else "n/a",
+            fmt_sig(stats.min_attainable_p(max(all_seeds)), 4) if max(all_seeds) >= 2 else "n/a",
             "smallest two-sided exact Wilcoxon p with that many seeds")
     add(["Significance", "Level"], "0.05", "significance level (Holm-corrected p)")
 
@@ -645,12 +726,12 @@ def _macro_entries(strategy_summary: pd.DataFrame, tests: pd.DataFrame,
     for pair in stats.ordered_pairs(strategy_summary["pair"]):
         p_rows = strategy_summary[strategy_summary["pair"] == pair]
         if pair in n_pool:
-            add([pair, "N", "Pool"], f"{n_pool[pair]:,}".replace(",", "{,}"), "pool size")
+            add([pair, "N", "Pool"], fmt_num(n_pool[pair], 0, thousands=True), "pool size")
         run_seconds = [m["timings"]["total_seconds"] for m in meta or []
                        if m.get("pair") == pair and isinstance(m.get("timings"), dict)
                        and isinstance(m["timings"].get("total_seconds"), (int, float))]
         if run_seconds:
-            add([pair, "Grid", "Core", "Minutes"], f"{round(sum(run_seconds) / 60):,}".replace(",", "{,}"),
+            add([pair, "Grid", "Core", "Minutes"], fmt_num(sum(run_seconds) / 60, 0, thousands=True),
                 "sum of the wall times of the pair's runs (one core each), minutes")
         if ref_summary is not None and pair in set(ref_summary["pair"]):
             r = ref_summary[ref_summary["pair"] == pair].iloc[0]
@@ -662,7 +743,7 @@ def _macro_entries(strategy_summary: pd.DataFrame, tests: pd.DataFrame,
             digits = experiment_digits(e_rows)
             n = int(e_rows["n_seeds"].min())
             add(base + ["N", "Seeds"], str(n), "seeds per strategy (smallest)")
-            add(base + ["Min", "P"], f"{stats.min_attainable_p(n):.4g}" if n >= 2 else "n/a",
+            add(base + ["Min", "P"], fmt_sig(stats.min_attainable_p(n), 4) if n >= 2 else "n/a",
                 "smallest attainable exact Wilcoxon p with that many seeds")
             best = e_rows.loc[e_rows["aulc_mean"].idxmax()]
             add(base + ["Best", "Strategy"], latex_escape(stats.strategy_label(best["strategy"])),
@@ -698,7 +779,7 @@ def _macro_entries(strategy_summary: pd.DataFrame, tests: pd.DataFrame,
                 if {"margin", "stream_uncertainty"} <= set(gains.index):
                     share = 100 * gains["stream_uncertainty"] / gains["margin"]
                     add(base + ["Stream", "Share", "Of", "Margin"],
-                        f"{share:.0f}" if aulc_tests.loc["margin", "diff_ci_lo"] > 0 else "n/a",
+                        fmt_num(share, 0) if aulc_tests.loc["margin", "diff_ci_lo"] > 0 else "n/a",
                         "the stream's mean AULC gain over random as a share of margin sampling's, % "
                         "(n/a unless margin's gain has a positive 95 % interval)")
             for strategy in stats.ordered_strategies(e_rows["strategy"]):
@@ -727,7 +808,7 @@ def _macro_entries(strategy_summary: pd.DataFrame, tests: pd.DataFrame,
                         add(s_base + [tag, "Better"], str(int(t["n_better"].iloc[0])),
                             f"seeds on which it beats random in {metric}")
                 if "inspected_per_label_mean" in row and not _missing(row["inspected_per_label_mean"]):
-                    add(s_base + ["Inspected", "Per", "Label"], f"{row['inspected_per_label_mean']:.1f}",
+                    add(s_base + ["Inspected", "Per", "Label"], fmt_num(row["inspected_per_label_mean"], 1),
                         "instances inspected per label obtained (mean over seeds)")
                 if "fallback_share_mean" in row and not _missing(row["fallback_share_mean"]):
                     add(s_base + ["Fallback", "Share"], fmt_pct(row["fallback_share_mean"]),
@@ -739,7 +820,7 @@ def _macro_entries(strategy_summary: pd.DataFrame, tests: pd.DataFrame,
                     if not lt.empty:
                         ratio = lt["ratio"].iloc[0]
                         add(s_base + ["Labels", "Ratio"],
-                            "n/a" if _missing(ratio) else f"{float(ratio):.2f}",
+                            fmt_num(ratio, 2),
                             "queried labels to reach the target / random's")
             if labels_table is not None and not labels_table.empty:
                 lt = labels_table[(labels_table["pair"] == pair)
@@ -772,10 +853,10 @@ def _analysis_entries(ranks: pd.DataFrame | None, balance: pd.DataFrame | None,
             base = [pair] + ([] if experiment == "all" else [experiment])
             first = block.iloc[0]
             add(base + ["Friedman", "P"], fmt_p(first["friedman_p"]), "Friedman test p over the seed blocks")
-            add(base + ["Rank", "CD"], f"{first['cd']:.2f}", "Nemenyi critical difference of mean ranks")
+            add(base + ["Rank", "CD"], fmt_num(first["cd"], 2), "Nemenyi critical difference of mean ranks")
             add(base + ["N", "Rank", "Blocks"], str(int(first["n_blocks"])), "blocks (experiment x seed) ranked")
             for _, row in block.iterrows():
-                add(base + [row["strategy"], "Mean", "Rank"], f"{row['mean_rank']:.2f}",
+                add(base + [row["strategy"], "Mean", "Rank"], fmt_num(row["mean_rank"], 2),
                     "mean AULC rank (1 = best)")
         for row in stats.best_by_rank(ranks).itertuples():
             base = [row.pair] + ([] if row.experiment == "all" else [row.experiment])
@@ -787,7 +868,7 @@ def _analysis_entries(ranks: pd.DataFrame | None, balance: pd.DataFrame | None,
             base = [pair, experiment, strategy, "First", "Rounds"]
             add(base + ["Max", "Share"], fmt_pct(row["max_share"], 0),
                 "share of the most queried class in the first query rounds, % (mean over seeds)")
-            add(base + ["Classes"], f"{row['classes_covered']:.1f}",
+            add(base + ["Classes"], fmt_num(row["classes_covered"], 1),
                 "classes among the labels of the first query rounds (mean over seeds)")
     for pair, table in (update_rules or {}).items():
         agreement = stats.ranking_agreement(table)
@@ -797,7 +878,7 @@ def _analysis_entries(ranks: pd.DataFrame | None, balance: pd.DataFrame | None,
                 "strategy with the best mean AULC rank under this update rule")
             add(base + ["Same", "Order"], "the same" if row["same_order"] else "a different",
                 "ranking of the strategies compared with the study's update rule")
-            add(base + ["Kendall", "Tau"], f"{row['kendall_tau']:.2f}", "Kendall tau with the study's ranking")
+            add(base + ["Kendall", "Tau"], fmt_num(row["kendall_tau"], 2), "Kendall tau with the study's ranking")
         for _, row in table.iterrows():
             base = [pair, row["experiment"], row["rule"], row["strategy"]]
             if row["strategy"] == stats.REFERENCE_STRATEGY:
@@ -852,8 +933,7 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
     because LaTeX control words can contain letters only. Defined macros:
 
     * global: ``\\NSeeds``, ``\\MinAttainableP``, ``\\SignificanceLevel``;
-    * per pair: ``<Pair>NPool`` (needs ``meta``), ``<Pair>RefAcc``, ``<Pair>RefNSeeds``
-      (need ``reference``);
+    * per pair: ``<Pair>NPool`` (needs ``meta``), ``<Pair>RefAcc``, ``<Pair>RefNSeeds`` (need ``reference``);
     * per pair and experiment: ``NSeeds``, ``MinP``, ``InitialAcc`` (the pre-trained
       model), ``LowestFinalAcc``, ``HighestFinalAcc``, ``BestStrategy`` (highest mean
       AULC, display name), ``BestStrategyAulc``, ``BestFinalStrategy``,
