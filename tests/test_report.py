@@ -361,6 +361,21 @@ def test_macros_of_the_stream_share_the_lowest_accuracy_and_the_grid_cost(bundle
         bundle["summary"], bundle["tests"], tmp_path / "plain.tex", meta=bundle["meta"]))
 
 
+def test_core_minutes_of_the_runs_and_of_runs_plus_references(bundle, tmp_path):
+    meta = [dict(m, timings={"total_seconds": 90.0}) for m in bundle["meta"]]
+    reference = bundle["reference"].assign(fit_seconds=600.0)
+    defs = _macros(report.write_macros(bundle["summary"], bundle["tests"], tmp_path / "macros.tex",
+                                       reference=reference, meta=meta))
+    n_runs = sum(m["pair"] == "mnist_logreg" for m in meta)
+    n_refs = int((reference["pair"] == "mnist_logreg").sum())
+    assert n_runs and n_refs
+    assert defs["MnistLogregGridCoreMinutes"] == report.fmt_num(n_runs * 1.5, 0)  # the runs only
+    assert defs["MnistLogregGridAndReferencesCoreMinutes"] == report.fmt_num(n_runs * 1.5 + n_refs * 10, 0)
+    assert defs["ShallowGridAndReferencesCoreMinutes"] == r"\MnistLogregGridAndReferencesCoreMinutes"
+    without = _macros(report.write_macros(bundle["summary"], bundle["tests"], tmp_path / "noref.tex", meta=meta))
+    assert without["MnistLogregGridAndReferencesCoreMinutes"] == "n/a"
+
+
 # --------------------------------------------------------------------------- one rounding rule
 @pytest.mark.parametrize("value, digits, expected", [(3.55, 1, "3.6"), (2.35, 1, "2.4"), (0.125, 2, "0.13"),
                                                      (-3.55, 1, "-3.6"), (-2.35, 1, "-2.4"), (-0.125, 2, "-0.13"),

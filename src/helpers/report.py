@@ -732,7 +732,14 @@ def _macro_entries(strategy_summary: pd.DataFrame, tests: pd.DataFrame,
                        and isinstance(m["timings"].get("total_seconds"), (int, float))]
         if run_seconds:
             add([pair, "Grid", "Core", "Minutes"], fmt_num(sum(run_seconds) / 60, 0, thousands=True),
-                "sum of the wall times of the pair's runs (one core each), minutes")
+                "sum of the wall times of the pair's runs (one core each), minutes; references not included")
+            ref_seconds = (pd.to_numeric(reference.loc[reference["pair"] == pair, "fit_seconds"], errors="coerce")
+                           .dropna() if reference is not None and "fit_seconds" in reference else pd.Series([]))
+            add([pair, "Grid", "And", "References", "Core", "Minutes"],
+                fmt_num((sum(run_seconds) + float(ref_seconds.sum())) / 60, 0, thousands=True)
+                if len(ref_seconds) else "n/a",
+                "the runs' wall times plus the training times of the pair's full-pool references "
+                "(one core each), minutes; n/a without references")
         if ref_summary is not None and pair in set(ref_summary["pair"]):
             r = ref_summary[ref_summary["pair"] == pair].iloc[0]
             add([pair, "Ref", "Acc"], fmt_pct(r["accuracy_mean"]), "full-pool reference accuracy, %")
@@ -933,7 +940,10 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
     because LaTeX control words can contain letters only. Defined macros:
 
     * global: ``\\NSeeds``, ``\\MinAttainableP``, ``\\SignificanceLevel``;
-    * per pair: ``<Pair>NPool`` (needs ``meta``), ``<Pair>RefAcc``, ``<Pair>RefNSeeds`` (need ``reference``);
+    * per pair: ``<Pair>NPool`` (needs ``meta``), ``<Pair>GridCoreMinutes`` (the runs' wall
+      times, references excluded; needs ``meta``), ``<Pair>GridAndReferencesCoreMinutes``
+      (the same plus the full-pool references' training times; needs ``meta`` and
+      ``reference``), ``<Pair>RefAcc``, ``<Pair>RefNSeeds`` (need ``reference``);
     * per pair and experiment: ``NSeeds``, ``MinP``, ``InitialAcc`` (the pre-trained
       model), ``LowestFinalAcc``, ``HighestFinalAcc``, ``BestStrategy`` (highest mean
       AULC, display name), ``BestStrategyAulc``, ``BestFinalStrategy``,
@@ -965,7 +975,8 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
     Accuracies and AULC are percentages with one decimal (two where the strategies of
     an experiment lie within one point, :func:`experiment_digits`) and no ``%`` sign
     (``CI`` = 95 % half-width, ``Diff`` = signed percentage points); p-values have
-    three decimals (``$<$0.001`` below); undefined values read ``n/a``.
+    three decimals (``$<$0.001`` below); undefined values read ``n/a``. Every number is
+    rounded by one rule, decimal half away from zero (:func:`round_half_up`).
 
     Parameters
     ----------
