@@ -611,7 +611,9 @@ def _pilot_rows(name: str, table: pd.DataFrame) -> tuple[list[str], list[list[st
         rows = [[latex_escape(r.experiment.capitalize()), _ARM_LABELS.get(r.arm, latex_escape(r.arm)),
                  fmt_pct(getattr(r, "val_aulc_random", np.nan)), fmt_pct(getattr(r, "val_aulc_margin", np.nan)),
                  fmt_num(r.fit_seconds_per_query, 2), fmt_num(r.query_seconds_per_query, 2)] for r in table.itertuples()]
-        notes = [r"Validation AULC (\%), seed 42, 50 queries of 250 labels; steps: Adam steps per query;",
+        subset = fmt_num(PAIRS["cifar10_cnn"].pool_subset, 0, thousands=True)
+        notes = [r"Validation AULC (\%), seed 42, 50 queries of 250 labels; steps: Adam steps per query,",
+                 rf"scoring a random subset of {subset} pool images per query;",
                  r"numbers: pool images scored per query (margin only). s/q.: seconds per query, one core."]
     return header, rows, notes
 
@@ -727,6 +729,9 @@ def _macro_entries(strategy_summary: pd.DataFrame, tests: pd.DataFrame,
         p_rows = strategy_summary[strategy_summary["pair"] == pair]
         if pair in n_pool:
             add([pair, "N", "Pool"], fmt_num(n_pool[pair], 0, thousands=True), "pool size")
+        if pair in PAIRS and PAIRS[pair].pool_subset is not None:
+            add([pair, "Pool", "Subset"], fmt_num(PAIRS[pair].pool_subset, 0, thousands=True),
+                "unlabelled images the pool strategies score per query (a random subset of the pool)")
         run_seconds = [m["timings"]["total_seconds"] for m in meta or []
                        if m.get("pair") == pair and isinstance(m.get("timings"), dict)
                        and isinstance(m["timings"].get("total_seconds"), (int, float))]
@@ -810,6 +815,8 @@ def _macro_entries(strategy_summary: pd.DataFrame, tests: pd.DataFrame,
                             continue
                         add(s_base + [tag, "Diff"], fmt_signed_pp(t["mean_diff"].iloc[0], digits),
                             f"mean paired difference to random in {metric}, pp")
+                        add(s_base + [tag, "Change"], change_phrase(t["mean_diff"].iloc[0], digits),
+                            f"the same difference as text ('gains 1.5 points', 'loses 1.5 points')")
                         add(s_base + [tag, "P"], fmt_p(t["p_holm"].iloc[0]),
                             f"Holm-corrected Wilcoxon p for {metric}")
                         add(s_base + [tag, "Better"], str(int(t["n_better"].iloc[0])),
@@ -865,10 +872,16 @@ def _analysis_entries(ranks: pd.DataFrame | None, balance: pd.DataFrame | None,
             for _, row in block.iterrows():
                 add(base + [row["strategy"], "Mean", "Rank"], fmt_num(row["mean_rank"], 2),
                     "mean AULC rank (1 = best)")
-        for row in stats.best_by_rank(ranks).itertuples():
+        best_rows = stats.best_by_rank(ranks)
+        for row in best_rows.itertuples():
             base = [row.pair] + ([] if row.experiment == "all" else [row.experiment])
             add(base + ["Best", "Rank", "Strategy"], _strategy_names(row.best),
                 "strategy with the best mean AULC rank (display name; tied ones joined by 'and')")
+        for pair, block in best_rows[best_rows["experiment"] != "all"].groupby("pair", sort=False):
+            add([pair, "Best", "Rank", "By", "Experiment"],
+                per_experiment_phrase(dict(zip(block["experiment"], block["best"]))),
+                "best strategy by mean AULC rank per experiment, as text ('margin sampling in all three "
+                "experiments')")
     if balance is not None and not balance.empty:
         means = balance.groupby(["pair", "experiment", "strategy"])[["max_share", "classes_covered"]].mean()
         for (pair, experiment, strategy), row in means.iterrows():
@@ -886,6 +899,10 @@ def _analysis_entries(ranks: pd.DataFrame | None, balance: pd.DataFrame | None,
             add(base + ["Same", "Order"], "the same" if row["same_order"] else "a different",
                 "ranking of the strategies compared with the study's update rule")
             add(base + ["Kendall", "Tau"], fmt_num(row["kendall_tau"], 2), "Kendall tau with the study's ranking")
+        for experiment, block in agreement.groupby("experiment", sort=False):
+            add([pair, experiment, "Update", "Rules", "Order"],
+                same_order_phrase(dict(zip(block["rule"], block["same_order"])), reference=block["rule"].iloc[0]),
+                "whether the other update rules rank the strategies as the study's rule does, as text")
         for _, row in table.iterrows():
             base = [pair, row["experiment"], row["rule"], row["strategy"]]
             if row["strategy"] == stats.REFERENCE_STRATEGY:
@@ -900,6 +917,190 @@ def _analysis_entries(ranks: pd.DataFrame | None, balance: pd.DataFrame | None,
                 "lowest accuracy after a query, % (mean over strategies and seeds)")
         add([pair, "Update", "Rule", "N", "Seeds"], str(int(table["n_seeds"].min())), "seeds of the ablation")
     return entries
+
+
+# --------------------------------------------------------------------------- prose
+#: How the paper's running text names a strategy (tables use :func:`helpers.stats.strategy_label`).
+STRATEGY_PHRASES = {"random": "random sampling", "margin": "margin sampling", "least_confident": "least confidence",
+                    "entropy": "entropy sampling", "stream_uncertainty": "the stream",
+                    "stream_redraw": "the redrawn stream"}
+
+#: How the running text names an update rule of the fine-tuning ablation.
+RULE_PHRASES = {"fixed": "the fixed budget", "converge": "fine-tuning to convergence", "cold": "the cold refit"}
+
+_NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+                 "twelve")
+
+
+def number_word(n: int) -> str:
+    """Return ``n`` as the text writes it: a word up to twelve (``3 -> "three"``), digits beyond."""
+    n = int(n)
+    return _NUMBER_WORDS[n] if 0 <= n < len(_NUMBER_WORDS) else str(n)
+
+
+def all_experiments_phrase(n: int) -> str:
+    """Return ``"both experiments"`` for two, else ``"all <n> experiments"`` (``"all three experiments"``)."""
+    return "both experiments" if int(n) == 2 else f"all {number_word(n)} experiments"
+
+
+def join_phrases(items: Iterable[str]) -> str:
+    """Join phrases as a sentence lists them.
+
+    Returns
+    -------
+    str
+        ``""``, ``"a"``, ``"a and b"``, ``"a, b and c"``.
+    """
+    items = [str(i) for i in items]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def strategy_phrase(strategy: str) -> str:
+    """Return the running text's name of a strategy (``"margin"`` -> ``"margin sampling"``).
+
+    Strategies tied for a place (joined by ``","`` as :func:`helpers.stats.best_by_rank`
+    joins them) are listed and marked: ``"margin sampling and the stream (tied)"``.
+    """
+    names = [STRATEGY_PHRASES.get(s, latex_escape(s)) for s in str(strategy).split(",")]
+    return join_phrases(names) + (" (tied)" if len(names) > 1 else "")
+
+
+def experiment_phrase(experiment: str) -> str:
+    r"""Return the running text's name of an experiment (``"small"`` -> ``"\emph{small}"``)."""
+    return rf"\emph{{{latex_escape(experiment)}}}"
+
+
+def change_phrase(value, digits: int = 1, unit: str = "points") -> str:
+    r"""Say a signed difference in percentage points as a verb phrase, without a sign.
+
+    Parameters
+    ----------
+    value
+        A difference of fractions (0.015 = 1.5 points), rounded by :func:`round_half_up`.
+    digits
+        Decimals printed.
+    unit
+        Word after the number.
+
+    Returns
+    -------
+    str
+        ``"gains 1.5 points"``, ``"loses 1.5 points"`` (never ``"loses -1.5"``), ``"neither
+        gains nor loses (0.0 points)"`` when the value rounds to zero, ``"n/a"`` for NaN.
+        The subject is singular: "least confidence loses 1.5 points".
+    """
+    if _missing(value):
+        return "n/a"
+    rounded = round_half_up(value, digits, scale=2)
+    if rounded == 0:
+        return f"neither gains nor loses ({fmt_num(0, digits)} {unit})"
+    return f"{'gains' if rounded > 0 else 'loses'} {abs(rounded):f} {unit}"
+
+
+def per_experiment_phrase(best: Mapping[str, str]) -> str:
+    r"""Say which strategy holds a place in each experiment, naming each strategy once.
+
+    Parameters
+    ----------
+    best
+        Experiment -> strategy (ties joined by ``","``), in the order the text lists them.
+
+    Returns
+    -------
+    str
+        ``"margin sampling in all three experiments"`` when one strategy holds it
+        everywhere; otherwise the experiments grouped by strategy, e.g. ``"margin sampling
+        in \emph{small} and \emph{moderate} and the stream in \emph{large}"``;
+        ``"margin sampling in \emph{small}"`` for one experiment.
+    """
+    groups: dict[str, list[str]] = {}
+    for experiment, strategy in best.items():
+        groups.setdefault(str(strategy), []).append(experiment)
+    if len(groups) == 1 and len(best) > 1:
+        (strategy,) = groups
+        return f"{strategy_phrase(strategy)} in {all_experiments_phrase(len(best))}"
+    parts = [f"{strategy_phrase(strategy)} in {join_phrases(experiment_phrase(e) for e in experiments)}"
+             for strategy, experiments in groups.items()]
+    return join_phrases(parts) if len(parts) <= 2 else "; ".join(parts[:-1]) + "; and " + parts[-1]
+
+
+def same_order_phrase(same: Mapping[str, bool], reference: str = "fixed") -> str:
+    """Say whether other update rules rank the strategies as the reference rule does.
+
+    Parameters
+    ----------
+    same
+        Rule -> whether it gives the reference rule's order (the reference itself is ignored).
+    reference
+        The rule compared with.
+
+    Returns
+    -------
+    str
+        ``"in the same order as the fixed budget"`` (all rules agree), ``"in a different
+        order from the fixed budget"`` (none does), or both halves with the rules named,
+        e.g. ``"in the same order as the fixed budget under fine-tuning to convergence
+        but in a different order under the cold refit"``.
+    """
+    others = {rule: bool(flag) for rule, flag in same.items() if rule != reference}
+    base = RULE_PHRASES.get(reference, latex_escape(reference))
+    if all(others.values()):
+        return f"in the same order as {base}"
+    if not any(others.values()):
+        return f"in a different order from {base}"
+    agree = join_phrases(RULE_PHRASES.get(r, latex_escape(r)) for r, flag in others.items() if flag)
+    differ = join_phrases(RULE_PHRASES.get(r, latex_escape(r)) for r, flag in others.items() if not flag)
+    return f"in the same order as {base} under {agree} but in a different order under {differ}"
+
+
+def _order(block: pd.DataFrame, column: str) -> list[str]:
+    """Strategies of one experiment sorted by ``column``, best first (ties by display order)."""
+    block = block.assign(_display=[stats.ordered_strategies(block["strategy"]).index(s) for s in block["strategy"]])
+    return list(block.sort_values([column, "_display"], ascending=[False, True])["strategy"])
+
+
+def order_agreement_phrase(strategy_summary: pd.DataFrame, metric: str = "final_macro_f1_mean",
+                           reference: str = "final_accuracy_mean", metric_name: str = "macro-F1") -> str:
+    r"""Say where a metric orders the strategies as the reference metric does, and where not.
+
+    The clause completes "…, which order the strategies as final accuracy does". Means
+    are compared after rounding to the printed precision (:func:`experiment_digits`), so
+    two strategies printed alike count as tied, not as swapped.
+
+    Returns
+    -------
+    str
+        ``"in all six experiments"``, or e.g. ``"in five of the six experiments; in CIFAR-10
+        \emph{small} macro-F1 puts least confidence ahead of random sampling"`` (each pair
+        of strategies whose order differs, the one ``metric`` ranks higher first).
+    """
+    differing, n = [], 0
+    for pair in stats.ordered_pairs(strategy_summary["pair"]):
+        p_rows = strategy_summary[strategy_summary["pair"] == pair]
+        for experiment in stats.ordered_experiments(p_rows["experiment"]):
+            block = p_rows[p_rows["experiment"] == experiment]
+            if block[[metric, reference]].isna().any().any():
+                continue
+            n += 1
+            digits = experiment_digits(block)
+            shown = block.assign(**{c: [float(round_half_up(v, digits, scale=2)) for v in block[c]]
+                                    for c in (metric, reference)})
+            by_metric, by_reference = _order(shown, metric), _order(shown, reference)
+            values = shown.set_index("strategy")
+            swaps = [(a, b) for i, a in enumerate(by_metric) for b in by_metric[i + 1:]
+                     if values.loc[a, metric] > values.loc[b, metric]
+                     and values.loc[a, reference] < values.loc[b, reference]]
+            if swaps:
+                dataset = DATASET_TEX.get(PAIRS[pair].dataset, latex_escape(PAIRS[pair].dataset)) \
+                    if pair in PAIRS else latex_escape(pair)
+                differing.append(f"in {dataset} {experiment_phrase(experiment)} {metric_name} puts "
+                                 + join_phrases(f"{STRATEGY_PHRASES.get(a, a)} ahead of {STRATEGY_PHRASES.get(b, b)}"
+                                                for a, b in swaps))
+    if not differing:
+        return f"in {all_experiments_phrase(n)}" if n > 1 else "in this experiment"
+    return f"in {number_word(n - len(differing))} of the {number_word(n)} experiments; " + "; ".join(differing)
 
 
 def _strategy_names(joined: str) -> str:
@@ -943,7 +1144,8 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
     * per pair: ``<Pair>NPool`` (needs ``meta``), ``<Pair>GridCoreMinutes`` (the runs' wall
       times, references excluded; needs ``meta``), ``<Pair>GridAndReferencesCoreMinutes``
       (the same plus the full-pool references' training times; needs ``meta`` and
-      ``reference``), ``<Pair>RefAcc``, ``<Pair>RefNSeeds`` (need ``reference``);
+      ``reference``), ``<Pair>RefAcc``, ``<Pair>RefNSeeds`` (need ``reference``),
+      ``<Pair>PoolSubset`` (pool images scored per query, for pairs that score a subset);
     * per pair and experiment: ``NSeeds``, ``MinP``, ``InitialAcc`` (the pre-trained
       model), ``LowestFinalAcc``, ``HighestFinalAcc``, ``BestStrategy`` (highest mean
       AULC, display name), ``BestStrategyAulc``, ``BestFinalStrategy``,
@@ -951,25 +1153,30 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
     * per pair, experiment and strategy: ``FinalAcc``, ``FinalAccCI``, ``Aulc``,
       ``AulcCI``; for non-random strategies ``AulcDiff``, ``AulcP``, ``AulcBetter``
       (seeds on which it beats random), ``FinalAccDiff``, ``FinalAccP``,
-      ``FinalAccBetter``; ``InspectedPerLabel`` and ``FallbackShare`` (stream strategy);
+      ``FinalAccBetter``, ``AulcChange`` and ``FinalAccChange`` (the difference as a verb
+      phrase, :func:`change_phrase`); ``InspectedPerLabel`` and ``FallbackShare`` (stream strategy);
       ``LabelsRatio`` (needs ``labels_table``);
     * from ``ranks`` (:func:`helpers.stats.friedman_ranks`, ``experiment`` ``"all"`` for a
       pair's whole grid): ``<Pair>[<Experiment>]FriedmanP``, ``RankCD``, ``NRankBlocks``,
       ``<Strategy>MeanRank``, ``BestRankStrategy`` (display name of the strategy with the
-      best mean AULC rank, :func:`helpers.stats.best_by_rank`; tied ones joined by "and");
+      best mean AULC rank, :func:`helpers.stats.best_by_rank`; tied ones joined by "and"),
+      ``<Pair>BestRankByExperiment`` (a phrase, :func:`per_experiment_phrase`);
     * from ``balance`` (:func:`helpers.stats.first_rounds_balance`):
       ``<Pair><Experiment><Strategy>FirstRoundsMaxShare`` (%) and ``FirstRoundsClasses``;
     * from ``update_rules`` (pair -> :func:`helpers.stats.update_rule_table`):
       ``<Pair><Experiment><Rule>Best``, ``SameOrder`` ("the same"/"a different"),
       ``KendallTau``, ``<Strategy>AulcGain`` (random: ``Aulc``), and
-      ``<Pair>UpdateRuleNSeeds``;
+      ``<Pair>UpdateRuleNSeeds``, ``<Pair><Experiment>UpdateRulesOrder`` (a phrase,
+      :func:`same_order_phrase`);
     * from ``composition`` (:func:`helpers.stats.query_composition` with one block: the
       whole run): ``<Pair><Experiment><Strategy>LeastQueriedClass``, ``LeastQueriedShare``
       (%), ``MostQueriedClass``, ``MostQueriedShare``;
     * from ``comparison_best`` (:func:`helpers.stats.best_strategies`, shallow against deep
       pair): ``Comparison<Experiment>SameBest`` ("the same"/"a different" best strategy by
       mean AULC rank), ``ComparisonBestChanges`` (experiments where it differs, digits) and
-      ``ComparisonNExperiments``. The best strategy of each role is
+      ``ComparisonNExperiments``;
+    * ``\\MacroFOneOrder`` (needs ``final_macro_f1_mean``): where macro-F1 orders the
+      strategies as final accuracy does (:func:`order_agreement_phrase`). The best strategy of each role is
       ``\\<Role><Experiment>BestRankStrategy``, an alias of the pair's macro.
 
     Accuracies and AULC are percentages with one decimal (two where the strategies of
@@ -1015,6 +1222,10 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
     entries += _analysis_entries(ranks, balance, update_rules, composition)
     entries += _role_entries(entries, stats.ordered_pairs(strategy_summary["pair"]))
     entries += _comparison_entries(comparison_best)
+    if {"final_macro_f1_mean", "final_accuracy_mean"} <= set(strategy_summary.columns):
+        entries.append(("MacroFOneOrder", order_agreement_phrase(strategy_summary),
+                        "where final macro-F1 orders the strategies as final accuracy does, and where not, as text "
+                        "(completes 'which order the strategies as final accuracy does')"))
     seen: dict[str, str] = {}
     lines = ["% Generated by helpers.report.write_macros; do not edit by hand.",
              "% Accuracies/AULC in percent (no % sign), differences in percentage points."]
