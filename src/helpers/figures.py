@@ -816,8 +816,11 @@ def plot_critical_difference(ranks: pd.DataFrame, out_dir=None) -> list[Path]:
     pairs = stats.ordered_pairs(ranks["pair"])
     with plt.rc_context(RC):
         row_pt = 1.2 * MIN_FONT_SIZE  # label rows under the axis line, in points
+        # Gap between the axis line and the first label row, in points: long enough that the
+        # top row's leader line shows beyond its marker (a marker's radius is about 3 points).
+        first_gap = 12
         n_max = int(ranks.groupby("pair")["strategy"].nunique().max())
-        below = (7 + row_pt * n_max) / 72  # inches the labels take under the axis line
+        below = (first_gap + 1 + row_pt * n_max) / 72  # inches the labels take under the axis line
         fig, axes = plt.subplots(len(pairs), 1, squeeze=False, constrained_layout=True,
                                  figsize=(SINGLE_COLUMN, 0.2 + (1.05 + below) * len(pairs)))
         for ax, pair in zip(axes[:, 0], pairs):
@@ -840,10 +843,10 @@ def plot_critical_difference(ranks: pd.DataFrame, out_dir=None) -> list[Path]:
             for n, (m, ha) in enumerate(order):
                 row = rows[m]
                 ax.plot(row.mean_rank, 0, marker=strategy_marker(row.strategy), color=strategy_color(row.strategy))
-                label = ax.annotate(texts[m], (row.mean_rank, 0), xytext=(0, -6 - row_pt * n),
+                label = ax.annotate(texts[m], (row.mean_rank, 0), xytext=(0, -first_gap - row_pt * n),
                                     textcoords="offset points", ha=ha, va="top",
                                     arrowprops={"arrowstyle": "-", "color": "0.6", "linewidth": 0.5,
-                                                "shrinkA": 0, "relpos": (
+                                                "shrinkA": 0, "shrinkB": 0, "relpos": (
                                                     {"left": 0.0, "center": 0.5, "right": 1.0}[ha], 1.0)})
                 label.set_in_layout(False)  # placed inside the axes below, once its height is known
             if np.isfinite(cd):
