@@ -716,6 +716,10 @@ def plot_query_composition(composition: pd.DataFrame, pair: str, out_dir=None, s
     experiments = stats.ordered_experiments(frame["experiment"])
     strategies = stats.ordered_strategies(frame["strategy"])
     classes = sorted(frame["class"].unique())
+    # The legend names the classes as the confusion matrices do (CIFAR-10: "airplane", ...).
+    names = (frame.drop_duplicates("class").set_index("class")["class_name"].reindex(classes).fillna("").astype(str)
+             if "class_name" in frame else pd.Series({c: "" for c in classes}))
+    class_labels = [names[c] or str(c) for c in classes]
     colours = sns.color_palette("tab10", max(len(classes), 1))
     mean = frame.groupby(["experiment", "strategy", "block", "class"], as_index=False).agg(
         share=("share", "mean"), first_iteration=("first_iteration", "first"), last_iteration=("last_iteration", "first"))
@@ -731,7 +735,7 @@ def plot_query_composition(composition: pd.DataFrame, pair: str, out_dir=None, s
                     continue
                 table = cell.pivot(index="last_iteration", columns="class", values="share").reindex(columns=classes)
                 ax.stackplot(table.index, *[table[c].fillna(0) * 100 for c in classes], colors=colours,
-                             labels=[str(c) for c in classes], linewidth=0)
+                             labels=class_labels, linewidth=0)
                 ax.set_ylim(0, 100)
                 ax.yaxis.set_major_locator(matplotlib.ticker.FixedLocator([0, 50, 100]))
                 ax.set_xlim(table.index.min(), table.index.max())
@@ -754,7 +758,13 @@ def plot_query_composition(composition: pd.DataFrame, pair: str, out_dir=None, s
         legend = fig.legend(handles, labels, ncol=max(len(labels), 1), **style)
         if legend.get_window_extent().width / fig.dpi > FULL_WIDTH - 0.3:
             legend.remove()
-            legend = fig.legend(handles, labels, ncol=int(np.ceil(len(labels) / 2)), **style)
+            # Two rows that read left to right (a legend fills its columns first): pad to an
+            # even count with a blank entry, then interleave the first half with the second.
+            ncol = int(np.ceil(len(labels) / 2))
+            blank = matplotlib.lines.Line2D([], [], linestyle="none")
+            handles, labels = handles + [blank] * (2 * ncol - len(handles)), labels + [""] * (2 * ncol - len(labels))
+            order = [k for pair_ in zip(range(ncol), range(ncol, 2 * ncol)) for k in pair_]
+            legend = fig.legend([handles[k] for k in order], [labels[k] for k in order], ncol=ncol, **style)
         return _save(fig, out_dir, stem or f"query_composition_{pair}")
 
 
@@ -880,6 +890,29 @@ _COMPARISON_AXIS = {"aulc": "AULC gain over random (pp)",
                     "final_accuracy": "Final-accuracy gain over random (pp)"}
 
 
+def _clear_zero_line(fig, labels) -> None:
+    """Move every label that the zero line would cross to just right of the line.
+
+    A rank number sits right of its interval; when the interval ends left of zero, close
+    to it, the number would straddle the zero line. Such a number is anchored at zero
+    instead (same offset), so it reads beside the line, not through it.
+
+    Parameters
+    ----------
+    fig
+        The figure (laid out here once to measure the labels).
+    labels
+        ``(axes, annotation)`` pairs; annotations are anchored in data coordinates.
+    """
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax, label in labels:
+        box = label.get_window_extent(renderer)
+        zero = ax.transData.transform((0.0, 0.0))[0]
+        if box.x0 <= zero <= box.x1:
+            label.xy = (0.0, label.xy[1])
+
+
 def _seeds_text(counts) -> str:
     seeds = sorted(set(int(n) for n in counts))
     return f"{'/'.join(map(str, seeds))} seed{'s' if seeds != [1] else ''}"
@@ -929,6 +962,7 @@ def plot_model_comparison(table: pd.DataFrame, out_dir=None) -> list[Path]:
         fig, axes = plt.subplots(len(metrics), len(experiments), squeeze=False, sharey=True,
                                  figsize=(FULL_WIDTH, 0.75 + len(metrics) * (0.34 * len(strategies) + 0.6)),
                                  constrained_layout=True)
+        rank_labels = []  # (axes, annotation) of every rank number
         for i, metric in enumerate(metrics):
             for j, experiment in enumerate(experiments):
                 ax = axes[i, j]
@@ -958,9 +992,10 @@ def plot_model_comparison(table: pd.DataFrame, out_dir=None) -> list[Path]:
                         xs += [lo, hi] if has_ci else [gain]
                         rank = row[f"{role}_rank"]
                         if metric == "aulc" and pd.notna(rank):
-                            ax.annotate(fmt_num(rank, 1), (hi if has_ci else gain, y + offsets[role]),
-                                        xytext=(5, 0), textcoords="offset points", ha="left", va="center",
-                                        fontsize=MIN_FONT_SIZE, color=color)
+                            rank_labels.append((ax, ax.annotate(
+                                fmt_num(rank, 1), (hi if has_ci else gain, y + offsets[role]), xytext=(5, 0),
+                                textcoords="offset points", ha="left", va="center", fontsize=MIN_FONT_SIZE,
+                                color=color)))
                 lo, hi = min(xs), max(xs)
                 span = (hi - lo) or 1.0
                 # Room on the right for the rank numbers.
@@ -985,6 +1020,7 @@ def plot_model_comparison(table: pd.DataFrame, out_dir=None) -> list[Path]:
                    loc="outside upper center", ncol=2, frameon=False,
                    handletextpad=0.3, columnspacing=1.2,
                    title="Numbers: mean AULC rank within model and experiment (1 = best, random included)")
+        _clear_zero_line(fig, rank_labels)
         return _save(fig, out_dir, "shallow_vs_deep")
 
 

@@ -854,13 +854,17 @@ def _analysis_entries(ranks: pd.DataFrame | None, balance: pd.DataFrame | None,
     if composition is not None and not composition.empty:
         # Whole-run class shares (one block), mean over seeds.
         shares = composition.groupby(["pair", "experiment", "strategy", "class"])["share"].mean()
+        # Classes by name, as the figures show them (index when a run recorded no names).
+        names = (composition.drop_duplicates(["pair", "class"]).set_index(["pair", "class"])["class_name"]
+                 if "class_name" in composition else None)
+        name_of = lambda pair, c: latex_escape(names[(pair, c)]) if names is not None else str(c)  # noqa: E731
         for (pair, experiment, strategy), block in shares.groupby(level=[0, 1, 2]):
             block = block.droplevel([0, 1, 2])
             base = [pair, experiment, strategy]
-            add(base + ["Least", "Queried", "Class"], str(block.idxmin()), "class with the smallest share of the "
+            add(base + ["Least", "Queried", "Class"], name_of(pair, block.idxmin()), "class with the smallest share of the "
                 "queried labels (whole run, mean over seeds)")
             add(base + ["Least", "Queried", "Share"], fmt_pct(block.min()), "its share of the queried labels, %")
-            add(base + ["Most", "Queried", "Class"], str(block.idxmax()), "class with the largest share")
+            add(base + ["Most", "Queried", "Class"], name_of(pair, block.idxmax()), "class with the largest share")
             add(base + ["Most", "Queried", "Share"], fmt_pct(block.max()), "its share of the queried labels, %")
     if ranks is not None and not ranks.empty:
         for (pair, experiment), block in ranks.groupby(["pair", "experiment"], sort=False):
