@@ -180,7 +180,8 @@ def fmt_signed_pp(value, digits: int = 1) -> str:
 
 
 def fmt_p(value) -> str:
-    r"""Format a p-value: three decimals rounded half up (:func:`fmt_num`), ``"\ensuremath{<}0.001"`` below 0.001, ``"n/a"`` for NaN."""
+    r"""Format a p-value: three decimals rounded half up (:func:`fmt_num`), ``"\ensuremath{<}0.001"``
+    below 0.001, ``"n/a"`` for NaN."""
     if _missing(value):
         return "n/a"
     return r"\ensuremath{<}0.001" if float(value) < 0.001 else fmt_num(value, 3)
@@ -602,7 +603,8 @@ def _pilot_rows(name: str, table: pd.DataFrame) -> tuple[list[str], list[list[st
             widths = r.widths if isinstance(r.widths, str) else "32/64/256/128"
             rows.append([widths, "1" if (r.setting.endswith("p") or r.setting == "w32") else "0",
                          "n/a" if _missing(r.n_params) else fmt_num(r.n_params, 2, scale=-6) + r"\,M",
-                         "n/a" if _missing(acc) else fmt_pct(acc), fmt_num(r.bench_train_images_per_s, 0, thousands=True),
+                         "n/a" if _missing(acc) else fmt_pct(acc),
+                         fmt_num(r.bench_train_images_per_s, 0, thousands=True),
                          fmt_num(r.bench_infer_images_per_s, 0, thousands=True)])
         notes = [r"Whole 40{,}000-image pool of seed 42, Adam $10^{-3}$, batch 128; validation split.",
                  r"Throughput on one core, settings timed side by side; 32/64/256/128 timed only."]
@@ -610,7 +612,8 @@ def _pilot_rows(name: str, table: pd.DataFrame) -> tuple[list[str], list[list[st
         header = ["Experiment", "Setting", "AULC random", "AULC margin", "fit s/q.", "query s/q."]
         rows = [[latex_escape(r.experiment.capitalize()), _ARM_LABELS.get(r.arm, latex_escape(r.arm)),
                  fmt_pct(getattr(r, "val_aulc_random", np.nan)), fmt_pct(getattr(r, "val_aulc_margin", np.nan)),
-                 fmt_num(r.fit_seconds_per_query, 2), fmt_num(r.query_seconds_per_query, 2)] for r in table.itertuples()]
+                 fmt_num(r.fit_seconds_per_query, 2), fmt_num(r.query_seconds_per_query, 2)]
+                for r in table.itertuples()]
         subset = fmt_num(PAIRS["cifar10_cnn"].pool_subset, 0, thousands=True)
         notes = [r"Validation AULC (\%), seed 42, 50 queries of 250 labels; steps: Adam steps per query,",
                  rf"scoring a random subset of {subset} pool images per query;",
@@ -861,7 +864,8 @@ def _analysis_entries(ranks: pd.DataFrame | None, balance: pd.DataFrame | None,
         for (pair, experiment, strategy), block in shares.groupby(level=[0, 1, 2]):
             block = block.droplevel([0, 1, 2])
             base = [pair, experiment, strategy]
-            add(base + ["Least", "Queried", "Class"], name_of(pair, block.idxmin()), "class with the smallest share of the "
+            add(base + ["Least", "Queried", "Class"], name_of(pair, block.idxmin()),
+                "class with the smallest share of the "
                 "queried labels (whole run, mean over seeds)")
             add(base + ["Least", "Queried", "Share"], fmt_pct(block.min()), "its share of the queried labels, %")
             add(base + ["Most", "Queried", "Class"], name_of(pair, block.idxmax()), "class with the largest share")

@@ -46,7 +46,8 @@ def query_composition(meta: list[dict], n_blocks: int = 10) -> pd.DataFrame:
     pandas.DataFrame
         Columns :data:`COMPOSITION_COLUMNS`: one row per (run, block, class); ``class`` is
         the class index, ``class_name`` its name from the run's ``classes`` (as the
-        confusion matrices label it), ``share`` the class's share of the block's labels. Empty when no run recorded its labels.
+        confusion matrices label it), ``share`` the class's share of the block's labels.
+        Empty when no run recorded its labels.
     """
     rows = []
     for m, labels, q, n_classes in _labelled_runs(meta):

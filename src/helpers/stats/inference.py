@@ -1,5 +1,6 @@
 """Comparisons of strategies paired by seed: exact Wilcoxon signed-rank tests (ties and zeros
-handled, :func:`signed_rank_test`) with Holm correction, and Friedman tests with mean ranks and the Nemenyi critical difference (Demšar, 2006).
+handled, :func:`signed_rank_test`) with Holm correction, and Friedman tests with mean ranks
+and the Nemenyi critical difference (Demšar, 2006).
 
 For the Friedman test a *block* is one (pair, experiment, seed): every strategy run on the
 same split and initial set. Within a block the strategies are ranked by a per-run metric
@@ -129,8 +130,8 @@ def paired_tests(per_run: pd.DataFrame, metric: str, reference: str = REFERENCE_
     initial labelled set) are paired. Differences are ``strategy - reference``.
     The exact two-sided Wilcoxon signed-rank test of :func:`signed_rank_test` (zero
     differences dropped, tied absolute differences given their average rank, the exact
-    sign-flip null distribution also with ties) is applied to each strategy; p-values are Holm-corrected within each (pair, experiment)
-    family of comparisons.
+    sign-flip null distribution also with ties) is applied to each strategy; p-values are
+    Holm-corrected within each (pair, experiment) family of comparisons.
 
     The exact test has a floor: with ``n`` non-zero differences no p-value below
     ``2 / 2**n`` is possible (see :func:`min_attainable_p`). With 5 seeds the floor
