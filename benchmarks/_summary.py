@@ -1,7 +1,13 @@
-"""What every pilot script does last: write its summary table and print it."""
+"""What every pilot script does last: find its runs on disk, write its summary table and print it.
+
+A pilot's summary is a function of every run in its folder, never of the arguments of the
+last invocation: a later call that runs one more setting (or only summarises) rewrites the
+summary with all settings found on disk, so no earlier row is lost.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -16,3 +22,24 @@ def save_and_print(table: pd.DataFrame, path: Path) -> Path:
         print(table.to_string(index=False))
     print(f"\nwritten: {path}")
     return path
+
+
+def setting_folders(root: Path, pattern: str) -> dict[str, Path]:
+    """Return the sub-folders of ``root`` whose whole name matches ``pattern``.
+
+    Parameters
+    ----------
+    root
+        A pilot's results folder (one sub-folder per setting, e.g. ``iter10``).
+    pattern
+        Regular expression a setting folder's name must match in full.
+
+    Returns
+    -------
+    dict
+        Folder name -> path, sorted by name; empty when ``root`` does not exist.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        return {}
+    return {p.name: p for p in sorted(root.iterdir()) if p.is_dir() and re.fullmatch(pattern, p.name)}

@@ -13,8 +13,9 @@ every study strategy under the two other update rules of
 The ``fixed`` arm is not recomputed: it is the study's own grid (same configuration, same
 seeds), read from the main results folder. Results are scored on the test set like the
 study's, and live in their own folder, ``results/ablations/mnist_logreg_finetune/<rule>/``.
-The runs resume like any grid. The table (:func:`helpers.stats.update_rule_table`) is
-printed and written to ``summary.csv`` in that folder.
+The runs resume like any grid. The table (:func:`helpers.stats.compare_update_rules`: every
+rule folder on disk, on the runs all rules share) is printed and written to ``summary.csv``
+in that folder.
 
     AL_DATA_DIR=../shared/data .venv/bin/python benchmarks/ablation_finetune.py --jobs 2
     .venv/bin/python benchmarks/ablation_finetune.py --summary-only
@@ -71,9 +72,16 @@ def main(argv=None) -> int:
     except (ConfigError, OSError, CorruptDataError) as err:
         print(f"ablation_finetune: error: {err}", file=sys.stderr)
         return 2
-    grid = stats.RunGrid(pairs=[PAIR], experiments=args.experiments, strategies=args.strategies, seeds=args.seeds)
-    per_run = stats.load_update_rules({"fixed": study_root, **{rule: root / rule for rule in args.rules}}, grid)
-    table = stats.update_rule_table(per_run)
+    # Every rule folder on disk and every run in it counts, not only what this invocation
+    # asked for: the study's own runs are matched to the ablation's (experiment, strategy, seed).
+    try:
+        table = stats.compare_update_rules(study_root, PAIR)
+    except FileNotFoundError as err:
+        print(f"ablation_finetune: {err}", file=sys.stderr)
+        return 1
+    if table is None:
+        print(f"ablation_finetune: no update-rule folder under {root}", file=sys.stderr)
+        return 1
     save_and_print(table, root / "summary.csv")
     return 0
 

@@ -17,7 +17,8 @@ Every arm but the ``subset``/``whole`` ones scores the pair's default subset; th
 pair's default fine-tuning budget. The table printed (and written to ``summary.csv``) gives
 per experiment and arm the validation AULC and final accuracy (mean over strategies and
 seeds, and AULC per strategy) and the measured seconds per query of fine-tuning and of
-querying, and per run. Runs resume like any grid; each arm has its own results folder
+querying, and per run, over every finished run on disk (not only the arms, strategies and
+seeds of the current invocation). Runs resume like any grid; each arm has its own results folder
 under ``results/pilots/cifar10_cnn_protocol/``.
 
     AL_DATA_DIR=../shared/data .venv/bin/python benchmarks/pilot_cnn_protocol.py --arms steps10 steps30 steps100
@@ -124,14 +125,14 @@ def main(argv=None) -> int:
     except (ConfigError, OSError, CorruptDataError) as err:
         print(f"pilot_cnn_protocol: error: {err}", file=sys.stderr)
         return 2
+    # Every finished run on disk counts (any experiment, strategy, seed), not only what this
+    # invocation asked for, so a later call never drops the rows of an earlier one.
     per_run, runs = [], []
     for arm in ARMS:
         if not (root / arm).is_dir():
             continue
-        grid = stats.RunGrid(pairs=[PAIR], experiments=args.experiments, strategies=args.strategies,
-                             seeds=args.seeds)
         try:
-            loaded = stats.load_runs(root / arm, grid)
+            loaded = stats.load_runs(root / arm, pairs=[PAIR])
         except FileNotFoundError:
             continue
         runs.append(loaded.assign(arm=arm))

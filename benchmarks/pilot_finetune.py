@@ -6,7 +6,8 @@ MNIST protocol (all three experiments, 250 queries of 5 labels) with several bud
 scores every run on the seed's 20 % validation hold-out (``evaluation="validation"``), never
 on the test set. It prints, per experiment and budget, the validation AULC and final
 accuracy (mean over the strategies and seeds run) and the fine-tuning cost per query, and
-writes the same table to ``<results-dir>/summary.csv``.
+writes the same table to ``<results-dir>/summary.csv``. The table covers every finished run
+on disk (every ``iter<k>`` folder), not only the budgets of the current invocation.
 
 The runs are resumable like any grid (finished runs are skipped) and live in their own
 results folder, apart from the study's results.
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from _summary import save_and_print
+from _summary import save_and_print, setting_folders
 from helpers import paths, stats
 from helpers.config import EXPERIMENTS, ConfigError
 from helpers.data import CorruptDataError
@@ -76,6 +77,37 @@ def summarize(per_run: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
                              else c).reset_index(drop=True)
 
 
+def load_pilot_runs(root: Path, pair: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Load every finished run of the pilot on disk, whatever the last invocation asked.
+
+    Every ``iter<k>`` folder under ``root`` is a budget of ``k`` L-BFGS iterations; all of
+    its runs of ``pair`` (any experiment, strategy and seed) count.
+
+    Returns
+    -------
+    tuple of DataFrame
+        ``(per_run, runs)``: :func:`helpers.stats.per_run_metrics` and the raw evaluation
+        rows, both with a ``budget`` column.
+
+    Raises
+    ------
+    FileNotFoundError
+        If no budget folder holds a finished run.
+    """
+    per_run, runs = [], []
+    for name, folder in setting_folders(root, r"iter\d+").items():
+        try:
+            loaded = stats.load_runs(folder, pairs=[pair])
+        except FileNotFoundError:
+            continue
+        budget = int(name[len("iter"):])
+        runs.append(loaded.assign(budget=budget))
+        per_run.append(stats.per_run_metrics(loaded).assign(budget=budget))
+    if not per_run:
+        raise FileNotFoundError(f"no finished pilot run under {root}/iter<k>")
+    return pd.concat(per_run, ignore_index=True), pd.concat(runs, ignore_index=True)
+
+
 def main(argv=None) -> int:
     """Run (or resume) the pilot and print its table; return the exit status."""
     args = parse_args(argv)
@@ -96,16 +128,12 @@ def main(argv=None) -> int:
     except (ConfigError, OSError, CorruptDataError) as err:
         print(f"pilot_finetune: error: {err}", file=sys.stderr)
         return 2
-    per_run, runs = [], []
-    for budget in args.budgets:
-        if not (root / f"iter{budget}").is_dir():
-            continue
-        loaded = stats.load_runs(root / f"iter{budget}", pairs=[args.pair])
-        loaded = loaded[loaded["experiment"].isin(args.experiments) & loaded["strategy"].isin(args.strategies)
-                        & loaded["seed"].isin(args.seeds)]
-        runs.append(loaded.assign(budget=budget))
-        per_run.append(stats.per_run_metrics(loaded).assign(budget=budget))
-    table = summarize(pd.concat(per_run, ignore_index=True), pd.concat(runs, ignore_index=True))
+    try:
+        per_run, runs = load_pilot_runs(root, args.pair)
+    except FileNotFoundError as err:
+        print(f"pilot_finetune: {err}", file=sys.stderr)
+        return 1
+    table = summarize(per_run, runs)
     save_and_print(table, root / "summary.csv")
     return 0
 

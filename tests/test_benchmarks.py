@@ -22,7 +22,7 @@ def scripts():
     try:
         yield {name: importlib.import_module(name)
                for name in ("ablation_finetune", "ablation_regularisation", "pilot_cnn_protocol",
-                            "pilot_cnn_widths")}
+                            "pilot_cnn_widths", "pilot_finetune")}
     finally:
         sys.path.remove(str(BENCHMARKS))
 
@@ -103,3 +103,51 @@ def test_widths_summary_reports_accuracy_at_the_asked_epochs(scripts):
     assert row["widths"] == "8/16/64/32" and row["best_val_accuracy"] == 0.5
     assert row["val_accuracy_e2"] == 0.5 and pd.isna(row["val_accuracy_e4"])
     assert row["train_images_per_s"] == 200.0  # median over epochs
+
+
+def test_finetune_pilot_summary_holds_every_run_on_disk(scripts, tmp_path, capsys):
+    # Two invocations with different settings: the second summary keeps the first one's rows.
+    root = tmp_path / "pilot"
+    write_fake_tree(root / "iter2", pairs=("mnist_logreg",), experiments=("small", "large"),
+                    strategies=("random", "margin"), seeds=(42, 43), reference=False)
+    module = scripts["pilot_finetune"]
+    assert module.main(["--summary-only", "--results-dir", str(root), "--budgets", "2"]) == 0
+    write_fake_tree(root / "iter30", pairs=("mnist_logreg",), experiments=("large",),
+                    strategies=("random", "margin"), seeds=(42,), reference=False)
+    assert module.main(["--summary-only", "--results-dir", str(root), "--budgets", "30",
+                        "--experiments", "large", "--seeds", "42"]) == 0
+    table = pd.read_csv(root / "summary.csv")
+    assert list(zip(table["experiment"], table["finetune_max_iter"], table["n_runs"])) == [
+        ("small", 2, 4), ("large", 2, 4), ("large", 30, 2)]
+    capsys.readouterr()
+
+
+def test_protocol_pilot_summary_holds_every_run_on_disk(scripts, tmp_path, capsys):
+    root = tmp_path / "pilot"
+    write_fake_tree(root / "steps10", pairs=("cifar10_cnn",), experiments=("small",),
+                    strategies=("random", "margin"), seeds=(42,), reference=False)
+    write_fake_tree(root / "whole", pairs=("cifar10_cnn",), experiments=("small", "large"),
+                    strategies=("margin",), seeds=(42, 43), reference=False)
+    module = scripts["pilot_cnn_protocol"]
+    assert module.main(["--summary-only", "--results-dir", str(root), "--arms", "whole",
+                        "--experiments", "large", "--strategies", "margin", "--seeds", "43"]) == 0
+    table = pd.read_csv(root / "summary.csv")
+    assert list(zip(table["experiment"], table["arm"], table["n_runs"])) == [
+        ("small", "steps10", 2), ("small", "whole", 2), ("large", "whole", 2)]
+    capsys.readouterr()
+
+
+def test_ablation_summary_ignores_the_invocation_arguments(scripts, tmp_path, capsys):
+    root = write_fake_tree(tmp_path / "results", pairs=("mnist_logreg",), experiments=("small", "large"),
+                           strategies=("random", "margin"), seeds=(42, 43))
+    for rule in ("converge", "cold"):
+        write_fake_tree(root / "ablations" / "mnist_logreg_finetune" / rule, pairs=("mnist_logreg",),
+                        experiments=("small", "large"), strategies=("random", "margin"), seeds=(42, 43),
+                        reference=False)
+    assert scripts["ablation_finetune"].main(["--summary-only", "--results-dir", str(root), "--rules", "cold",
+                                              "--experiments", "small", "--seeds", "42"]) == 0
+    table = pd.read_csv(root / "ablations" / "mnist_logreg_finetune" / "summary.csv")
+    assert set(table["experiment"]) == {"small", "large"}
+    assert list(dict.fromkeys(table["rule"])) == ["fixed", "converge", "cold"]
+    assert set(table["n_seeds"]) == {2}
+    capsys.readouterr()

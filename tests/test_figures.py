@@ -363,3 +363,26 @@ def test_learning_curve_row_has_a_panel_per_experiment_and_one_legend(full, tmp_
         assert all(a.x1 <= b.x0 for a, b in zip(boxes, boxes[1:])), ax.get_title()
     with pytest.raises(ValueError, match="no curves"):
         figures.plot_learning_curve_row(full["summary"], full["reference"], "digits_cnn", out_dir=tmp_path)
+
+
+def test_rank_numbers_are_moved_off_the_zero_line():
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.set_xlim(-1, 1)
+    near = ax.annotate("4.0", (-0.1, 0.0), xytext=(5, 0), textcoords="offset points", ha="left", va="center")
+    far = ax.annotate("5.0", (-0.9, 0.5), xytext=(5, 0), textcoords="offset points", ha="left", va="center")
+    clear = ax.annotate("1.0", (0.3, -0.5), xytext=(5, 0), textcoords="offset points", ha="left", va="center")
+    figures._clear_zero_line(fig, [(ax, near), (ax, far), (ax, clear)])
+    assert near.xy == (0.0, 0.0)  # it straddled the line: now it starts right of it
+    assert far.xy == (-0.9, 0.5) and clear.xy == (0.3, -0.5)
+    plt.close(fig)
+
+
+def test_composition_legend_names_the_classes(tmp_path, monkeypatch):
+    rows = [{"pair": "cifar10_cnn", "experiment": "small", "strategy": "margin", "seed": 42, "block": it,
+             "first_iteration": 1, "last_iteration": it, "class": c, "class_name": name, "count": 1, "share": 0.5}
+            for it in (1, 2) for c, name in enumerate(["airplane", "automobile"])]
+    legends = []
+    monkeypatch.setattr(figures, "_save", lambda fig, out_dir, stem: legends.extend(
+        t.get_text() for legend in fig.legends for t in legend.get_texts()) or [])
+    figures.plot_query_composition(pd.DataFrame(rows), "cifar10_cnn", out_dir=tmp_path)
+    assert "airplane" in legends and "automobile" in legends and "0" not in legends

@@ -137,7 +137,7 @@ def test_latex_escape_and_formatting():
     assert report.fmt_pct(0.91234) == "91.2"
     assert report.fmt_signed_pp(-0.0031) == r"\ensuremath{-}0.3"
     assert report.fmt_signed_pp(0.00001) == "0.0"
-    assert report.fmt_p(0.0625) == "0.062"  # round-half-even of an exact binary 0.0625
+    assert report.fmt_p(0.0625) == "0.063"  # half up in decimal (the one rounding rule), not half-even
     assert report.fmt_p(0.0001) == r"\ensuremath{<}0.001"
     assert report.fmt_p(float("nan")) == "n/a"
 
@@ -359,3 +359,110 @@ def test_macros_of_the_stream_share_the_lowest_accuracy_and_the_grid_cost(bundle
     assert defs["MnistLogregGridCoreMinutes"] == f"{round(n_runs * 90 / 60)}"
     assert "MnistLogregGridCoreMinutes" not in _macros(report.write_macros(
         bundle["summary"], bundle["tests"], tmp_path / "plain.tex", meta=bundle["meta"]))
+
+
+def test_core_minutes_of_the_runs_and_of_runs_plus_references(bundle, tmp_path):
+    meta = [dict(m, timings={"total_seconds": 90.0}) for m in bundle["meta"]]
+    reference = bundle["reference"].assign(fit_seconds=600.0)
+    defs = _macros(report.write_macros(bundle["summary"], bundle["tests"], tmp_path / "macros.tex",
+                                       reference=reference, meta=meta))
+    n_runs = sum(m["pair"] == "mnist_logreg" for m in meta)
+    n_refs = int((reference["pair"] == "mnist_logreg").sum())
+    assert n_runs and n_refs
+    assert defs["MnistLogregGridCoreMinutes"] == report.fmt_num(n_runs * 1.5, 0)  # the runs only
+    assert defs["MnistLogregGridAndReferencesCoreMinutes"] == report.fmt_num(n_runs * 1.5 + n_refs * 10, 0)
+    assert defs["ShallowGridAndReferencesCoreMinutes"] == r"\MnistLogregGridAndReferencesCoreMinutes"
+    without = _macros(report.write_macros(bundle["summary"], bundle["tests"], tmp_path / "noref.tex", meta=meta))
+    assert without["MnistLogregGridAndReferencesCoreMinutes"] == "n/a"
+
+
+# --------------------------------------------------------------------------- one rounding rule
+@pytest.mark.parametrize("value, digits, expected", [(3.55, 1, "3.6"), (2.35, 1, "2.4"), (0.125, 2, "0.13"),
+                                                     (-3.55, 1, "-3.6"), (-2.35, 1, "-2.4"), (-0.125, 2, "-0.13"),
+                                                     (2.5, 0, "3"), (-2.5, 0, "-3"), (-0.04, 1, "0.0"),
+                                                     (1.0, 2, "1.00")])
+def test_every_number_rounds_half_up_in_decimal(value, digits, expected):
+    assert report.fmt_num(value, digits) == expected
+
+
+def test_formatters_share_the_half_up_rule():
+    assert report.fmt_pct(0.0355) == "3.6" and report.fmt_pct(0.0235) == "2.4"
+    assert report.fmt_pct(0.00125, 2) == "0.13" and report.fmt_pct(-0.0355) == "-3.6"
+    assert report.fmt_signed_pp(0.0355) == r"\ensuremath{+}3.6"
+    assert report.fmt_signed_pp(-0.0355) == r"\ensuremath{-}3.6"
+    assert report.fmt_signed_pp(-0.0004) == "0.0"  # rounds to zero: no sign
+    assert report.fmt_p(0.0625) == "0.063" and report.fmt_p(0.0004) == r"\ensuremath{<}0.001"
+    assert report.fmt_num(12345.5, 0, thousands=True) == "12{,}346"
+    assert report.fmt_num(204570, 2, scale=-6) == "0.20"
+    assert report.fmt_sig(2 / 2 ** 20, 4) == "1.907e-06" and report.fmt_sig(0.00125, 2) == "0.0013"
+    assert report.fmt_num(float("nan")) == report.fmt_sig(None) == "n/a"
+    assert "half" in report.fmt_num.__doc__ + report.round_half_up.__doc__
+
+
+# --------------------------------------------------------------------------- generated prose
+def test_per_experiment_phrase_names_each_strategy_once():
+    three = {"small": "margin", "moderate": "margin", "large": "margin"}
+    assert report.per_experiment_phrase(three) == "margin sampling in all three experiments"
+    assert report.per_experiment_phrase({"small": "margin", "moderate": "margin", "large": "stream_uncertainty"}) == (
+        r"margin sampling in \emph{small} and \emph{moderate} and the stream in \emph{large}")
+    assert report.per_experiment_phrase({"small": "entropy"}) == r"entropy sampling in \emph{small}"
+    tied = report.per_experiment_phrase({"small": "margin,stream_uncertainty", "large": "margin,stream_uncertainty"})
+    assert tied == "margin sampling and the stream (tied) in both experiments"
+    three_ways = report.per_experiment_phrase({"small": "margin", "moderate": "entropy", "large": "random"})
+    assert three_ways == (r"margin sampling in \emph{small}; entropy sampling in \emph{moderate}; "
+                          r"and random sampling in \emph{large}")
+
+
+def test_change_phrase_never_prints_a_signed_loss():
+    assert report.change_phrase(-0.015) == "loses 1.5 points"
+    assert report.change_phrase(0.0235) == "gains 2.4 points"  # half up
+    assert report.change_phrase(-0.00125, 2) == "loses 0.13 points"
+    assert report.change_phrase(0.0004) == report.change_phrase(-0.0004) == "neither gains nor loses (0.0 points)"
+    assert report.change_phrase(float("nan")) == "n/a"
+    assert "-" not in report.change_phrase(-0.5) and "+" not in report.change_phrase(0.5)
+
+
+def test_same_order_phrase_reads_as_one_clause():
+    assert report.same_order_phrase({"fixed": True, "converge": True, "cold": True}) == (
+        "in the same order as the fixed budget")
+    assert report.same_order_phrase({"fixed": True, "converge": False, "cold": False}) == (
+        "in a different order from the fixed budget")
+    assert report.same_order_phrase({"fixed": True, "converge": True, "cold": False}) == (
+        "in the same order as the fixed budget under fine-tuning to convergence "
+        "but in a different order under the cold refit")
+    assert "the same and" not in report.same_order_phrase({"fixed": True, "converge": False, "cold": True})
+
+
+def test_order_agreement_phrase_names_the_swapped_strategies():
+    rows = []
+    for pair in ("mnist_logreg", "cifar10_cnn"):
+        for experiment in ("small", "large"):
+            for strategy, acc in (("margin", 0.70), ("random", 0.60), ("least_confident", 0.50)):
+                f1 = acc - 0.01
+                if (pair, experiment, strategy) == ("cifar10_cnn", "small", "least_confident"):
+                    f1 = 0.65  # above random's macro-F1 while below it in accuracy
+                rows.append({"pair": pair, "experiment": experiment, "strategy": strategy, "aulc_mean": acc,
+                             "final_accuracy_mean": acc, "final_macro_f1_mean": f1})
+    summary = pd.DataFrame(rows)
+    agree = summary[summary["pair"] == "mnist_logreg"]
+    assert report.order_agreement_phrase(agree) == "in both experiments"
+    assert report.order_agreement_phrase(summary) == (
+        r"in three of the four experiments; in CIFAR-10 \emph{small} macro-F1 puts least confidence ahead of "
+        "random sampling")
+
+
+def test_join_phrases_and_number_words():
+    assert report.join_phrases([]) == "" and report.join_phrases(["a"]) == "a"
+    assert report.join_phrases(["a", "b"]) == "a and b" and report.join_phrases(["a", "b", "c"]) == "a, b and c"
+    assert report.number_word(3) == "three" and report.number_word(20) == "20"
+    assert report.all_experiments_phrase(2) == "both experiments"
+    assert report.all_experiments_phrase(3) == "all three experiments"
+
+
+def test_sentence_macros_are_written(bundle, tmp_path):
+    defs = _macros(report.write_macros(bundle["summary"], bundle["tests"], tmp_path / "macros.tex",
+                                       ranks=stats.friedman_ranks(bundle["per_run"], by=("pair", "experiment"))))
+    assert defs["MnistLogregSmallMarginAulcChange"].startswith(("gains ", "loses ", "neither"))
+    assert defs["MnistLogregBestRankByExperiment"] == "margin sampling in both experiments"  # the fake tree's best
+    if "final_macro_f1_mean" in bundle["summary"]:
+        assert defs["MacroFOneOrder"].startswith("in ")

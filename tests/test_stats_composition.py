@@ -46,3 +46,10 @@ def test_first_rounds_balance():
     # Only the first rounds count.
     late = meta([0] * 10 + [1, 2, 3, 0, 1] * 10)
     assert stats.first_rounds_balance([late], rounds=2)["classes_covered"].iloc[0] == 1
+
+
+def test_composition_names_the_classes_as_the_run_does():
+    run = meta([0, 1, 1, 2, 3] * 2, n_classes=4)
+    run["classes"] = ["airplane", "automobile", "bird", "cat"]
+    table = stats.query_composition([run], n_blocks=1)
+    assert dict(zip(table["class"], table["class_name"])) == {0: "airplane", 1: "automobile", 2: "bird", 3: "cat"}

@@ -86,3 +86,63 @@ def test_best_strategy_is_singled_out_only_when_it_beats_every_other_strategy():
     # Five seeds can never single a strategy out (exact Wilcoxon floor 0.0625).
     five = per_run_frame({"random": [0.1] * 5, "margin": [0.9] * 5}, experiments=("small",))
     assert not stats.best_strategy(five, "aulc").iloc[0]["singled_out"]
+
+
+# --------------------------------------------------------------------------- exact signed-rank test
+def _brute_force_p(diff) -> float:
+    """Two-sided p by listing all 2**n sign flips of the non-zero differences (average ranks)."""
+    import itertools
+
+    d = np.asarray(diff, dtype=float)
+    d = d[d != 0]
+    ranks = sps.rankdata(np.abs(d))
+    observed = abs(ranks[d > 0].sum() - ranks.sum() / 2)
+    flips = [abs(ranks[np.array(signs, dtype=bool)].sum() - ranks.sum() / 2)
+             for signs in itertools.product([0, 1], repeat=d.size)]
+    return float(np.mean(np.array(flips) >= observed - 1e-9))
+
+
+def test_signed_rank_test_with_ties_matches_a_hand_count():
+    # |d| = 1, 1, 1, 2, 1: four ranks 2.5 and one 5; T+ = 3 * 2.5 + 5 = 12.5 of 15.
+    # At least as far from 7.5: T+ in {12.5 (4 ways), 15 (1)} or {0 (1), 2.5 (4)} -> 10 of 32.
+    statistic, p = stats.signed_rank_test([1, 1, 1, 2, -1])
+    assert p == 10 / 32 and statistic == 2.5
+    assert stats.signed_rank_test([0.0, 1, 1, 1, 2, -1, 0.0]) == (2.5, 10 / 32)  # zeros dropped
+    assert stats.signed_rank_test([-1, -1, -1, -2, 1]) == (2.5, 10 / 32)  # symmetric in the sign
+
+
+@pytest.mark.parametrize("diff", [[3, 3, -1, 2, 2, 2, 5], [1, 1, 1, 1, 1, 1], [2, -2, 1, 1, -3, 3, 3, 4],
+                                  [0.0003, 0.0003, 0.0001, -0.0001, 0.0002, 0.0003, 0.0005, 0.0001]])
+def test_signed_rank_test_with_ties_equals_enumerating_every_sign_flip(diff):
+    assert stats.signed_rank_test(diff)[1] == pytest.approx(_brute_force_p(diff), abs=1e-12)
+
+
+@pytest.mark.parametrize("n", [2, 5, 9, 14, 20])
+def test_signed_rank_test_without_ties_equals_scipys_exact_test(n):
+    diff = np.random.default_rng(n).normal(size=n)
+    statistic, p = stats.signed_rank_test(diff)
+    expected = sps.wilcoxon(diff, method="exact")
+    assert p == pytest.approx(expected.pvalue, rel=1e-12) and statistic == expected.statistic
+
+
+def test_signed_rank_test_ties_decimal_equal_differences_and_is_fast():
+    import time
+
+    # 0.9132 - 0.9129 and 0.8001 - 0.7998 are both 0.0003 in decimal but not in binary.
+    a = np.array([0.9132, 0.8001, 0.7, 0.61]) - np.array([0.9129, 0.7998, 0.6999, 0.6101])
+    assert stats.signed_rank_test(a)[1] == pytest.approx(_brute_force_p([3, 3, 1, -1]))
+    statistic, p = stats.signed_rank_test([0.1 + 0.2 - 0.3, 0.0])  # a few ulp count as zero
+    assert np.isnan(statistic) and p == 1.0
+    diff = np.random.default_rng(0).integers(-5, 6, size=20) * 1e-4
+    start = time.perf_counter()
+    p = stats.signed_rank_test(diff)[1]
+    assert time.perf_counter() - start < 1.0 and 0 < p <= 1
+    assert np.isnan(stats.signed_rank_test([])[1])  # no pair at all
+
+
+def test_paired_tests_use_the_exact_test_with_ties():
+    per_run = pd.DataFrame({"pair": "p", "experiment": "small", "seed": list(range(5)) * 2,
+                            "strategy": ["random"] * 5 + ["margin"] * 5,
+                            "aulc": [0.5] * 5 + [0.501, 0.501, 0.501, 0.502, 0.499]})
+    row = stats.paired_tests(per_run, "aulc").iloc[0]
+    assert row["p_value"] == pytest.approx(10 / 32) and row["n_nonzero"] == 5 and row["n_better"] == 4

@@ -32,6 +32,7 @@ import seaborn as sns
 
 from helpers import stats
 from helpers.paths import FIGURES_DIR
+from helpers.report import fmt_num, fmt_sig
 
 #: Width of one column of a two-column paper (``\columnwidth``), in inches.
 SINGLE_COLUMN = 3.25
@@ -582,7 +583,7 @@ def plot_confusion_matrices(meta: list[dict], pair: str, experiment: str, seed: 
             ax.tick_params(length=1.5, pad=1)
             if numbers:
                 for c in range(len(classes)):
-                    ax.text(c, c, f"{norm[c, c] * 100:.0f}", ha="center", va="center",  # white on dark blue
+                    ax.text(c, c, fmt_num(norm[c, c], 0, scale=2), ha="center", va="center",  # white on dark blue
                             color="white" if colour_scale(norm[c, c]) > 0.7 else "black")
             title = stats.strategy_label(strategy)
             if len(n_runs) > 1 and seed is None:  # else the heading says it once
@@ -607,7 +608,7 @@ def plot_confusion_matrices(meta: list[dict], pair: str, experiment: str, seed: 
         else:
             bar = fig.colorbar(image, ax=axes, shrink=0.6, ticks=ticks)
         bar.set_label(label)
-        bar.formatter = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v * 100:.0f}")
+        bar.formatter = matplotlib.ticker.FuncFormatter(lambda v, _: fmt_num(v, 0, scale=2))
         bar.update_ticks()
         stem = f"confusion_{pair}_{experiment}" + (f"_seed{seed}" if seed is not None else "")
         return _save(fig, out_dir, stem)
@@ -715,6 +716,10 @@ def plot_query_composition(composition: pd.DataFrame, pair: str, out_dir=None, s
     experiments = stats.ordered_experiments(frame["experiment"])
     strategies = stats.ordered_strategies(frame["strategy"])
     classes = sorted(frame["class"].unique())
+    # The legend names the classes as the confusion matrices do (CIFAR-10: "airplane", ...).
+    names = (frame.drop_duplicates("class").set_index("class")["class_name"].reindex(classes).fillna("").astype(str)
+             if "class_name" in frame else pd.Series({c: "" for c in classes}))
+    class_labels = [names[c] or str(c) for c in classes]
     colours = sns.color_palette("tab10", max(len(classes), 1))
     mean = frame.groupby(["experiment", "strategy", "block", "class"], as_index=False).agg(
         share=("share", "mean"), first_iteration=("first_iteration", "first"), last_iteration=("last_iteration", "first"))
@@ -730,7 +735,7 @@ def plot_query_composition(composition: pd.DataFrame, pair: str, out_dir=None, s
                     continue
                 table = cell.pivot(index="last_iteration", columns="class", values="share").reindex(columns=classes)
                 ax.stackplot(table.index, *[table[c].fillna(0) * 100 for c in classes], colors=colours,
-                             labels=[str(c) for c in classes], linewidth=0)
+                             labels=class_labels, linewidth=0)
                 ax.set_ylim(0, 100)
                 ax.yaxis.set_major_locator(matplotlib.ticker.FixedLocator([0, 50, 100]))
                 ax.set_xlim(table.index.min(), table.index.max())
@@ -753,7 +758,13 @@ def plot_query_composition(composition: pd.DataFrame, pair: str, out_dir=None, s
         legend = fig.legend(handles, labels, ncol=max(len(labels), 1), **style)
         if legend.get_window_extent().width / fig.dpi > FULL_WIDTH - 0.3:
             legend.remove()
-            legend = fig.legend(handles, labels, ncol=int(np.ceil(len(labels) / 2)), **style)
+            # Two rows that read left to right (a legend fills its columns first): pad to an
+            # even count with a blank entry, then interleave the first half with the second.
+            ncol = int(np.ceil(len(labels) / 2))
+            blank = matplotlib.lines.Line2D([], [], linestyle="none")
+            handles, labels = handles + [blank] * (2 * ncol - len(handles)), labels + [""] * (2 * ncol - len(labels))
+            order = [k for pair_ in zip(range(ncol), range(ncol, 2 * ncol)) for k in pair_]
+            legend = fig.legend([handles[k] for k in order], [labels[k] for k in order], ncol=ncol, **style)
         return _save(fig, out_dir, stem or f"query_composition_{pair}")
 
 
@@ -815,8 +826,11 @@ def plot_critical_difference(ranks: pd.DataFrame, out_dir=None) -> list[Path]:
     pairs = stats.ordered_pairs(ranks["pair"])
     with plt.rc_context(RC):
         row_pt = 1.2 * MIN_FONT_SIZE  # label rows under the axis line, in points
+        # Gap between the axis line and the first label row, in points: long enough that the
+        # top row's leader line shows beyond its marker (a marker's radius is about 3 points).
+        first_gap = 12
         n_max = int(ranks.groupby("pair")["strategy"].nunique().max())
-        below = (7 + row_pt * n_max) / 72  # inches the labels take under the axis line
+        below = (first_gap + 1 + row_pt * n_max) / 72  # inches the labels take under the axis line
         fig, axes = plt.subplots(len(pairs), 1, squeeze=False, constrained_layout=True,
                                  figsize=(SINGLE_COLUMN, 0.2 + (1.05 + below) * len(pairs)))
         for ax, pair in zip(axes[:, 0], pairs):
@@ -830,7 +844,7 @@ def plot_critical_difference(ranks: pd.DataFrame, out_dir=None) -> list[Path]:
             for side in ("left", "right", "top"):
                 ax.spines[side].set_visible(False)
             rows = list(frame.itertuples())
-            texts = [f"{stats.strategy_label(r.strategy)} ({r.mean_rank:.2f})" for r in rows]
+            texts = [f"{stats.strategy_label(r.strategy)} ({fmt_num(r.mean_rank, 2)})" for r in rows]
             # One text line per strategy (labels never overlap), placed so that no
             # vertical leader line runs through a label and none leaves the column.
             axes_width = SINGLE_COLUMN - 0.1
@@ -839,15 +853,15 @@ def plot_critical_difference(ranks: pd.DataFrame, out_dir=None) -> list[Path]:
             for n, (m, ha) in enumerate(order):
                 row = rows[m]
                 ax.plot(row.mean_rank, 0, marker=strategy_marker(row.strategy), color=strategy_color(row.strategy))
-                label = ax.annotate(texts[m], (row.mean_rank, 0), xytext=(0, -6 - row_pt * n),
+                label = ax.annotate(texts[m], (row.mean_rank, 0), xytext=(0, -first_gap - row_pt * n),
                                     textcoords="offset points", ha=ha, va="top",
                                     arrowprops={"arrowstyle": "-", "color": "0.6", "linewidth": 0.5,
-                                                "shrinkA": 0, "relpos": (
+                                                "shrinkA": 0, "shrinkB": 0, "relpos": (
                                                     {"left": 0.0, "center": 0.5, "right": 1.0}[ha], 1.0)})
                 label.set_in_layout(False)  # placed inside the axes below, once its height is known
             if np.isfinite(cd):
                 ax.plot([0.8, 0.8 + cd], [0.75, 0.75], color="black", linewidth=1.2)
-                ax.text(0.8 + cd / 2, 0.8, f"CD = {cd:.2f}", ha="center", va="bottom")
+                ax.text(0.8 + cd / 2, 0.8, f"CD = {fmt_num(cd, 2)}", ha="center", va="bottom")
                 means = frame["mean_rank"].to_numpy()
                 groups = [(a, means[(means >= a) & (means - a < cd)].max()) for a in means]
                 groups = [g for g in groups if g[1] > g[0]
@@ -856,7 +870,7 @@ def plot_critical_difference(ranks: pd.DataFrame, out_dir=None) -> list[Path]:
                     ax.plot([lo, hi], [0.18 + 0.14 * n] * 2, color="0.25", linewidth=2.2, solid_capstyle="round")
             p = frame["friedman_p"].iloc[0]
             title = f"{stats.pair_label(pair)}: {int(frame['n_blocks'].iloc[0])} blocks"
-            title += f", Friedman p = {p:.2g}" if np.isfinite(p) else ""
+            title += f", Friedman p = {fmt_sig(p, 2)}" if np.isfinite(p) else ""
             ax.set_title(_fit_lines(fig, title, SINGLE_COLUMN - 0.1, sep=": ", new="\n"))
             if ax is axes[-1, 0]:
                 ax.set_xlabel("mean rank (1 = best)")
@@ -874,6 +888,29 @@ _ROLE_MARKERS = {"shallow": "o", "deep": "s"}
 _ROLE_COLORS = {"shallow": _PALETTE[0], "deep": _PALETTE[3]}
 _COMPARISON_AXIS = {"aulc": "AULC gain over random (pp)",
                     "final_accuracy": "Final-accuracy gain over random (pp)"}
+
+
+def _clear_zero_line(fig, labels) -> None:
+    """Move every label that the zero line would cross to just right of the line.
+
+    A rank number sits right of its interval; when the interval ends left of zero, close
+    to it, the number would straddle the zero line. Such a number is anchored at zero
+    instead (same offset), so it reads beside the line, not through it.
+
+    Parameters
+    ----------
+    fig
+        The figure (laid out here once to measure the labels).
+    labels
+        ``(axes, annotation)`` pairs; annotations are anchored in data coordinates.
+    """
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax, label in labels:
+        box = label.get_window_extent(renderer)
+        zero = ax.transData.transform((0.0, 0.0))[0]
+        if box.x0 <= zero <= box.x1:
+            label.xy = (0.0, label.xy[1])
 
 
 def _seeds_text(counts) -> str:
@@ -925,6 +962,7 @@ def plot_model_comparison(table: pd.DataFrame, out_dir=None) -> list[Path]:
         fig, axes = plt.subplots(len(metrics), len(experiments), squeeze=False, sharey=True,
                                  figsize=(FULL_WIDTH, 0.75 + len(metrics) * (0.34 * len(strategies) + 0.6)),
                                  constrained_layout=True)
+        rank_labels = []  # (axes, annotation) of every rank number
         for i, metric in enumerate(metrics):
             for j, experiment in enumerate(experiments):
                 ax = axes[i, j]
@@ -954,9 +992,10 @@ def plot_model_comparison(table: pd.DataFrame, out_dir=None) -> list[Path]:
                         xs += [lo, hi] if has_ci else [gain]
                         rank = row[f"{role}_rank"]
                         if metric == "aulc" and pd.notna(rank):
-                            ax.annotate(f"{float(rank):.1f}", (hi if has_ci else gain, y + offsets[role]),
-                                        xytext=(5, 0), textcoords="offset points", ha="left", va="center",
-                                        fontsize=MIN_FONT_SIZE, color=color)
+                            rank_labels.append((ax, ax.annotate(
+                                fmt_num(rank, 1), (hi if has_ci else gain, y + offsets[role]), xytext=(5, 0),
+                                textcoords="offset points", ha="left", va="center", fontsize=MIN_FONT_SIZE,
+                                color=color)))
                 lo, hi = min(xs), max(xs)
                 span = (hi - lo) or 1.0
                 # Room on the right for the rank numbers.
@@ -981,6 +1020,7 @@ def plot_model_comparison(table: pd.DataFrame, out_dir=None) -> list[Path]:
                    loc="outside upper center", ncol=2, frameon=False,
                    handletextpad=0.3, columnspacing=1.2,
                    title="Numbers: mean AULC rank within model and experiment (1 = best, random included)")
+        _clear_zero_line(fig, rank_labels)
         return _save(fig, out_dir, "shallow_vs_deep")
 
 

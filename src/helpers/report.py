@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import os
+from decimal import ROUND_HALF_UP, Decimal
 import re
 import tempfile
 from pathlib import Path
@@ -65,9 +66,88 @@ def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value)
 
 
+def round_half_up(value, digits: int = 0, scale: int = 0) -> Decimal:
+    """Round a number to ``digits`` decimals, half up, in decimal: the one rounding rule of every generated number.
+
+    The number is read as the decimal it prints as (``repr``: 2.35 is 2.35, not the binary
+    2.34999...), multiplied by ``10**scale`` in decimal (``scale=2`` for percentages, so
+    0.02345 becomes 2.345 exactly), and rounded half away from zero
+    (:data:`decimal.ROUND_HALF_UP`): 3.55 -> 3.6, 2.35 -> 2.4, 0.125 -> 0.13, and
+    symmetrically -3.55 -> -3.6. A result of zero carries no sign.
+
+    Parameters
+    ----------
+    value
+        A finite real number.
+    digits
+        Decimals kept (negative: round to tens, hundreds, ...).
+    scale
+        Power of ten applied before rounding.
+
+    Returns
+    -------
+    decimal.Decimal
+        The rounded value, with exactly ``digits`` decimals (for ``digits >= 0``).
+    """
+    exact = Decimal(repr(float(value))).scaleb(scale)
+    rounded = exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    return abs(rounded) if rounded == 0 else rounded
+
+
+def fmt_num(value, digits: int = 1, scale: int = 0, thousands: bool = False) -> str:
+    r"""Format a number with ``digits`` fixed decimals by :func:`round_half_up`.
+
+    Every number the report generates passes through this function (or
+    :func:`fmt_sig`), so all share one rounding rule: decimal, half away from zero.
+
+    Parameters
+    ----------
+    value
+        The number; NaN or None -> ``"n/a"``.
+    digits
+        Decimals printed.
+    scale
+        Power of ten applied first (2: a fraction printed as a percentage).
+    thousands
+        Group thousands with LaTeX's ``{,}`` (12{,}345).
+
+    Returns
+    -------
+    str
+        E.g. ``fmt_num(3.55) == "3.6"``, ``fmt_num(-2.35) == "-2.4"``,
+        ``fmt_num(12345.5, 0, thousands=True) == "12{,}346"``.
+    """
+    if _missing(value):
+        return "n/a"
+    rounded = round_half_up(value, digits, scale)
+    text = f"{rounded:,f}" if thousands else f"{rounded:f}"
+    return text.replace(",", "{,}")
+
+
+def fmt_sig(value, significant: int = 3) -> str:
+    """Format a number to ``significant`` significant digits, rounded half up in decimal.
+
+    Returns
+    -------
+    str
+        As Python's ``g`` format prints the rounded value (``0.0625``, ``1.907e-06``);
+        ``"n/a"`` for NaN or None.
+    """
+    if _missing(value):
+        return "n/a"
+    if float(value) == 0:
+        return "0"
+    exponent = Decimal(repr(float(value))).adjusted()
+    rounded = round_half_up(value, significant - 1 - exponent)
+    return f"{float(rounded):.{significant}g}"
+
+
 def fmt_pct(value, digits: int = 1) -> str:
-    """Format a fraction as a percentage number without the sign (0.9123 -> ``"91.2"``); NaN -> ``"n/a"``."""
-    return "n/a" if _missing(value) else f"{float(value) * 100:.{digits}f}"
+    """Format a fraction as a percentage number without the sign (0.9123 -> ``"91.2"``); NaN -> ``"n/a"``.
+
+    Rounded half up in decimal (:func:`round_half_up`): 0.02345 -> ``"2.35"`` with two digits.
+    """
+    return fmt_num(value, digits, scale=2)
 
 
 def experiment_digits(block: pd.DataFrame) -> int:
@@ -87,22 +167,24 @@ def fmt_signed_pp(value, digits: int = 1) -> str:
 
     ``0.012`` -> ``"\ensuremath{+}1.2"``, ``-0.003`` -> ``"\ensuremath{-}0.3"``; a value
     that rounds to zero has no sign (``"0.0"``); NaN -> ``"n/a"``. ``\ensuremath``
-    keeps the result valid in text and in math mode.
+    keeps the result valid in text and in math mode. Rounded half up in decimal
+    (:func:`round_half_up`).
     """
     if _missing(value):
         return "n/a"
-    v = round(float(value) * 100, digits)
+    v = round_half_up(value, digits, scale=2)
     if v == 0:
-        return f"{0:.{digits}f}"
+        return f"{v:f}"
     sign = r"\ensuremath{-}" if v < 0 else r"\ensuremath{+}"
-    return f"{sign}{abs(v):.{digits}f}"
+    return f"{sign}{abs(v):f}"
 
 
 def fmt_p(value) -> str:
-    r"""Format a p-value: three decimals, ``"\ensuremath{<}0.001"`` below 0.001, ``"n/a"`` for NaN."""
+    r"""Format a p-value: three decimals rounded half up (:func:`fmt_num`), ``"\ensuremath{<}0.001"``
+    below 0.001, ``"n/a"`` for NaN."""
     if _missing(value):
         return "n/a"
-    return r"\ensuremath{<}0.001" if float(value) < 0.001 else f"{float(value):.3f}"
+    return r"\ensuremath{<}0.001" if float(value) < 0.001 else fmt_num(value, 3)
 
 
 def _atomic_write(path: Path, text: str) -> Path:
@@ -238,15 +320,15 @@ def write_summary_table(strategy_summary: pd.DataFrame, tests: pd.DataFrame, pai
     if known:
         notes.append("Initial labelled set: " + ", ".join(known) + ".")
     if metrics:
-        notes.append(r"$p$: two-sided Wilcoxon signed-rank test, Holm-corrected within each "
-                     "experiment.")
+        notes.append(r"$p$: two-sided exact Wilcoxon signed-rank test (tied differences share their "
+                     "average rank; the exact sign-flip distribution), Holm-corrected within each experiment.")
         holm_floor = tests["min_attainable_p_holm"].min()
         if min(seeds) < 2 or _missing(holm_floor):
             notes.append("With fewer than two seeds per strategy no test is possible.")
         else:
             notes.append(rf"With {min(seeds)} seeds no $p$ below "
-                         f"{stats.min_attainable_p(min(seeds)):.3g} is attainable "
-                         f"({float(holm_floor):.3g} after Holm correction).")
+                         f"{fmt_sig(stats.min_attainable_p(min(seeds)), 3)} is attainable "
+                         f"({fmt_sig(holm_floor, 3)} after Holm correction).")
     for note in notes:
         lines.append(rf"\multicolumn{{{n_cols}}}{{l}}{{\footnotesize {note}}} \\")
     lines.append(r"\end{tabular}")
@@ -351,7 +433,7 @@ def write_update_rule_table(table: pd.DataFrame, path) -> Path:
                     cells.append(f"({fmt_pct(row['aulc'])})")
                 else:
                     cells.append(fmt_signed_pp(row["aulc_gain"]))
-                cells.append(f"{row['mean_rank']:.1f}")
+                cells.append(fmt_num(row["mean_rank"], 1))
             lines.append(" & ".join(cells) + r" \\")
         if k < len(experiments) - 1:
             lines.append(r"\midrule")
@@ -484,7 +566,7 @@ def write_model_comparison_table(table: pd.DataFrame, path, label: str = "tab:sh
                     cells.append(gain_cell(row, role, digits))
                     if with_rank:
                         rank = row[f"{role}_rank"]
-                        cells.append("n/a" if _missing(rank) else f"{float(rank):.1f}")
+                        cells.append(fmt_num(rank, 1))
             lines.append(" & ".join(cells) + r" \\")
         if k < len(experiments) - 1:
             lines.append(r"\midrule")
@@ -509,7 +591,7 @@ def _pilot_rows(name: str, table: pd.DataFrame) -> tuple[list[str], list[list[st
     if name == "mnist_logreg_finetune":
         header = ["Experiment", "L-BFGS it.", r"Val.\ AULC (\%)", r"Val.\ final (\%)", "s/query"]
         rows = [[latex_escape(r.experiment.capitalize()), str(int(r.finetune_max_iter)), fmt_pct(r.val_aulc, 2),
-                 fmt_pct(r.val_final_accuracy, 2), f"{r.fit_seconds_per_query:.3f}"] for r in table.itertuples()]
+                 fmt_pct(r.val_final_accuracy, 2), fmt_num(r.fit_seconds_per_query, 3)] for r in table.itertuples()]
         notes = [r"Validation split; random and margin sampling, seeds 42 and 43, 250 queries of 5 labels.",
                  r"s/query: mean fine-tuning time per query."]
     elif name == "cifar10_cnn_widths":
@@ -520,17 +602,21 @@ def _pilot_rows(name: str, table: pd.DataFrame) -> tuple[list[str], list[list[st
             acc = getattr(r, "val_accuracy_e10", np.nan)
             widths = r.widths if isinstance(r.widths, str) else "32/64/256/128"
             rows.append([widths, "1" if (r.setting.endswith("p") or r.setting == "w32") else "0",
-                         "n/a" if _missing(r.n_params) else f"{r.n_params / 1e6:.2f}\\,M",
-                         "n/a" if _missing(acc) else fmt_pct(acc), f"{r.bench_train_images_per_s:,.0f}".replace(",", "{,}"),
-                         f"{r.bench_infer_images_per_s:,.0f}".replace(",", "{,}")])
+                         "n/a" if _missing(r.n_params) else fmt_num(r.n_params, 2, scale=-6) + r"\,M",
+                         "n/a" if _missing(acc) else fmt_pct(acc),
+                         fmt_num(r.bench_train_images_per_s, 0, thousands=True),
+                         fmt_num(r.bench_infer_images_per_s, 0, thousands=True)])
         notes = [r"Whole 40{,}000-image pool of seed 42, Adam $10^{-3}$, batch 128; validation split.",
                  r"Throughput on one core, settings timed side by side; 32/64/256/128 timed only."]
     else:
         header = ["Experiment", "Setting", "AULC random", "AULC margin", "fit s/q.", "query s/q."]
         rows = [[latex_escape(r.experiment.capitalize()), _ARM_LABELS.get(r.arm, latex_escape(r.arm)),
                  fmt_pct(getattr(r, "val_aulc_random", np.nan)), fmt_pct(getattr(r, "val_aulc_margin", np.nan)),
-                 f"{r.fit_seconds_per_query:.2f}", f"{r.query_seconds_per_query:.2f}"] for r in table.itertuples()]
-        notes = [r"Validation AULC (\%), seed 42, 50 queries of 250 labels; steps: Adam steps per query;",
+                 fmt_num(r.fit_seconds_per_query, 2), fmt_num(r.query_seconds_per_query, 2)]
+                for r in table.itertuples()]
+        subset = fmt_num(PAIRS["cifar10_cnn"].pool_subset, 0, thousands=True)
+        notes = [r"Validation AULC (\%), seed 42, 50 queries of 250 labels; steps: Adam steps per query,",
+                 rf"scoring a random subset of {subset} pool images per query;",
                  r"numbers: pool images scored per query (margin only). s/q.: seconds per query, one core."]
     return header, rows, notes
 
@@ -631,7 +717,7 @@ def _macro_entries(strategy_summary: pd.DataFrame, tests: pd.DataFrame,
     if all_seeds:
         add(["N", "Seeds"], str(max(all_seeds)), "largest number of seeds of any configuration")
         add(["Min", "Attainable", "P"],
-            f"{stats.min_attainable_p(max(all_seeds)):.4g}" if max(all_seeds) >= 2 else "n/a",
+            fmt_sig(stats.min_attainable_p(max(all_seeds)), 4) if max(all_seeds) >= 2 else "n/a",
             "smallest two-sided exact Wilcoxon p with that many seeds")
     add(["Significance", "Level"], "0.05", "significance level (Holm-corrected p)")
 
@@ -645,13 +731,23 @@ def _macro_entries(strategy_summary: pd.DataFrame, tests: pd.DataFrame,
     for pair in stats.ordered_pairs(strategy_summary["pair"]):
         p_rows = strategy_summary[strategy_summary["pair"] == pair]
         if pair in n_pool:
-            add([pair, "N", "Pool"], f"{n_pool[pair]:,}".replace(",", "{,}"), "pool size")
+            add([pair, "N", "Pool"], fmt_num(n_pool[pair], 0, thousands=True), "pool size")
+        if pair in PAIRS and PAIRS[pair].pool_subset is not None:
+            add([pair, "Pool", "Subset"], fmt_num(PAIRS[pair].pool_subset, 0, thousands=True),
+                "unlabelled images the pool strategies score per query (a random subset of the pool)")
         run_seconds = [m["timings"]["total_seconds"] for m in meta or []
                        if m.get("pair") == pair and isinstance(m.get("timings"), dict)
                        and isinstance(m["timings"].get("total_seconds"), (int, float))]
         if run_seconds:
-            add([pair, "Grid", "Core", "Minutes"], f"{round(sum(run_seconds) / 60):,}".replace(",", "{,}"),
-                "sum of the wall times of the pair's runs (one core each), minutes")
+            add([pair, "Grid", "Core", "Minutes"], fmt_num(sum(run_seconds) / 60, 0, thousands=True),
+                "sum of the wall times of the pair's runs (one core each), minutes; references not included")
+            ref_seconds = (pd.to_numeric(reference.loc[reference["pair"] == pair, "fit_seconds"], errors="coerce")
+                           .dropna() if reference is not None and "fit_seconds" in reference else pd.Series([]))
+            add([pair, "Grid", "And", "References", "Core", "Minutes"],
+                fmt_num((sum(run_seconds) + float(ref_seconds.sum())) / 60, 0, thousands=True)
+                if len(ref_seconds) else "n/a",
+                "the runs' wall times plus the training times of the pair's full-pool references "
+                "(one core each), minutes; n/a without references")
         if ref_summary is not None and pair in set(ref_summary["pair"]):
             r = ref_summary[ref_summary["pair"] == pair].iloc[0]
             add([pair, "Ref", "Acc"], fmt_pct(r["accuracy_mean"]), "full-pool reference accuracy, %")
@@ -662,7 +758,7 @@ def _macro_entries(strategy_summary: pd.DataFrame, tests: pd.DataFrame,
             digits = experiment_digits(e_rows)
             n = int(e_rows["n_seeds"].min())
             add(base + ["N", "Seeds"], str(n), "seeds per strategy (smallest)")
-            add(base + ["Min", "P"], f"{stats.min_attainable_p(n):.4g}" if n >= 2 else "n/a",
+            add(base + ["Min", "P"], fmt_sig(stats.min_attainable_p(n), 4) if n >= 2 else "n/a",
                 "smallest attainable exact Wilcoxon p with that many seeds")
             best = e_rows.loc[e_rows["aulc_mean"].idxmax()]
             add(base + ["Best", "Strategy"], latex_escape(stats.strategy_label(best["strategy"])),
@@ -698,7 +794,7 @@ def _macro_entries(strategy_summary: pd.DataFrame, tests: pd.DataFrame,
                 if {"margin", "stream_uncertainty"} <= set(gains.index):
                     share = 100 * gains["stream_uncertainty"] / gains["margin"]
                     add(base + ["Stream", "Share", "Of", "Margin"],
-                        f"{share:.0f}" if aulc_tests.loc["margin", "diff_ci_lo"] > 0 else "n/a",
+                        fmt_num(share, 0) if aulc_tests.loc["margin", "diff_ci_lo"] > 0 else "n/a",
                         "the stream's mean AULC gain over random as a share of margin sampling's, % "
                         "(n/a unless margin's gain has a positive 95 % interval)")
             for strategy in stats.ordered_strategies(e_rows["strategy"]):
@@ -722,12 +818,14 @@ def _macro_entries(strategy_summary: pd.DataFrame, tests: pd.DataFrame,
                             continue
                         add(s_base + [tag, "Diff"], fmt_signed_pp(t["mean_diff"].iloc[0], digits),
                             f"mean paired difference to random in {metric}, pp")
+                        add(s_base + [tag, "Change"], change_phrase(t["mean_diff"].iloc[0], digits),
+                            f"the same difference as text ('gains 1.5 points', 'loses 1.5 points')")
                         add(s_base + [tag, "P"], fmt_p(t["p_holm"].iloc[0]),
                             f"Holm-corrected Wilcoxon p for {metric}")
                         add(s_base + [tag, "Better"], str(int(t["n_better"].iloc[0])),
                             f"seeds on which it beats random in {metric}")
                 if "inspected_per_label_mean" in row and not _missing(row["inspected_per_label_mean"]):
-                    add(s_base + ["Inspected", "Per", "Label"], f"{row['inspected_per_label_mean']:.1f}",
+                    add(s_base + ["Inspected", "Per", "Label"], fmt_num(row["inspected_per_label_mean"], 1),
                         "instances inspected per label obtained (mean over seeds)")
                 if "fallback_share_mean" in row and not _missing(row["fallback_share_mean"]):
                     add(s_base + ["Fallback", "Share"], fmt_pct(row["fallback_share_mean"]),
@@ -739,7 +837,7 @@ def _macro_entries(strategy_summary: pd.DataFrame, tests: pd.DataFrame,
                     if not lt.empty:
                         ratio = lt["ratio"].iloc[0]
                         add(s_base + ["Labels", "Ratio"],
-                            "n/a" if _missing(ratio) else f"{float(ratio):.2f}",
+                            fmt_num(ratio, 2),
                             "queried labels to reach the target / random's")
             if labels_table is not None and not labels_table.empty:
                 lt = labels_table[(labels_table["pair"] == pair)
@@ -759,35 +857,46 @@ def _analysis_entries(ranks: pd.DataFrame | None, balance: pd.DataFrame | None,
     if composition is not None and not composition.empty:
         # Whole-run class shares (one block), mean over seeds.
         shares = composition.groupby(["pair", "experiment", "strategy", "class"])["share"].mean()
+        # Classes by name, as the figures show them (index when a run recorded no names).
+        names = (composition.drop_duplicates(["pair", "class"]).set_index(["pair", "class"])["class_name"]
+                 if "class_name" in composition else None)
+        name_of = lambda pair, c: latex_escape(names[(pair, c)]) if names is not None else str(c)  # noqa: E731
         for (pair, experiment, strategy), block in shares.groupby(level=[0, 1, 2]):
             block = block.droplevel([0, 1, 2])
             base = [pair, experiment, strategy]
-            add(base + ["Least", "Queried", "Class"], str(block.idxmin()), "class with the smallest share of the "
+            add(base + ["Least", "Queried", "Class"], name_of(pair, block.idxmin()),
+                "class with the smallest share of the "
                 "queried labels (whole run, mean over seeds)")
             add(base + ["Least", "Queried", "Share"], fmt_pct(block.min()), "its share of the queried labels, %")
-            add(base + ["Most", "Queried", "Class"], str(block.idxmax()), "class with the largest share")
+            add(base + ["Most", "Queried", "Class"], name_of(pair, block.idxmax()), "class with the largest share")
             add(base + ["Most", "Queried", "Share"], fmt_pct(block.max()), "its share of the queried labels, %")
     if ranks is not None and not ranks.empty:
         for (pair, experiment), block in ranks.groupby(["pair", "experiment"], sort=False):
             base = [pair] + ([] if experiment == "all" else [experiment])
             first = block.iloc[0]
             add(base + ["Friedman", "P"], fmt_p(first["friedman_p"]), "Friedman test p over the seed blocks")
-            add(base + ["Rank", "CD"], f"{first['cd']:.2f}", "Nemenyi critical difference of mean ranks")
+            add(base + ["Rank", "CD"], fmt_num(first["cd"], 2), "Nemenyi critical difference of mean ranks")
             add(base + ["N", "Rank", "Blocks"], str(int(first["n_blocks"])), "blocks (experiment x seed) ranked")
             for _, row in block.iterrows():
-                add(base + [row["strategy"], "Mean", "Rank"], f"{row['mean_rank']:.2f}",
+                add(base + [row["strategy"], "Mean", "Rank"], fmt_num(row["mean_rank"], 2),
                     "mean AULC rank (1 = best)")
-        for row in stats.best_by_rank(ranks).itertuples():
+        best_rows = stats.best_by_rank(ranks)
+        for row in best_rows.itertuples():
             base = [row.pair] + ([] if row.experiment == "all" else [row.experiment])
             add(base + ["Best", "Rank", "Strategy"], _strategy_names(row.best),
                 "strategy with the best mean AULC rank (display name; tied ones joined by 'and')")
+        for pair, block in best_rows[best_rows["experiment"] != "all"].groupby("pair", sort=False):
+            add([pair, "Best", "Rank", "By", "Experiment"],
+                per_experiment_phrase(dict(zip(block["experiment"], block["best"]))),
+                "best strategy by mean AULC rank per experiment, as text ('margin sampling in all three "
+                "experiments')")
     if balance is not None and not balance.empty:
         means = balance.groupby(["pair", "experiment", "strategy"])[["max_share", "classes_covered"]].mean()
         for (pair, experiment, strategy), row in means.iterrows():
             base = [pair, experiment, strategy, "First", "Rounds"]
             add(base + ["Max", "Share"], fmt_pct(row["max_share"], 0),
                 "share of the most queried class in the first query rounds, % (mean over seeds)")
-            add(base + ["Classes"], f"{row['classes_covered']:.1f}",
+            add(base + ["Classes"], fmt_num(row["classes_covered"], 1),
                 "classes among the labels of the first query rounds (mean over seeds)")
     for pair, table in (update_rules or {}).items():
         agreement = stats.ranking_agreement(table)
@@ -797,7 +906,11 @@ def _analysis_entries(ranks: pd.DataFrame | None, balance: pd.DataFrame | None,
                 "strategy with the best mean AULC rank under this update rule")
             add(base + ["Same", "Order"], "the same" if row["same_order"] else "a different",
                 "ranking of the strategies compared with the study's update rule")
-            add(base + ["Kendall", "Tau"], f"{row['kendall_tau']:.2f}", "Kendall tau with the study's ranking")
+            add(base + ["Kendall", "Tau"], fmt_num(row["kendall_tau"], 2), "Kendall tau with the study's ranking")
+        for experiment, block in agreement.groupby("experiment", sort=False):
+            add([pair, experiment, "Update", "Rules", "Order"],
+                same_order_phrase(dict(zip(block["rule"], block["same_order"])), reference=block["rule"].iloc[0]),
+                "whether the other update rules rank the strategies as the study's rule does, as text")
         for _, row in table.iterrows():
             base = [pair, row["experiment"], row["rule"], row["strategy"]]
             if row["strategy"] == stats.REFERENCE_STRATEGY:
@@ -812,6 +925,190 @@ def _analysis_entries(ranks: pd.DataFrame | None, balance: pd.DataFrame | None,
                 "lowest accuracy after a query, % (mean over strategies and seeds)")
         add([pair, "Update", "Rule", "N", "Seeds"], str(int(table["n_seeds"].min())), "seeds of the ablation")
     return entries
+
+
+# --------------------------------------------------------------------------- prose
+#: How the paper's running text names a strategy (tables use :func:`helpers.stats.strategy_label`).
+STRATEGY_PHRASES = {"random": "random sampling", "margin": "margin sampling", "least_confident": "least confidence",
+                    "entropy": "entropy sampling", "stream_uncertainty": "the stream",
+                    "stream_redraw": "the redrawn stream"}
+
+#: How the running text names an update rule of the fine-tuning ablation.
+RULE_PHRASES = {"fixed": "the fixed budget", "converge": "fine-tuning to convergence", "cold": "the cold refit"}
+
+_NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+                 "twelve")
+
+
+def number_word(n: int) -> str:
+    """Return ``n`` as the text writes it: a word up to twelve (``3 -> "three"``), digits beyond."""
+    n = int(n)
+    return _NUMBER_WORDS[n] if 0 <= n < len(_NUMBER_WORDS) else str(n)
+
+
+def all_experiments_phrase(n: int) -> str:
+    """Return ``"both experiments"`` for two, else ``"all <n> experiments"`` (``"all three experiments"``)."""
+    return "both experiments" if int(n) == 2 else f"all {number_word(n)} experiments"
+
+
+def join_phrases(items: Iterable[str]) -> str:
+    """Join phrases as a sentence lists them.
+
+    Returns
+    -------
+    str
+        ``""``, ``"a"``, ``"a and b"``, ``"a, b and c"``.
+    """
+    items = [str(i) for i in items]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def strategy_phrase(strategy: str) -> str:
+    """Return the running text's name of a strategy (``"margin"`` -> ``"margin sampling"``).
+
+    Strategies tied for a place (joined by ``","`` as :func:`helpers.stats.best_by_rank`
+    joins them) are listed and marked: ``"margin sampling and the stream (tied)"``.
+    """
+    names = [STRATEGY_PHRASES.get(s, latex_escape(s)) for s in str(strategy).split(",")]
+    return join_phrases(names) + (" (tied)" if len(names) > 1 else "")
+
+
+def experiment_phrase(experiment: str) -> str:
+    r"""Return the running text's name of an experiment (``"small"`` -> ``"\emph{small}"``)."""
+    return rf"\emph{{{latex_escape(experiment)}}}"
+
+
+def change_phrase(value, digits: int = 1, unit: str = "points") -> str:
+    r"""Say a signed difference in percentage points as a verb phrase, without a sign.
+
+    Parameters
+    ----------
+    value
+        A difference of fractions (0.015 = 1.5 points), rounded by :func:`round_half_up`.
+    digits
+        Decimals printed.
+    unit
+        Word after the number.
+
+    Returns
+    -------
+    str
+        ``"gains 1.5 points"``, ``"loses 1.5 points"`` (never ``"loses -1.5"``), ``"neither
+        gains nor loses (0.0 points)"`` when the value rounds to zero, ``"n/a"`` for NaN.
+        The subject is singular: "least confidence loses 1.5 points".
+    """
+    if _missing(value):
+        return "n/a"
+    rounded = round_half_up(value, digits, scale=2)
+    if rounded == 0:
+        return f"neither gains nor loses ({fmt_num(0, digits)} {unit})"
+    return f"{'gains' if rounded > 0 else 'loses'} {abs(rounded):f} {unit}"
+
+
+def per_experiment_phrase(best: Mapping[str, str]) -> str:
+    r"""Say which strategy holds a place in each experiment, naming each strategy once.
+
+    Parameters
+    ----------
+    best
+        Experiment -> strategy (ties joined by ``","``), in the order the text lists them.
+
+    Returns
+    -------
+    str
+        ``"margin sampling in all three experiments"`` when one strategy holds it
+        everywhere; otherwise the experiments grouped by strategy, e.g. ``"margin sampling
+        in \emph{small} and \emph{moderate} and the stream in \emph{large}"``;
+        ``"margin sampling in \emph{small}"`` for one experiment.
+    """
+    groups: dict[str, list[str]] = {}
+    for experiment, strategy in best.items():
+        groups.setdefault(str(strategy), []).append(experiment)
+    if len(groups) == 1 and len(best) > 1:
+        (strategy,) = groups
+        return f"{strategy_phrase(strategy)} in {all_experiments_phrase(len(best))}"
+    parts = [f"{strategy_phrase(strategy)} in {join_phrases(experiment_phrase(e) for e in experiments)}"
+             for strategy, experiments in groups.items()]
+    return join_phrases(parts) if len(parts) <= 2 else "; ".join(parts[:-1]) + "; and " + parts[-1]
+
+
+def same_order_phrase(same: Mapping[str, bool], reference: str = "fixed") -> str:
+    """Say whether other update rules rank the strategies as the reference rule does.
+
+    Parameters
+    ----------
+    same
+        Rule -> whether it gives the reference rule's order (the reference itself is ignored).
+    reference
+        The rule compared with.
+
+    Returns
+    -------
+    str
+        ``"in the same order as the fixed budget"`` (all rules agree), ``"in a different
+        order from the fixed budget"`` (none does), or both halves with the rules named,
+        e.g. ``"in the same order as the fixed budget under fine-tuning to convergence
+        but in a different order under the cold refit"``.
+    """
+    others = {rule: bool(flag) for rule, flag in same.items() if rule != reference}
+    base = RULE_PHRASES.get(reference, latex_escape(reference))
+    if all(others.values()):
+        return f"in the same order as {base}"
+    if not any(others.values()):
+        return f"in a different order from {base}"
+    agree = join_phrases(RULE_PHRASES.get(r, latex_escape(r)) for r, flag in others.items() if flag)
+    differ = join_phrases(RULE_PHRASES.get(r, latex_escape(r)) for r, flag in others.items() if not flag)
+    return f"in the same order as {base} under {agree} but in a different order under {differ}"
+
+
+def _order(block: pd.DataFrame, column: str) -> list[str]:
+    """Strategies of one experiment sorted by ``column``, best first (ties by display order)."""
+    block = block.assign(_display=[stats.ordered_strategies(block["strategy"]).index(s) for s in block["strategy"]])
+    return list(block.sort_values([column, "_display"], ascending=[False, True])["strategy"])
+
+
+def order_agreement_phrase(strategy_summary: pd.DataFrame, metric: str = "final_macro_f1_mean",
+                           reference: str = "final_accuracy_mean", metric_name: str = "macro-F1") -> str:
+    r"""Say where a metric orders the strategies as the reference metric does, and where not.
+
+    The clause completes "…, which order the strategies as final accuracy does". Means
+    are compared after rounding to the printed precision (:func:`experiment_digits`), so
+    two strategies printed alike count as tied, not as swapped.
+
+    Returns
+    -------
+    str
+        ``"in all six experiments"``, or e.g. ``"in five of the six experiments; in CIFAR-10
+        \emph{small} macro-F1 puts least confidence ahead of random sampling"`` (each pair
+        of strategies whose order differs, the one ``metric`` ranks higher first).
+    """
+    differing, n = [], 0
+    for pair in stats.ordered_pairs(strategy_summary["pair"]):
+        p_rows = strategy_summary[strategy_summary["pair"] == pair]
+        for experiment in stats.ordered_experiments(p_rows["experiment"]):
+            block = p_rows[p_rows["experiment"] == experiment]
+            if block[[metric, reference]].isna().any().any():
+                continue
+            n += 1
+            digits = experiment_digits(block)
+            shown = block.assign(**{c: [float(round_half_up(v, digits, scale=2)) for v in block[c]]
+                                    for c in (metric, reference)})
+            by_metric, by_reference = _order(shown, metric), _order(shown, reference)
+            values = shown.set_index("strategy")
+            swaps = [(a, b) for i, a in enumerate(by_metric) for b in by_metric[i + 1:]
+                     if values.loc[a, metric] > values.loc[b, metric]
+                     and values.loc[a, reference] < values.loc[b, reference]]
+            if swaps:
+                dataset = DATASET_TEX.get(PAIRS[pair].dataset, latex_escape(PAIRS[pair].dataset)) \
+                    if pair in PAIRS else latex_escape(pair)
+                differing.append(f"in {dataset} {experiment_phrase(experiment)} {metric_name} puts "
+                                 + join_phrases(f"{STRATEGY_PHRASES.get(a, a)} ahead of {STRATEGY_PHRASES.get(b, b)}"
+                                                for a, b in swaps))
+    if not differing:
+        return f"in {all_experiments_phrase(n)}" if n > 1 else "in this experiment"
+    return f"in {number_word(n - len(differing))} of the {number_word(n)} experiments; " + "; ".join(differing)
 
 
 def _strategy_names(joined: str) -> str:
@@ -852,8 +1149,11 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
     because LaTeX control words can contain letters only. Defined macros:
 
     * global: ``\\NSeeds``, ``\\MinAttainableP``, ``\\SignificanceLevel``;
-    * per pair: ``<Pair>NPool`` (needs ``meta``), ``<Pair>RefAcc``, ``<Pair>RefNSeeds``
-      (need ``reference``);
+    * per pair: ``<Pair>NPool`` (needs ``meta``), ``<Pair>GridCoreMinutes`` (the runs' wall
+      times, references excluded; needs ``meta``), ``<Pair>GridAndReferencesCoreMinutes``
+      (the same plus the full-pool references' training times; needs ``meta`` and
+      ``reference``), ``<Pair>RefAcc``, ``<Pair>RefNSeeds`` (need ``reference``),
+      ``<Pair>PoolSubset`` (pool images scored per query, for pairs that score a subset);
     * per pair and experiment: ``NSeeds``, ``MinP``, ``InitialAcc`` (the pre-trained
       model), ``LowestFinalAcc``, ``HighestFinalAcc``, ``BestStrategy`` (highest mean
       AULC, display name), ``BestStrategyAulc``, ``BestFinalStrategy``,
@@ -861,31 +1161,37 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
     * per pair, experiment and strategy: ``FinalAcc``, ``FinalAccCI``, ``Aulc``,
       ``AulcCI``; for non-random strategies ``AulcDiff``, ``AulcP``, ``AulcBetter``
       (seeds on which it beats random), ``FinalAccDiff``, ``FinalAccP``,
-      ``FinalAccBetter``; ``InspectedPerLabel`` and ``FallbackShare`` (stream strategy);
+      ``FinalAccBetter``, ``AulcChange`` and ``FinalAccChange`` (the difference as a verb
+      phrase, :func:`change_phrase`); ``InspectedPerLabel`` and ``FallbackShare`` (stream strategy);
       ``LabelsRatio`` (needs ``labels_table``);
     * from ``ranks`` (:func:`helpers.stats.friedman_ranks`, ``experiment`` ``"all"`` for a
       pair's whole grid): ``<Pair>[<Experiment>]FriedmanP``, ``RankCD``, ``NRankBlocks``,
       ``<Strategy>MeanRank``, ``BestRankStrategy`` (display name of the strategy with the
-      best mean AULC rank, :func:`helpers.stats.best_by_rank`; tied ones joined by "and");
+      best mean AULC rank, :func:`helpers.stats.best_by_rank`; tied ones joined by "and"),
+      ``<Pair>BestRankByExperiment`` (a phrase, :func:`per_experiment_phrase`);
     * from ``balance`` (:func:`helpers.stats.first_rounds_balance`):
       ``<Pair><Experiment><Strategy>FirstRoundsMaxShare`` (%) and ``FirstRoundsClasses``;
     * from ``update_rules`` (pair -> :func:`helpers.stats.update_rule_table`):
       ``<Pair><Experiment><Rule>Best``, ``SameOrder`` ("the same"/"a different"),
       ``KendallTau``, ``<Strategy>AulcGain`` (random: ``Aulc``), and
-      ``<Pair>UpdateRuleNSeeds``;
+      ``<Pair>UpdateRuleNSeeds``, ``<Pair><Experiment>UpdateRulesOrder`` (a phrase,
+      :func:`same_order_phrase`);
     * from ``composition`` (:func:`helpers.stats.query_composition` with one block: the
       whole run): ``<Pair><Experiment><Strategy>LeastQueriedClass``, ``LeastQueriedShare``
       (%), ``MostQueriedClass``, ``MostQueriedShare``;
     * from ``comparison_best`` (:func:`helpers.stats.best_strategies`, shallow against deep
       pair): ``Comparison<Experiment>SameBest`` ("the same"/"a different" best strategy by
       mean AULC rank), ``ComparisonBestChanges`` (experiments where it differs, digits) and
-      ``ComparisonNExperiments``. The best strategy of each role is
+      ``ComparisonNExperiments``;
+    * ``\\MacroFOneOrder`` (needs ``final_macro_f1_mean``): where macro-F1 orders the
+      strategies as final accuracy does (:func:`order_agreement_phrase`). The best strategy of each role is
       ``\\<Role><Experiment>BestRankStrategy``, an alias of the pair's macro.
 
     Accuracies and AULC are percentages with one decimal (two where the strategies of
     an experiment lie within one point, :func:`experiment_digits`) and no ``%`` sign
     (``CI`` = 95 % half-width, ``Diff`` = signed percentage points); p-values have
-    three decimals (``$<$0.001`` below); undefined values read ``n/a``.
+    three decimals (``$<$0.001`` below); undefined values read ``n/a``. Every number is
+    rounded by one rule, decimal half away from zero (:func:`round_half_up`).
 
     Parameters
     ----------
@@ -924,6 +1230,10 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
     entries += _analysis_entries(ranks, balance, update_rules, composition)
     entries += _role_entries(entries, stats.ordered_pairs(strategy_summary["pair"]))
     entries += _comparison_entries(comparison_best)
+    if {"final_macro_f1_mean", "final_accuracy_mean"} <= set(strategy_summary.columns):
+        entries.append(("MacroFOneOrder", order_agreement_phrase(strategy_summary),
+                        "where final macro-F1 orders the strategies as final accuracy does, and where not, as text "
+                        "(completes 'which order the strategies as final accuracy does')"))
     seen: dict[str, str] = {}
     lines = ["% Generated by helpers.report.write_macros; do not edit by hand.",
              "% Accuracies/AULC in percent (no % sign), differences in percentage points."]

@@ -50,6 +50,7 @@ from helpers.stats.inference import (
     nemenyi_critical_difference,
     paired_tests,
     rank_blocks,
+    signed_rank_test,
 )
 from helpers.stats.loading import (
     OPTIONAL_RUN_COLUMNS,
@@ -109,7 +110,7 @@ __all__ = [
     "friedman_ranks", "holm", "labels_to_target", "labels_to_target_table", "load_reference", "load_run_meta",
     "load_runs", "load_update_rules", "mean_ci", "min_attainable_p", "nemenyi_critical_difference",
     "ordered_experiments", "ordered_pairs", "ordered_strategies", "pair_label", "paired_tests", "per_run_metrics",
-    "query_composition", "rank_blocks", "reference_summary", "strategy_label",
+    "query_composition", "rank_blocks", "signed_rank_test", "reference_summary", "strategy_label",
     "strategy_summary", "UPDATE_RULE_COLUMNS", "update_rule_table",
     "BEST_COLUMNS", "COMPARISON_COLUMNS", "COMPARISON_METRICS", "ROLES", "best_by_rank", "best_strategies",
     "comparison_roles", "model_comparison", "role_pair", "OPTIONAL_RUN_COLUMNS", "runs_with_column",

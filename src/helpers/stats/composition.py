@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 COMPOSITION_COLUMNS = ["pair", "experiment", "strategy", "seed", "block", "first_iteration", "last_iteration",
-                       "class", "count", "share"]
+                       "class", "class_name", "count", "share"]
 BALANCE_COLUMNS = ["pair", "experiment", "strategy", "seed", "rounds", "n_labels", "classes_covered",
                    "max_share", "normalized_entropy"]
 
@@ -44,8 +44,10 @@ def query_composition(meta: list[dict], n_blocks: int = 10) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns :data:`COMPOSITION_COLUMNS`: one row per (run, block, class); ``share`` is
-        the class's share of the block's labels. Empty when no run recorded its labels.
+        Columns :data:`COMPOSITION_COLUMNS`: one row per (run, block, class); ``class`` is
+        the class index, ``class_name`` its name from the run's ``classes`` (as the
+        confusion matrices label it), ``share`` the class's share of the block's labels.
+        Empty when no run recorded its labels.
     """
     rows = []
     for m, labels, q, n_classes in _labelled_runs(meta):
@@ -61,7 +63,8 @@ def query_composition(meta: list[dict], n_blocks: int = 10) -> pd.DataFrame:
             for c, count in enumerate(counts):
                 rows.append({"pair": m["pair"], "experiment": m["experiment"], "strategy": m["strategy"],
                              "seed": int(m["seed"]), "block": b, "first_iteration": int(lo) + 1,
-                             "last_iteration": int(hi), "class": c, "count": int(count), "share": count / total})
+                             "last_iteration": int(hi), "class": c, "class_name": str(m["classes"][c]),
+                             "count": int(count), "share": count / total})
     return pd.DataFrame(rows, columns=COMPOSITION_COLUMNS)
 
 

@@ -1,5 +1,6 @@
-"""Comparisons of strategies paired by seed: Wilcoxon signed-rank tests with Holm correction,
-and Friedman tests with mean ranks and the Nemenyi critical difference (Demšar, 2006).
+"""Comparisons of strategies paired by seed: exact Wilcoxon signed-rank tests (ties and zeros
+handled, :func:`signed_rank_test`) with Holm correction, and Friedman tests with mean ranks
+and the Nemenyi critical difference (Demšar, 2006).
 
 For the Friedman test a *block* is one (pair, experiment, seed): every strategy run on the
 same split and initial set. Within a block the strategies are ranked by a per-run metric
@@ -20,6 +21,62 @@ from helpers.stats.metrics import mean_ci
 from helpers.stats.naming import REFERENCE_STRATEGY, _sort_display, ordered_strategies
 
 # --------------------------------------------------------------------------- paired tests
+#: Absolute differences are compared after rounding to this many decimals, so that two
+#: differences that are equal in decimal (0.9132 - 0.9129 and 0.8001 - 0.7998) tie even
+#: when floating-point subtraction leaves them a few ulp apart, and a difference of a few
+#: ulp counts as zero.
+_TIE_DECIMALS = 12
+
+
+def signed_rank_test(diff) -> tuple[float, float]:
+    """Exact two-sided Wilcoxon signed-rank test of paired differences, ties and zeros included.
+
+    Zero differences are dropped (Wilcoxon's convention, ``zero_method="wilcox"`` of
+    :func:`scipy.stats.wilcoxon`). The remaining ``n`` absolute differences are ranked,
+    tied ones sharing their average rank, and the statistic is ``T+``, the sum of the
+    ranks of the positive differences. Under the null hypothesis each of the ``2**n`` sign
+    assignments is equally likely; the p-value is the share of them whose ``T+`` lies at
+    least as far from its mean (half the rank sum) as the observed one. This is the exact
+    permutation (sign-flip) distribution *given the observed ranks*, so it stays exact
+    with ties, where :func:`scipy.stats.wilcoxon` falls back to the normal approximation.
+    The ``2**n`` flips are not listed one by one: the number of flips giving each ``T+`` is
+    counted by a subset-sum recursion over the (doubled, hence integer) ranks, which
+    gives the same counts in ``O(n * n**2)`` steps. Without ties the p-value equals
+    scipy's exact one.
+
+    Parameters
+    ----------
+    diff
+        Paired differences (any sign; NaNs must have been removed).
+
+    Returns
+    -------
+    tuple of float
+        ``(statistic, p_value)``: ``statistic`` is ``min(T+, T-)`` (as scipy reports for a
+        two-sided test), ``p_value`` the exact two-sided p in (0, 1]. ``(nan, 1.0)`` when
+        every difference is zero; ``(nan, nan)`` for no difference at all.
+    """
+    d = np.round(np.asarray(diff, dtype=float), _TIE_DECIMALS)
+    if d.size == 0:
+        return np.nan, np.nan
+    d = d[d != 0]
+    n = d.size
+    if n == 0:
+        return np.nan, 1.0
+    doubled = np.rint(2 * sps.rankdata(np.abs(d))).astype(np.int64)  # average ranks are multiples of 1/2
+    total = int(doubled.sum())
+    counts = np.zeros(total + 1, dtype=object)  # Python integers: exact for any n
+    counts[0] = 1
+    for r in doubled:
+        counts[r:] = counts[r:] + counts[:total + 1 - r].copy()
+    t_plus = int(doubled[d > 0].sum())
+    # |2 T+ - total| in doubled units: integers, so "at least as extreme" is an exact comparison.
+    distance = np.abs(2 * np.arange(total + 1) - total)
+    extreme = int(counts[distance >= abs(2 * t_plus - total)].sum())
+    p = extreme / 2 ** n
+    return min(t_plus, total - t_plus) / 2, float(min(1.0, p))
+
+
 def min_attainable_p(n: int) -> float:
     """Smallest two-sided p-value the exact Wilcoxon signed-rank test can give.
 
@@ -71,10 +128,10 @@ def paired_tests(per_run: pd.DataFrame, metric: str, reference: str = REFERENCE_
 
     Runs of a strategy and of ``reference`` with the same seed (same split and
     initial labelled set) are paired. Differences are ``strategy - reference``.
-    The two-sided Wilcoxon signed-rank test (:func:`scipy.stats.wilcoxon`, zero
-    differences dropped, exact null distribution for small samples) is applied to
-    each strategy; p-values are Holm-corrected within each (pair, experiment)
-    family of comparisons.
+    The exact two-sided Wilcoxon signed-rank test of :func:`signed_rank_test` (zero
+    differences dropped, tied absolute differences given their average rank, the exact
+    sign-flip null distribution also with ties) is applied to each strategy; p-values are
+    Holm-corrected within each (pair, experiment) family of comparisons.
 
     The exact test has a floor: with ``n`` non-zero differences no p-value below
     ``2 / 2**n`` is possible (see :func:`min_attainable_p`). With 5 seeds the floor
@@ -118,19 +175,18 @@ def paired_tests(per_run: pd.DataFrame, metric: str, reference: str = REFERENCE_
             joined = pd.concat([other.rename("s"), ref.rename("r")], axis=1, join="inner").dropna()
             diff = (joined["s"] - joined["r"]).to_numpy(dtype=float)
             n = diff.size
-            nonzero = int(np.count_nonzero(diff))
+            nonzero = int(np.count_nonzero(np.round(diff, _TIE_DECIMALS)))
             stat, p = np.nan, np.nan
             if n >= 2:
                 if nonzero == 0:
                     p = 1.0
                 else:
-                    res = sps.wilcoxon(diff, zero_method="wilcox", alternative="two-sided")
-                    stat, p = float(res.statistic), float(res.pvalue)
+                    stat, p = signed_rank_test(diff)
             m, lo, hi = mean_ci(diff)
             family.append({
                 "pair": pair, "experiment": experiment, "strategy": strategy, "metric": metric,
                 "n_pairs": n, "n_nonzero": nonzero, "mean_diff": m, "diff_ci_lo": lo,
-                "diff_ci_hi": hi, "n_better": int(np.sum(diff > 0)), "statistic": stat,
+                "diff_ci_hi": hi, "n_better": int(np.sum(np.round(diff, _TIE_DECIMALS) > 0)), "statistic": stat,
                 "p_value": p, "min_attainable_p": min_attainable_p(nonzero) if n >= 2 else np.nan,
             })
         adjusted = holm([r["p_value"] for r in family])
