@@ -12,6 +12,8 @@ build on these functions. One module per concern:
 - :mod:`helpers.stats.ablation`     the same grid under several update rules of the model
 - :mod:`helpers.stats.regularisation` the same grid at several values of the logistic regression's C
 - :mod:`helpers.stats.comparison`   the shallow pair beside the deep one: gains, ranks, best strategies
+- :mod:`helpers.stats.crossed`      the crossed design: model, data, interaction and schedule effects;
+  bootstrap probability of the best strategy
 
 Conventions: accuracies are fractions in [0, 1]; confidence intervals are two-sided t
 intervals over seeds (one run per seed); ``random`` is the reference strategy.
@@ -35,6 +37,16 @@ from helpers.stats.comparison import (
     best_strategies,
     comparison_roles,
     model_comparison,
+)
+from helpers.stats.crossed import (
+    BOOTSTRAP_COLUMNS,
+    CROSSED_CELLS,
+    EFFECT_COLUMNS,
+    bootstrap_best,
+    crossed_effects,
+    paired_interval,
+    seed_gains,
+    welch_interval,
 )
 from helpers.stats.composition import (
     BALANCE_COLUMNS,
@@ -116,4 +128,6 @@ __all__ = [
     "comparison_roles", "model_comparison", "role_pair", "OPTIONAL_RUN_COLUMNS", "runs_with_column",
     "ABLATION_C_VALUES", "REGULARISATION_COLUMNS", "STUDY_C", "c_folder", "load_regularisation",
     "regularisation_root", "regularisation_roots", "regularisation_table",
+    "BOOTSTRAP_COLUMNS", "CROSSED_CELLS", "EFFECT_COLUMNS", "bootstrap_best", "crossed_effects", "paired_interval",
+    "seed_gains", "welch_interval",
 ]

@@ -35,12 +35,15 @@ EXPERIMENT_LABELS = {
 }
 
 #: Display order of model-dataset pairs.
-PAIR_ORDER = ("mnist_logreg", "cifar10_cnn", "digits_logreg")
+PAIR_ORDER = ("mnist_logreg", "cifar10_cnn", "mnist_logreg_b250", "cifar10_logreg", "mnist_cnn", "digits_logreg")
 
 #: Human-readable model-dataset pair names.
 PAIR_LABELS = {
     "mnist_logreg": "MNIST, logistic regression",
     "cifar10_cnn": "CIFAR-10, CNN",
+    "mnist_logreg_b250": "MNIST, logistic regression, 250 x 50",
+    "cifar10_logreg": "CIFAR-10, logistic regression",
+    "mnist_cnn": "MNIST, CNN",
     "digits_logreg": "Digits, logistic regression",
     "digits_cnn": "Digits, CNN",
 }
