@@ -12,6 +12,7 @@ build on these functions. One module per concern:
 - :mod:`helpers.stats.ablation`     the same grid under several update rules of the model
 - :mod:`helpers.stats.regularisation` the same grid at several values of the logistic regression's C
 - :mod:`helpers.stats.comparison`   the shallow pair beside the deep one: gains, ranks, best strategies
+- :mod:`helpers.stats.perclass`     per-class recall, query share and share of the deficit to random
 - :mod:`helpers.stats.crossed`      the crossed design: model, data, interaction and schedule effects;
   bootstrap probability of the best strategy
 
@@ -47,6 +48,13 @@ from helpers.stats.crossed import (
     paired_interval,
     seed_gains,
     welch_interval,
+)
+from helpers.stats.perclass import (
+    DEFICIT_COLUMNS,
+    PERCLASS_COLUMNS,
+    class_runs,
+    class_table,
+    deficit_summary,
 )
 from helpers.stats.composition import (
     BALANCE_COLUMNS,
@@ -129,5 +137,6 @@ __all__ = [
     "ABLATION_C_VALUES", "REGULARISATION_COLUMNS", "STUDY_C", "c_folder", "load_regularisation",
     "regularisation_root", "regularisation_roots", "regularisation_table",
     "BOOTSTRAP_COLUMNS", "CROSSED_CELLS", "EFFECT_COLUMNS", "bootstrap_best", "crossed_effects", "paired_interval",
-    "seed_gains", "welch_interval",
+    "seed_gains", "welch_interval", "DEFICIT_COLUMNS", "PERCLASS_COLUMNS", "class_runs", "class_table",
+    "deficit_summary",
 ]
