@@ -115,7 +115,7 @@ def test_make_all_figures(tmp_path):
         "learning_curves_digits_logreg", "learning_curves_frac_digits_logreg",
         "learning_curves_digits_logreg_small", "learning_curves_frac_digits_logreg_small",
         "confusion_digits_logreg_small", "aulc_summary", "labels_to_target", "stream_cost",
-        "query_composition_digits_logreg", "critical_difference")}
+        "query_composition_digits_logreg", "critical_difference", "per_class_digits_logreg")}
     assert names == expected
     assert all(p.parent == out and p.stat().st_size > 0 for p in paths)
     assert not list(out.glob(".*tmp*")), "temporary files left behind"
@@ -263,6 +263,10 @@ _FIGURES = {  # name: (draw(data, out_dir) -> paths, widest it may be saved, in 
         d["summary"], d["reference"], "cifar10_cnn", x="frac_labeled", out_dir=out), figures.FULL_WIDTH),
     "shallow_vs_deep": (lambda d, out: figures.plot_model_comparison(_comparison(d["per_run"]), out_dir=out),
                         figures.FULL_WIDTH),
+    "crossed_gains": (lambda d, out: figures.plot_crossed_gains(stats.paired_tests(d["per_run"], "aulc"),
+                                                                out_dir=out), figures.FULL_WIDTH),
+    "per_class": (lambda d, out: figures.plot_per_class_deficit(stats.class_table(d["meta"]), "mnist_logreg",
+                                                                out_dir=out), figures.FULL_WIDTH),
 }
 
 
@@ -386,3 +390,32 @@ def test_composition_legend_names_the_classes(tmp_path, monkeypatch):
         t.get_text() for legend in fig.legends for t in legend.get_texts()) or [])
     figures.plot_query_composition(pd.DataFrame(rows), "cifar10_cnn", out_dir=tmp_path)
     assert "airplane" in legends and "automobile" in legends and "0" not in legends
+
+
+def test_crossed_gains_puts_each_cell_in_its_panel(full, tmp_path, monkeypatch):
+    """The CNN on CIFAR-10 is drawn bottom right; a cell without runs says so in its title."""
+    seen = {}
+    monkeypatch.setattr(figures, "_save", lambda fig, out_dir, stem: seen.setdefault(stem, fig) and [])
+    tests = stats.paired_tests(full["per_run"], "aulc")
+    figures.plot_crossed_gains(tests, out_dir=tmp_path)
+    fig = seen["crossed_gains"]
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[3].startswith("CNN, CIFAR-10 (") and "no runs yet" in titles[0]
+    assert len(fig.axes[3].lines) > 0 and not [l for l in fig.axes[0].lines if len(l.get_xdata()) == 1]
+    plt.close(fig)
+    with pytest.raises(ValueError):
+        figures.plot_crossed_gains(tests[tests["pair"] == "nothing"], out_dir=tmp_path)
+
+
+def test_per_class_deficit_bars_add_up_to_the_gap(full, tmp_path, monkeypatch):
+    seen = {}
+    monkeypatch.setattr(figures, "_save", lambda fig, out_dir, stem: seen.setdefault(stem, fig) and [])
+    table = stats.class_table(full["meta"])
+    figures.plot_per_class_deficit(table, "mnist_logreg", out_dir=tmp_path)
+    fig = seen["per_class_mnist_logreg"]
+    small = table[(table["pair"] == "mnist_logreg") & (table["experiment"] == "small") & table["gap_points"].notna()]
+    heights = sum(p.get_height() for p in fig.axes[0].patches if np.isfinite(p.get_height()))
+    assert heights == pytest.approx(small["gap_points"].sum())
+    plt.close(fig)
+    with pytest.raises(ValueError):
+        figures.plot_per_class_deficit(table, "no_such_pair", out_dir=tmp_path)

@@ -1024,6 +1024,174 @@ def plot_model_comparison(table: pd.DataFrame, out_dir=None) -> list[Path]:
         return _save(fig, out_dir, "shallow_vs_deep")
 
 
+# ------------------------------------------------------------------------- crossed design
+_EXPERIMENT_OFFSETS = {"small": -0.22, "moderate": 0.0, "large": 0.22}
+_EXPERIMENT_MARKERS = {"small": "o", "moderate": "s", "large": "D"}
+_EXPERIMENT_COLORS = {"small": _PALETTE[0], "moderate": _PALETTE[2], "large": _PALETTE[7]}
+_MODEL_TITLES = {"logreg": "Logistic regression", "cnn": "CNN"}
+_DATASET_TITLES = {"mnist": "MNIST", "cifar10": "CIFAR-10"}
+
+
+def _large_note(label: str) -> str:
+    """``Large start (80 % of pool)`` -> ``Large start (80 % of pool; the pool runs out)``."""
+    return label[:-1] + "; the pool runs out)" if label.endswith(")") else label + " (the pool runs out)"
+
+
+def plot_crossed_gains(tests: pd.DataFrame, cells=None, out_dir=None) -> list[Path]:
+    """The crossed design at a glance: each strategy's AULC gain over random, model x data.
+
+    Writes ``crossed_gains.pdf/.png`` (full width): a 2 x 2 grid of panels, rows the model
+    (logistic regression, CNN), columns the dataset (MNIST, CIFAR-10), all four cells at the
+    same query schedule (:data:`helpers.stats.CROSSED_CELLS`). In each panel one row per
+    non-random strategy and one marker per experiment (small, moderate, large), at the mean
+    paired AULC gain over random sampling with its 95 % t interval over seeds; a filled
+    marker is Holm-significant. The vertical line is random sampling. In ``large`` the pool
+    runs out before the budget in every cell, so the labelled sets end identical and only
+    the AULC (the path) can differ; the legend says so. The panels share their x-range, so
+    the size of a gain compares across model and data directly.
+
+    Parameters
+    ----------
+    tests
+        :func:`helpers.stats.paired_tests` of the cells' runs on ``aulc``.
+    cells
+        pair -> (model, dataset, schedule); default :data:`helpers.stats.CROSSED_CELLS`.
+    out_dir
+        Output directory (default :data:`helpers.paths.FIGURES_DIR`).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PDF and PNG written.
+
+    Raises
+    ------
+    ValueError
+        If no crossed cell at the common schedule has tests.
+    """
+    cells = dict(stats.CROSSED_CELLS if cells is None else cells)
+    where = {spec: pair for pair, spec in cells.items()}
+    grid = [[where.get((model, dataset, "b250")) for dataset in ("mnist", "cifar10")] for model in ("logreg", "cnn")]
+    present = [p for row in grid for p in row if p is not None and (tests["pair"] == p).any()]
+    if not present:
+        raise ValueError("no cell of the crossed design has results")
+    block = tests[tests["pair"].isin(present)]
+    strategies = stats.ordered_strategies(block["strategy"])
+    experiments = stats.ordered_experiments(block["experiment"])
+    lo_all = float(np.nanmin(block["diff_ci_lo"].fillna(block["mean_diff"]))) * 100
+    hi_all = float(np.nanmax(block["diff_ci_hi"].fillna(block["mean_diff"]))) * 100
+    span = (max(hi_all, 0) - min(lo_all, 0)) or 1.0
+    with plt.rc_context(RC):
+        fig, axes = plt.subplots(2, 2, squeeze=False, sharey=True, sharex=True,
+                                 figsize=(FULL_WIDTH, 1.2 + 2 * (0.32 * len(strategies) + 0.5)),
+                                 constrained_layout=True)
+        for i, model in enumerate(("logreg", "cnn")):
+            for j, dataset in enumerate(("mnist", "cifar10")):
+                ax, pair = axes[i, j], grid[i][j]
+                ax.axvline(0, color=STRATEGY_COLORS["random"], linewidth=0.8, zorder=1)
+                rows = tests[tests["pair"] == pair] if pair else tests.iloc[0:0]
+                n_seeds = int(rows["n_pairs"].max()) if not rows.empty else 0
+                ax.set_title(f"{_MODEL_TITLES[model]}, {_DATASET_TITLES[dataset]}"
+                             + (f" ({n_seeds} seeds)" if n_seeds else " (no runs yet)"))
+                for y, strategy in enumerate(strategies):
+                    for experiment in experiments:
+                        row = rows[(rows["strategy"] == strategy) & (rows["experiment"] == experiment)]
+                        if row.empty:
+                            continue
+                        row = row.iloc[0]
+                        gain = float(row["mean_diff"]) * 100
+                        lo, hi = float(row["diff_ci_lo"]) * 100, float(row["diff_ci_hi"]) * 100
+                        has_ci = np.isfinite(lo) and np.isfinite(hi)
+                        color = _EXPERIMENT_COLORS.get(experiment, "0.3")
+                        ax.errorbar(gain, y + _EXPERIMENT_OFFSETS.get(experiment, 0.0),
+                                    xerr=[[gain - lo], [hi - gain]] if has_ci else None,
+                                    fmt=_EXPERIMENT_MARKERS.get(experiment, "o"), color=color, markeredgecolor=color,
+                                    markerfacecolor=color if bool(row["significant"]) else "white",
+                                    markersize=4.5, markeredgewidth=1.0, elinewidth=1.1, capsize=2.0, zorder=3)
+                ax.set_yticks(range(len(strategies)))
+                ax.set_yticklabels([stats.strategy_label(s) for s in strategies])
+                ax.set_ylim(len(strategies) - 0.5, -0.5)
+                ax.grid(axis="y", visible=False)
+                ax.set_xlim(min(lo_all, 0) - 0.05 * span, max(hi_all, 0) + 0.05 * span)
+                if i == 1:
+                    ax.set_xlabel("AULC gain over random (pp)")
+        handles = [matplotlib.lines.Line2D([], [], linestyle="none", marker=_EXPERIMENT_MARKERS.get(e, "o"),
+                                           color=_EXPERIMENT_COLORS.get(e, "0.3"), markersize=5,
+                                           label=_large_note(stats.experiment_label(e)) if e == "large"
+                                           else stats.experiment_label(e))
+                   for e in experiments]
+        handles += [matplotlib.lines.Line2D([], [], linestyle="none", marker="o", color="0.3", markersize=5,
+                                            markerfacecolor=face, label=label)
+                    for face, label in (("0.3", "Holm p < 0.05"), ("white", "not significant"))]
+        # Experiments in the first column, the fillings in the second (three would not fit the page).
+        n_exp = len(experiments)
+        order = [h for pair in zip(handles[:n_exp], handles[n_exp:] + [None] * n_exp) for h in pair if h is not None]
+        fig.legend(handles=order, loc="outside upper center", ncol=2, frameon=False,
+                   handletextpad=0.3, columnspacing=1.2)
+        return _save(fig, out_dir, "crossed_gains")
+
+
+def plot_per_class_deficit(table: pd.DataFrame, pair: str, out_dir=None, stem: str | None = None) -> list[Path]:
+    """Which classes carry each strategy's final-accuracy difference to random sampling.
+
+    Writes ``per_class_<pair>.pdf/.png`` (full width): one panel per experiment, the classes
+    on the x axis and, per class, one bar per non-random strategy at the class's term of the
+    strategy's final-accuracy difference to random sampling (percentage points, mean over
+    the seeds both have; the terms of a strategy add up to its whole difference). Below zero:
+    the strategy gets fewer images of that class right than random sampling does.
+
+    Parameters
+    ----------
+    table
+        :func:`helpers.stats.class_table`.
+    pair
+        The pair drawn.
+    out_dir
+        Output directory (default :data:`helpers.paths.FIGURES_DIR`).
+    stem
+        File name without extension (default ``per_class_<pair>``).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PDF and PNG written.
+
+    Raises
+    ------
+    ValueError
+        If ``table`` has no deficit for ``pair``.
+    """
+    block = table[(table["pair"] == pair) & table["gap_points"].notna()]
+    if block.empty:
+        raise ValueError(f"no per-class deficit for pair {pair!r}")
+    experiments = stats.ordered_experiments(block["experiment"])
+    strategies = stats.ordered_strategies(block["strategy"])
+    classes = block[["class", "class_name"]].drop_duplicates().sort_values("class")
+    width = 0.8 / len(strategies)
+    with plt.rc_context(RC):
+        fig, axes = plt.subplots(len(experiments), 1, squeeze=False, sharex=True,
+                                 figsize=(FULL_WIDTH, 0.9 + 1.45 * len(experiments)), constrained_layout=True)
+        for i, experiment in enumerate(experiments):
+            ax = axes[i, 0]
+            ax.axhline(0, color=STRATEGY_COLORS["random"], linewidth=0.8, zorder=1)
+            for k, strategy in enumerate(strategies):
+                rows = block[(block["experiment"] == experiment) & (block["strategy"] == strategy)]
+                rows = rows.set_index("class").reindex(classes["class"])
+                ax.bar(np.arange(len(classes)) - 0.4 + (k + 0.5) * width, rows["gap_points"], width=width,
+                       color=strategy_color(strategy), label=stats.strategy_label(strategy) if i == 0 else None,
+                       zorder=2)
+            ax.set_ylabel("pp")
+            ax.set_title(stats.experiment_label(experiment), loc="left")
+            ax.grid(axis="x", visible=False)
+        axes[-1, 0].set_xticks(np.arange(len(classes)))
+        axes[-1, 0].set_xticklabels(classes["class_name"], rotation=0 if len(classes) <= 10 and
+                                    max(len(str(c)) for c in classes["class_name"]) <= 5 else 30,
+                                    ha="center" if max(len(str(c)) for c in classes["class_name"]) <= 5 else "right")
+        fig.legend(loc="outside upper center", ncol=len(strategies), frameon=False, handletextpad=0.3,
+                   columnspacing=1.0, title="Each class's term of the final-accuracy difference to random sampling")
+        return _save(fig, out_dir, stem or f"per_class_{pair}")
+
+
 # --------------------------------------------------------------------------- everything
 def make_all_figures(results_root=None, out_dir=FIGURES_DIR,
                      pairs: Iterable[str] | None = None) -> list[Path]:
@@ -1034,7 +1202,9 @@ def make_all_figures(results_root=None, out_dir=FIGURES_DIR,
     (all experiments side by side) and, for every pair x experiment present,
     ``learning_curves_*``, ``learning_curves_frac_*`` and ``confusion_*``; then ``aulc_summary``,
     ``labels_to_target``, ``stream_cost``, ``query_composition_<pair>``,
-    ``critical_difference`` and, when both a shallow and a deep pair are present
+    ``critical_difference``, ``per_class_<pair>`` (every pair with random and another
+    strategy), ``crossed_gains`` (when two cells of the crossed design at the common
+    schedule have runs) and, when both a shallow and a deep pair are present
     (:func:`helpers.stats.comparison_roles`), ``shallow_vs_deep``. A figure whose data is
     missing (no confusion matrices, no stream runs, no random runs, one model only) is skipped.
 
@@ -1085,6 +1255,12 @@ def make_all_figures(results_root=None, out_dir=FIGURES_DIR,
     ranks = stats.friedman_ranks(per_run)
     if not ranks.empty:
         written += plot_critical_difference(ranks, out_dir=out_dir)
+    per_class = stats.class_table(meta)
+    for pair in stats.ordered_pairs(per_class.loc[per_class["gap_points"].notna(), "pair"]):
+        written += plot_per_class_deficit(per_class, pair, out_dir=out_dir)
+    crossed = [p for p, (_, _, schedule) in stats.CROSSED_CELLS.items() if schedule == "b250"]
+    if len(set(per_run["pair"]) & set(crossed)) >= 2:
+        written += plot_crossed_gains(stats.paired_tests(per_run, "aulc"), out_dir=out_dir)
     roles = stats.comparison_roles(per_run["pair"])
     if roles is not None:
         tests = pd.concat([stats.paired_tests(per_run, m) for m in stats.COMPARISON_METRICS], ignore_index=True)
