@@ -466,3 +466,25 @@ def test_sentence_macros_are_written(bundle, tmp_path):
     assert defs["MnistLogregBestRankByExperiment"] == "margin sampling in both experiments"  # the fake tree's best
     if "final_macro_f1_mean" in bundle["summary"]:
         assert defs["MacroFOneOrder"].startswith("in ")
+
+
+def test_perclass_and_bootstrap_macros():
+    from helpers import report as rep
+
+    deficit = pd.DataFrame([{"pair": "mnist_logreg", "experiment": "small", "strategy": "entropy", "n_seeds": 20,
+                             "gap_points": -9.67, "worst_class": 0, "worst_class_name": "0", "worst_gap_points": -4.64,
+                             "worst_share_of_gap": 0.48, "confused_as": 5, "confused_as_name": "5",
+                             "confusion_share": 0.469, "reference_confusion_share": 0.014,
+                             "least_queried_class": "0", "most_queried_class": "5"}])
+    boot = pd.DataFrame([["mnist_logreg", "small", "margin", 1.0, 0.975, 20, 2000],
+                         ["mnist_logreg", "small", "entropy", 4.9, 0.025, 20, 2000]],
+                        columns=["pair", "experiment", "strategy", "mean_rank", "p_best", "n_seeds", "n_resamples"])
+    entries = dict((name, value) for name, value, _ in rep._perclass_entries(deficit, boot))
+    assert entries["MnistLogregSmallEntropyClassGap"] == r"\ensuremath{-}9.7"
+    assert entries["MnistLogregSmallEntropyWorstClassGap"] == r"\ensuremath{-}4.6"
+    assert entries["MnistLogregSmallEntropyWorstClassShareOfGap"] == "48"
+    assert entries["MnistLogregSmallEntropyWorstClassConfusedAs"] == "5"
+    assert entries["MnistLogregSmallEntropyWorstClassConfusionShare"] == "47"
+    assert entries["MnistLogregSmallBootstrapBest"] == "margin sampling"
+    assert entries["MnistLogregSmallBootstrapBestP"] == "98"  # 97.5 rounds half up
+    assert entries["MnistLogregSmallEntropyPBest"] == "3"

@@ -57,3 +57,10 @@ def test_deficit_summary_names_the_class_and_confusion():
 
 def test_runs_without_a_confusion_matrix_are_skipped():
     assert perclass.class_table([{"pair": "p", "experiment": "e", "strategy": "s", "seed": 1}]).empty
+
+
+def test_class_names_are_taken_per_pair():
+    other = [dict(m, pair="q", classes=["a", "b", "c"]) for m in meta()]
+    table = perclass.class_table(meta() + other).set_index(["pair", "strategy", "class"])
+    assert table.loc[("p", "entropy", 0), "confused_as_name"] == "two"
+    assert table.loc[("q", "entropy", 0), "confused_as_name"] == "c"

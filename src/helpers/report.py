@@ -1132,13 +1132,47 @@ def _comparison_entries(best: pd.DataFrame | None) -> list[tuple[str, str, str]]
     return entries
 
 
+def _perclass_entries(deficit: pd.DataFrame | None, bootstrap: pd.DataFrame | None) -> list[tuple[str, str, str]]:
+    """Macros of the per-class account and of the bootstrap probability of the best strategy."""
+    entries = []
+    for row in ([] if deficit is None else deficit.itertuples(index=False)):
+        base = [row.pair, row.experiment, row.strategy]
+        for quantity, value, comment in (
+                ("ClassGap", fmt_signed_pp(row.gap_points / 100), "final-accuracy difference to random (pp), "
+                                                                   "the sum of the per-class terms"),
+                ("WorstClass", latex_escape(str(row.worst_class_name)), "class with the most negative term of "
+                                                                         "the difference to random"),
+                ("WorstClassGap", fmt_signed_pp(row.worst_gap_points / 100), "that class's term (pp)"),
+                ("WorstClassShareOfGap", fmt_num(row.worst_share_of_gap, 0, scale=2),
+                 "that term as a share of the whole difference (%)"),
+                ("WorstClassConfusedAs", latex_escape(str(row.confused_as_name)),
+                 "predicted class whose count in that class's row grew most against random"),
+                ("WorstClassConfusionShare", fmt_num(row.confusion_share, 0, scale=2),
+                 "share of that class's images predicted as it (%)"),
+                ("WorstClassRefConfusionShare", fmt_num(row.reference_confusion_share, 0, scale=2),
+                 "the same share under random sampling (%)")):
+            entries.append((macro_name(*base, quantity), value, comment))
+    for (pair, experiment), block in ([] if bootstrap is None else bootstrap.groupby(["pair", "experiment"],
+                                                                                     sort=False)):
+        best = block.loc[block["p_best"].idxmax()]
+        entries.append((macro_name(pair, experiment, "BootstrapBest"), strategy_phrase(best["strategy"]),
+                        "strategy most often best by mean AULC rank when seeds are resampled"))
+        entries.append((macro_name(pair, experiment, "BootstrapBestP"), fmt_num(best["p_best"], 0, scale=2),
+                        "how often it is best in the resamples (%)"))
+        for row in block.itertuples(index=False):
+            entries.append((macro_name(pair, experiment, row.strategy, "PBest"), fmt_num(row.p_best, 0, scale=2),
+                            "share of seed resamples in which the strategy has the best mean AULC rank (%)"))
+    return entries
+
+
 def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
                  reference: pd.DataFrame | None = None, labels_table: pd.DataFrame | None = None,
                  meta: list[dict] | None = None, ranks: pd.DataFrame | None = None,
                  balance: pd.DataFrame | None = None,
                  update_rules: Mapping[str, pd.DataFrame] | None = None,
                  composition: pd.DataFrame | None = None, switches: Mapping[str, bool] | None = None,
-                 comparison_best: pd.DataFrame | None = None) -> Path:
+                 comparison_best: pd.DataFrame | None = None, deficit: pd.DataFrame | None = None,
+                 bootstrap: pd.DataFrame | None = None) -> Path:
     """Write ``\\newcommand`` definitions for every number the paper text quotes.
 
     Naming rule (deterministic): a macro name is the concatenation of
@@ -1183,6 +1217,12 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
       pair): ``Comparison<Experiment>SameBest`` ("the same"/"a different" best strategy by
       mean AULC rank), ``ComparisonBestChanges`` (experiments where it differs, digits) and
       ``ComparisonNExperiments``;
+    * from ``deficit`` (:func:`helpers.stats.deficit_summary`):
+      ``<Pair><Experiment><Strategy>ClassGap`` (pp), ``WorstClass``, ``WorstClassGap`` (pp),
+      ``WorstClassShareOfGap`` (%), ``WorstClassConfusedAs``, ``WorstClassConfusionShare`` and
+      ``WorstClassRefConfusionShare`` (%);
+    * from ``bootstrap`` (:func:`helpers.stats.bootstrap_best`): ``<Pair><Experiment>BootstrapBest``
+      (a strategy phrase), ``BootstrapBestP`` (%) and ``<Pair><Experiment><Strategy>PBest`` (%);
     * ``\\MacroFOneOrder`` (needs ``final_macro_f1_mean``): where macro-F1 orders the
       strategies as final accuracy does (:func:`order_agreement_phrase`). The best strategy of each role is
       ``\\<Role><Experiment>BestRankStrategy``, an alias of the pair's macro.
@@ -1230,6 +1270,7 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
     entries += _analysis_entries(ranks, balance, update_rules, composition)
     entries += _role_entries(entries, stats.ordered_pairs(strategy_summary["pair"]))
     entries += _comparison_entries(comparison_best)
+    entries += _perclass_entries(deficit, bootstrap)
     if {"final_macro_f1_mean", "final_accuracy_mean"} <= set(strategy_summary.columns):
         entries.append(("MacroFOneOrder", order_agreement_phrase(strategy_summary),
                         "where final macro-F1 orders the strategies as final accuracy does, and where not, as text "
@@ -1307,8 +1348,12 @@ def write_all(results_root=None, out_dir=PAPER_GENERATED_DIR,
     Wilcoxon with Holm within each pair x experiment and metric), ``labels_to_target.csv``,
     ``friedman_ranks.csv`` (mean AULC ranks per pair over every experiment and seed, and per
     experiment, with the Friedman test and the Nemenyi critical difference) and
-    ``query_balance.csv`` (class balance of the first 10 query rounds, per run) into
-    ``out_dir``. Where a pair has a fine-tuning ablation (:func:`helpers.stats.update_rule_roots`)
+    ``query_balance.csv`` (class balance of the first 10 query rounds, per run),
+    ``per_class.csv`` and ``per_class_deficit.csv`` (:func:`helpers.stats.class_table`,
+    :func:`helpers.stats.deficit_summary`), ``bootstrap_best.csv``
+    (:func:`helpers.stats.bootstrap_best`) and, when two cells of the crossed design at the
+    common schedule have runs, ``crossed_effects.csv`` (:func:`helpers.stats.crossed_effects`)
+    into ``out_dir``. Where a pair has a fine-tuning ablation (:func:`helpers.stats.update_rule_roots`)
     it also writes ``update_rules_<pair>.tex`` and ``.csv`` (the strategies under each update
     rule) and ``update_rule_rankings_<pair>.csv`` (whether the ranking changes). Where both a
     shallow and a deep pair exist (:func:`helpers.stats.comparison_roles`) it writes
@@ -1356,6 +1401,10 @@ def write_all(results_root=None, out_dir=PAPER_GENERATED_DIR,
         if table is not None:
             update_rules[pair] = table
     pilots = write_pilot_tables(results_root, out)
+    per_class, deficit = stats.class_table(meta), stats.deficit_summary(meta)
+    bootstrap = stats.bootstrap_best(per_run)
+    crossed = [p for p, (_, _, schedule) in stats.CROSSED_CELLS.items() if schedule == "b250"]
+    effects = stats.crossed_effects(per_run) if len(set(per_run["pair"]) & set(crossed)) >= 2 else None
     shallow = role_pair("Shallow", summary["pair"])
     comparison, comparison_best = _model_comparison(tests, ranks, summary["pair"])
     switches = {"UpdateRules": shallow in update_rules, "Pilots": len(pilots) == len(PILOTS),
@@ -1366,14 +1415,18 @@ def write_all(results_root=None, out_dir=PAPER_GENERATED_DIR,
     written.append(write_macros(summary, tests, out / "macros.tex", reference=reference,
                                 labels_table=labels_table, meta=meta, ranks=ranks, balance=balance,
                                 update_rules=update_rules, composition=stats.query_composition(meta, n_blocks=1),
-                                switches=switches, comparison_best=comparison_best))
+                                switches=switches, comparison_best=comparison_best, deficit=deficit,
+                                bootstrap=bootstrap))
     if comparison is not None:
         written.append(write_model_comparison_table(comparison, out / "shallow_vs_deep.tex"))
         written.append(_atomic_csv(comparison, out / "shallow_vs_deep.csv"))
     for name, frame in (("per_run_metrics", per_run), ("strategy_summary", summary),
                         ("paired_tests", tests), ("labels_to_target", labels_table),
-                        ("friedman_ranks", ranks), ("query_balance", balance)):
+                        ("friedman_ranks", ranks), ("query_balance", balance), ("per_class", per_class),
+                        ("per_class_deficit", deficit), ("bootstrap_best", bootstrap)):
         written.append(_atomic_csv(frame, out / f"{name}.csv"))
+    if effects is not None:
+        written.append(_atomic_csv(effects, out / "crossed_effects.csv"))
     written.append(write_macro_f1_table(summary, out / "macro_f1.tex"))
     for pair, table in update_rules.items():
         written.append(write_update_rule_table(table, out / f"update_rules_{pair}.tex"))

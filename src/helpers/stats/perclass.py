@@ -140,8 +140,9 @@ def class_table(meta: list[dict], reference: str = REFERENCE_STRATEGY) -> pd.Dat
                                                 "confusion_increase", "confusion_share",
                                                 "reference_confusion_share", "n_paired"])
     table = means.merge(extra.drop(columns="n_paired"), on=KEYS + ["class"], how="left")
-    names = dict(zip(per_run["class"], per_run["class_name"]))
-    table["confused_as_name"] = table["confused_as"].map(lambda k: names.get(int(k)) if pd.notna(k) else None)
+    names = dict(zip(zip(per_run["pair"], per_run["class"]), per_run["class_name"]))  # pairs name classes apart
+    table["confused_as_name"] = [names.get((pair, int(k))) if pd.notna(k) else None
+                                 for pair, k in zip(table["pair"], table["confused_as"])]
     return table[PERCLASS_COLUMNS]
 
 
