@@ -21,7 +21,7 @@ def scripts():
     sys.path.insert(0, str(BENCHMARKS))
     try:
         yield {name: importlib.import_module(name)
-               for name in ("ablation_finetune", "ablation_regularisation", "pilot_cnn_protocol",
+               for name in ("ablation_finetune", "ablation_regularisation", "check_references", "pilot_cnn_protocol",
                             "pilot_cnn_widths", "pilot_finetune")}
     finally:
         sys.path.remove(str(BENCHMARKS))
@@ -151,3 +151,17 @@ def test_ablation_summary_ignores_the_invocation_arguments(scripts, tmp_path, ca
     assert list(dict.fromkeys(table["rule"])) == ["fixed", "converge", "cold"]
     assert set(table["n_seeds"]) == {2}
     capsys.readouterr()
+
+
+def test_reference_check_fits_on_validation_and_summarises_every_fit(scripts, tmp_path, capsys, isolated_dirs):
+    check = scripts["check_references"]
+    out = tmp_path / "refs"
+    assert check.main(["--pairs", "digits_logreg", "--seeds", "1", "--out", str(out)]) == 0
+    assert check.main(["--pairs", "digits_logreg", "--seeds", "2", "--out", str(out)]) == 0
+    summary = pd.read_csv(out / "summary.csv")
+    assert summary["seed"].tolist() == [1, 2] and (summary["variant"] == "sklearn-digits").all()
+    assert summary["accuracy"].between(0.8, 1.0).all()
+    record = json.loads((out / "digits_logreg" / "reference" / "seed1.json").read_text())
+    assert record["evaluation"] == "validation"
+    assert check.verdict("mnist_cnn", 0.99) == "as expected" and check.verdict("mnist_cnn", 0.5).startswith("OUTSIDE")
+    assert check.verdict("digits_logreg", 0.9) == ""
