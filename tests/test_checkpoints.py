@@ -1,6 +1,8 @@
 """Tests of helpers.checkpoints: a cached pre-training gives exactly the rows of a fresh one."""
 
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -75,3 +77,13 @@ def test_key_covers_the_initial_data():
     assert key != checkpoints.pretrain_key({"lr": 1e-3, "finetune_steps": 5}, 7, 1, "cpu", X2, y)
     assert key != checkpoints.pretrain_key({"lr": 1e-3, "finetune_steps": 5}, 7, 2, "cpu", X, y)
     assert key != checkpoints.pretrain_key({"lr": 1e-3, "finetune_steps": 5}, 8, 1, "cpu", X, y)
+
+
+def test_cache_entry_respects_the_umask(isolated_dirs):
+    previous = os.umask(0o022)
+    try:
+        _run()
+    finally:
+        os.umask(previous)
+    (entry,) = _entries(isolated_dirs["cache"])
+    assert os.stat(entry).st_mode & 0o777 == 0o644

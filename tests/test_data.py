@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import hashlib
+import os
 import pickle
 import shutil
 import struct
@@ -798,3 +799,15 @@ def test_preprocessing_rejects_bad_input():
         normalize_channels(X, np.zeros(3), np.zeros(3))
     with pytest.raises(ValueError, match="shape"):
         normalize_channels(X, np.zeros(2), np.ones(2))
+
+
+def test_cache_file_respects_the_umask(tmp_path):
+    raw = data._Raw(np.zeros((2, 3), np.uint8), np.zeros(2, np.int64), np.zeros((1, 3), np.uint8),
+                    np.zeros(1, np.int64), ("0", "1"))
+    path = tmp_path / "cache" / "arrays.npz"
+    previous = os.umask(0o022)
+    try:
+        data._write_cache(path, raw)
+    finally:
+        os.umask(previous)
+    assert os.stat(path).st_mode & 0o777 == 0o644

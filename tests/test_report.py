@@ -359,3 +359,16 @@ def test_macros_of_the_stream_share_the_lowest_accuracy_and_the_grid_cost(bundle
     assert defs["MnistLogregGridCoreMinutes"] == f"{round(n_runs * 90 / 60)}"
     assert "MnistLogregGridCoreMinutes" not in _macros(report.write_macros(
         bundle["summary"], bundle["tests"], tmp_path / "plain.tex", meta=bundle["meta"]))
+
+
+def test_generated_tables_respect_the_umask(tmp_path):
+    import os
+
+    previous = os.umask(0o022)
+    try:
+        written = report._atomic_write(tmp_path / "table.tex", "x\n")
+        csv = report._atomic_csv(pd.DataFrame({"a": [1]}), tmp_path / "table.csv")
+    finally:
+        os.umask(previous)
+    assert os.stat(written).st_mode & 0o777 == 0o644
+    assert os.stat(csv).st_mode & 0o777 == 0o644

@@ -214,3 +214,15 @@ def test_versions_and_revision():
     assert {"python", "numpy", "scikit-learn", "torch", "skorch", "modAL-python"} <= set(versions)
     revision = results.git_revision()
     assert revision is None or len(revision.removesuffix("-dirty")) == 40
+
+
+def test_files_respect_the_umask(isolated_dirs):
+    previous = os.umask(0o022)
+    try:
+        config = make_config()
+        csv_path, json_path = results.write_run(config, make_rows(config), {"note": "x"})
+        other = results.write_json(isolated_dirs["results"] / "digits_logreg" / "reference" / "seed3.json", {"a": 1})
+    finally:
+        os.umask(previous)
+    for path in (csv_path, json_path, other):
+        assert os.stat(path).st_mode & 0o777 == 0o644, path

@@ -112,7 +112,7 @@ def _atomic_write(path: Path, write) -> None:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        paths.replace_keeping_umask(tmp, path)
         tmp = None
     except OSError as err:
         if err.errno in _DISK_FULL:
