@@ -79,19 +79,19 @@ def test_build_configs():
 def test_grid_runs_then_resumes(digits, executed, isolated_dirs):
     configs = tiny_configs()
     counts = run_grid(configs, dataset=digits, progress=False)
-    assert counts == {"total": 4, "skipped": 0, "ran": 4, "stale": 0, "elsewhere": 0}
+    assert counts == {"total": 4, "skipped": 0, "ran": 4, "stale": 0, "damaged": 0, "elsewhere": 0}
     assert sorted(executed) == sorted(key(c) for c in configs)
     assert all(results.is_complete(c) for c in configs)
     assert len(files_under(isolated_dirs["results"])) == 8  # a CSV and a JSON per run
 
     executed.clear()
-    assert run_grid(configs, dataset=digits, progress=False) == {"total": 4, "skipped": 4, "ran": 0, "stale": 0, "elsewhere": 0}
+    assert run_grid(configs, dataset=digits, progress=False) == {"total": 4, "skipped": 4, "ran": 0, "stale": 0, "damaged": 0, "elsewhere": 0}
     assert executed == []
 
     # Lose one run's completion mark: only that run is executed again.
     victim = configs[2]
     results.config_stem(victim).with_suffix(".json").unlink()
-    assert run_grid(configs, dataset=digits, progress=False) == {"total": 4, "skipped": 3, "ran": 1, "stale": 0, "elsewhere": 0}
+    assert run_grid(configs, dataset=digits, progress=False) == {"total": 4, "skipped": 3, "ran": 1, "stale": 0, "damaged": 0, "elsewhere": 0}
     assert executed == [key(victim)]
 
 
@@ -116,7 +116,7 @@ def test_resume_after_interruption(digits, monkeypatch, isolated_dirs):
 
     calls.clear()
     counts = run_grid(configs, dataset=digits, progress=False)
-    assert counts == {"total": 4, "skipped": 2, "ran": 2, "stale": 0, "elsewhere": 0}
+    assert counts == {"total": 4, "skipped": 2, "ran": 2, "stale": 0, "damaged": 0, "elsewhere": 0}
     assert sorted(calls) == sorted(key(c) for c in configs if c not in finished)
     assert all(results.is_complete(c) for c in configs)
 
@@ -139,9 +139,25 @@ def test_stale_runs_are_named_and_recomputed(digits, executed):
     executed.clear()
     with pytest.warns(grid.StaleResultsWarning, match=rf"1 finished run.*{stale.strategy}/seed{stale.seed}"):
         counts = run_grid(configs, dataset=digits, progress=False)
-    assert counts == {"total": 4, "skipped": 3, "ran": 1, "stale": 1, "elsewhere": 0}
+    assert counts == {"total": 4, "skipped": 3, "ran": 1, "stale": 1, "damaged": 0, "elsewhere": 0}
     assert executed == [key(stale)]
     assert results.run_status(stale) == "complete"
+
+
+def test_truncated_csv_is_named_and_recomputed(digits, executed):
+    configs = tiny_configs()
+    run_grid(configs, dataset=digits, progress=False)
+    damaged = configs[2]
+    csv_path = results.config_stem(damaged).with_suffix(".csv")
+    whole = csv_path.read_text()
+    csv_path.write_text(whole[: len(whole) // 2])  # cut short, its JSON intact
+    executed.clear()
+    with pytest.warns(grid.DamagedResultsWarning, match=rf"1 finished run.*{damaged.strategy}/seed{damaged.seed}"):
+        counts = run_grid(configs, dataset=digits, progress=False)
+    assert counts == {"total": 4, "skipped": 3, "ran": 1, "stale": 0, "damaged": 1, "elsewhere": 0}
+    assert executed == [key(damaged)]
+    assert results.run_status(damaged) == "complete"
+    assert len(csv_path.read_text().splitlines()) == len(whole.splitlines())
 
 
 def test_reference_runs_once_per_seed(digits, monkeypatch, isolated_dirs):
@@ -353,7 +369,7 @@ def test_run_locked_by_a_live_owner_is_left_to_it(digits, isolated_dirs, jobs):
     finally:
         held.release()
     counts = run_grid(configs, jobs=jobs, dataset=digits, progress=False)
-    assert counts == {"total": 4, "skipped": 3, "ran": 1, "stale": 0, "elsewhere": 0}
+    assert counts == {"total": 4, "skipped": 3, "ran": 1, "stale": 0, "damaged": 0, "elsewhere": 0}
     assert lock_files(isolated_dirs["results"]) == []
 
 
@@ -398,7 +414,7 @@ def test_run_finished_meanwhile_is_not_redone(digits, executed, monkeypatch):
 
     monkeypatch.setattr(results, "run_status", missing_when_the_grid_plans)
     counts = run_grid(configs, dataset=digits, progress=False)
-    assert counts == {"total": 4, "skipped": 4, "ran": 0, "stale": 0, "elsewhere": 0}
+    assert counts == {"total": 4, "skipped": 4, "ran": 0, "stale": 0, "damaged": 0, "elsewhere": 0}
     assert executed == []
 
 
@@ -452,7 +468,7 @@ def test_failed_run_is_reported_and_the_others_go_on(digits, failing_margin_seed
     monkeypatch.setenv("AL_RESULTS_DIR", str(isolated_dirs["results"]))
     monkeypatch.setenv("AL_CACHE_DIR", str(isolated_dirs["cache"]))
     counts = run_grid(configs, jobs=jobs, dataset=digits, progress=False)
-    assert counts == {"total": 4, "skipped": 3, "ran": 1, "stale": 0, "elsewhere": 0}
+    assert counts == {"total": 4, "skipped": 3, "ran": 1, "stale": 0, "damaged": 0, "elsewhere": 0}
 
 
 def test_cli_failed_run_returns_1(failing_margin_seed1, capsys):

@@ -62,6 +62,10 @@ class StaleResultsWarning(UserWarning):
     """Finished runs of the grid were computed by another protocol version and are redone."""
 
 
+class DamagedResultsWarning(UserWarning):
+    """Runs of the grid are marked finished but their CSV is missing, cut short or disagrees; they are redone."""
+
+
 class RunningElsewhereWarning(UserWarning):
     """Runs of the grid are locked by a live process elsewhere and were left to it."""
 
@@ -223,7 +227,9 @@ def run_grid(configs: Sequence[ProtocolConfig], *, jobs: int = 1, executor=None,
     dict
         Counts: ``total`` (distinct runs), ``skipped`` (finished before, or by another
         grid meanwhile), ``ran``, ``stale`` (finished by another protocol version, hence
-        recomputed; named in a :class:`StaleResultsWarning`), ``elsewhere`` (locked by a
+        recomputed; named in a :class:`StaleResultsWarning`), ``damaged`` (marked finished
+        but with a missing, cut-short or disagreeing CSV, hence recomputed; named in a
+        :class:`DamagedResultsWarning`), ``elsewhere`` (locked by a
         live owner and left to it; named in a :class:`RunningElsewhereWarning`).
 
     Raises
@@ -266,6 +272,15 @@ def run_grid(configs: Sequence[ProtocolConfig], *, jobs: int = 1, executor=None,
         runner.close()
 
 
+def _meta(config: ProtocolConfig) -> dict:
+    """Return the JSON of ``config``'s run (``{}`` when it cannot be read), for messages."""
+    try:
+        meta = json.loads(results.config_stem(config).with_suffix(".json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
 def _run_started(configs, runner: GridExecutor, dataset, *, reference, progress, default_executor) -> dict[str, int]:
     if dataset is None:
         dataset = load_dataset(configs[0].spec.dataset, configs[0].data_path())
@@ -283,8 +298,15 @@ def _run_started(configs, runner: GridExecutor, dataset, *, reference, progress,
             f"and will be recomputed (now version {PROTOCOL_VERSION}): {names}{more}",
             StaleResultsWarning, stacklevel=3,
         )
+    damaged = [c for c, s in zip(configs, status) if s == "damaged"]
+    if damaged:
+        names = ", ".join(f"{run_name(c)} ({results._files_agree(results.config_stem(c), _meta(c))})"
+                          for c in damaged[:5])
+        more = f" and {len(damaged) - 5} more" if len(damaged) > 5 else ""
+        warnings.warn(f"{len(damaged)} finished run(s) have a CSV that is missing, cut short or disagrees with "
+                      f"their JSON and will be recomputed: {names}{more}", DamagedResultsWarning, stacklevel=3)
     counts = {"total": len(configs), "skipped": len(configs) - len(todo), "ran": 0, "stale": len(stale),
-              "elsewhere": 0}
+              "damaged": len(damaged), "elsewhere": 0}
     if reference:
         _run_references(configs, dataset)
     if default_executor and len(todo) <= 1:
@@ -422,6 +444,8 @@ def _main(args: argparse.Namespace) -> int:
         print("al-grid: interrupted before the runs started; rerun the same command to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
     stale = f" ({counts['stale']} stale run(s) recomputed)" if counts["stale"] else ""
+    if counts.get("damaged"):
+        stale += f" ({counts['damaged']} damaged run(s) recomputed)"
     elsewhere = f", {counts['elsewhere']} running elsewhere" if counts["elsewhere"] else ""
     print(f"al-grid: {counts['ran']} run(s) executed{stale}, {counts['skipped']} already finished{elsewhere}, "
           f"{counts['total']} in the grid")

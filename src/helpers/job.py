@@ -429,6 +429,9 @@ class PairCheck:
         redone), and in all.
     references_finished, references : int
         Whole-pool references already computed, and needed.
+    damaged : int
+        Runs marked finished whose CSV is missing, cut short or disagrees with the JSON
+        (to be redone).
     """
 
     pair: str
@@ -439,6 +442,7 @@ class PairCheck:
     total: int
     references_finished: int
     references: int
+    damaged: int = 0
 
 
 def _check_folder(path: Path, what: str) -> None:
@@ -569,7 +573,7 @@ def check_job(job: Job, *, download: bool = True) -> list[PairCheck]:
             pair=pair, source=dataset.source, device=devices.get(pair),
             finished=status.count("complete"), stale=status.count("stale"), total=len(configs),
             references_finished=sum(_reference_finished(c) for c in per_seed.values()),
-            references=len(per_seed),
+            references=len(per_seed), damaged=status.count("damaged"),
         ))
     return checks
 
@@ -675,6 +679,8 @@ def describe(job: Job, checks: list[PairCheck], *, prog: str = "run_all.sh") -> 
                      f"{_listing(first.parameters['seeds'])}; {configs[0].n_iterations} iterations of "
                      f"{configs[0].query_size} queries")
         stale = f" ({check.stale} of another protocol version, redone)" if check.stale else ""
+        if check.damaged:
+            stale += f" ({check.damaged} with a cut-short or disagreeing CSV, redone)"
         lines.append(f"    {check.total} runs: {check.finished} already finished, "
                      f"{check.total - check.finished} to run{stale}; whole-pool references: "
                      f"{check.references_finished} of {check.references} finished")

@@ -8,8 +8,10 @@ Layout under the results root (:func:`helpers.paths.results_dir` unless configur
     <pair>/reference/seed<k>.json                model trained on the whole pool
 
 A run is finished when its JSON exists, holds ``"complete": true``, the same configuration
-and the current :data:`helpers.config.PROTOCOL_VERSION`; the JSON is written after the CSV,
-so it doubles as the completion mark. A finished run of another protocol version is
+and the current :data:`helpers.config.PROTOCOL_VERSION`, and its CSV is whole and agrees with
+it (row count, last iteration, labels); the JSON is written after the CSV, so it doubles as
+the completion mark. A finished JSON beside a missing, truncated or disagreeing CSV is
+*damaged* and recomputed. A finished run of another protocol version is
 *stale*: it was computed by code that computes something else, so it is neither skipped
 nor summarised, and the grid recomputes it.
 """
@@ -233,8 +235,10 @@ def run_status(config) -> str:
     str
         ``"complete"``: finished with the same configuration at the current protocol
         version; ``"stale"``: finished with the same configuration by another protocol
-        version (to be recomputed); ``"missing"``: anything else (no files, an
-        interrupted run, another configuration, a corrupt JSON).
+        version (to be recomputed); ``"damaged"``: its JSON marks it finished but the CSV
+        is missing, cut short or disagrees with the JSON (:func:`_files_agree`; to be
+        recomputed); ``"missing"``: anything else (no files, an interrupted run, another
+        configuration, a corrupt JSON).
     """
     stem = config_stem(config)
     try:
@@ -244,9 +248,51 @@ def run_status(config) -> str:
     if not isinstance(meta, dict) or not isinstance(meta.get("config"), dict):
         return "missing"
     same = same_protocol(meta["config"], config)
-    if not (bool(meta.get("complete")) and same and stem.with_suffix(".csv").exists()):
+    if not (bool(meta.get("complete")) and same):
         return "missing"
+    if _files_agree(stem, meta) is not None:
+        return "damaged"
     return "complete" if protocol_version(meta) == PROTOCOL_VERSION else "stale"
+
+
+def _files_agree(stem: Path, meta: dict[str, Any]) -> str | None:
+    """Check that a finished run's CSV is whole and agrees with its JSON ``meta``.
+
+    The CSV must end with a line break, hold the header and one row per evaluation:
+    ``iterations_run + 1`` rows, the last of iteration ``iterations_run`` with
+    ``n_initial + labels.obtained`` labels. Fields the JSON lacks are not compared. Only
+    the CSV's text is read (no pandas), so checking a few hundred runs stays cheap.
+
+    Returns
+    -------
+    str or None
+        None when the files agree, else what is wrong (for messages).
+    """
+    try:
+        text = stem.with_suffix(".csv").read_text()
+    except (OSError, UnicodeDecodeError) as err:
+        return f"its CSV cannot be read ({getattr(err, 'strerror', None) or err})"
+    if not text.endswith("\n"):
+        return "its CSV is cut short (no final line break)"
+    lines = text.splitlines()
+    header = lines[0].split(",") if lines else []
+    if "iteration" not in header or "n_labeled" not in header:
+        return "its CSV has no header"
+    rows = [line.split(",") for line in lines[1:]]
+    if not rows or any(len(row) != len(header) for row in rows):
+        return "its CSV has no rows or a row of the wrong length"
+    last = dict(zip(header, rows[-1]))
+    iterations, labels, initial = meta.get("iterations_run"), meta.get("labels"), meta.get("n_initial")
+    if isinstance(iterations, int):
+        if len(rows) != iterations + 1:
+            return f"its CSV has {len(rows)} rows where its JSON reports {iterations} iterations"
+        if last["iteration"] != str(iterations):
+            return f"its CSV ends at iteration {last['iteration']}, its JSON at {iterations}"
+    if isinstance(labels, dict) and isinstance(labels.get("obtained"), int) and isinstance(initial, int):
+        if last["n_labeled"] != str(initial + labels["obtained"]):
+            return (f"its CSV ends with {last['n_labeled']} labels where its JSON reports "
+                    f"{initial} initial + {labels['obtained']} obtained")
+    return None
 
 
 def is_complete(config) -> bool:
