@@ -110,6 +110,25 @@ def test_unreachable_scheduler_fails_the_check_with_one_message(tmp_path, capsys
         job.check_scheduler("no-port-here", timeout=1.0)
 
 
+@pytest.mark.parametrize("service", ["silent_service", "ssh_banner_service"])
+def test_wrong_service_at_the_scheduler_address_is_one_line_in_bounded_time(service, request, tmp_path, capsys,
+                                                                            monkeypatch):
+    pytest.importorskip("distributed")
+    monkeypatch.setattr(job, "SCHEDULER_TIMEOUT_SECONDS", 3.0)
+    monkeypatch.setattr("helpers.datacheck.exit_on_sigterm", lambda: None)
+    address = request.getfixturevalue(service)
+    plan_file = tmp_path / "plan.tsv"
+    args = ["check", "--profile", "smoke", "--only", "digits_logreg", "--out", str(tmp_path / "o"),
+            "--scheduler", address, "--plan", str(plan_file), "--prog", "run_all.sh"]
+    t0 = time.monotonic()
+    assert job.main(args) == 2
+    assert time.monotonic() - t0 < 20
+    err = capsys.readouterr().err
+    assert err.startswith(f"run_all.sh: --scheduler {address}: a service answered at {address} but it is not a "
+                          f"Dask scheduler")
+    assert err.count("\n") == 1 and "Traceback" not in err and not plan_file.exists()
+
+
 def test_scheduler_check_counts_the_workers_and_the_plan_says_where_runs_go(tmp_path):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as empty:

@@ -82,6 +82,20 @@ def test_unreachable_scheduler_stops_before_any_notebook(tmp_path):
     assert "==>" not in proc.stdout and not out.exists()
 
 
+@pytest.mark.parametrize("service", ["silent_service", "ssh_banner_service"])
+def test_wrong_service_at_the_scheduler_address_stops_the_check_in_bounded_time(service, request, tmp_path):
+    address = request.getfixturevalue(service)
+    out = tmp_path / "out"
+    t0 = time.monotonic()
+    proc = run_all("--profile", "smoke", "--only", "digits_logreg", "--scheduler", address, "--out", out, "--check",
+                   timeout=90)
+    assert time.monotonic() - t0 < 60  # the check is bounded to about 10 s, plus the start of Python
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith(f"run_all.sh: --scheduler {address}: a service answered at {address} but it is "
+                                  f"not a Dask scheduler")
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr and not out.exists()
+
+
 def test_check_says_where_the_runs_execute(tmp_path):
     proc = run_all("--profile", "smoke", "--only", "digits_logreg", "--dask-local", "2", "--out", tmp_path / "out",
                    "--check")
