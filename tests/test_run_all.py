@@ -110,6 +110,20 @@ def test_out_that_is_a_file(tmp_path):
     assert proc.returncode == 2 and "is a file" in proc.stderr
 
 
+def test_check_finds_a_plain_file_where_a_run_folder_should_be(tmp_path):
+    from helpers.job import plan_job
+
+    out = tmp_path / "out"
+    results = plan_job("smoke", only="digits_logreg", out=str(out)).folders["results"]
+    blocker = results / "digits_logreg" / "moderate" / "margin"
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("not a folder")
+    proc = run_all("--profile", "smoke", "--only", "digits_logreg", "--out", out, "--check", timeout=90)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.startswith("run_all.sh: the digits_logreg run folder") and proc.stderr.count("\n") == 1
+    assert f"{blocker} is a file, not a folder" in proc.stderr
+
+
 @pytest.mark.parametrize("how", ["AL_DATA_DIR, download refused", "--data-root, --no-download"])
 def test_no_data_and_no_network_stops_before_any_notebook(tmp_path, how):
     data, out = tmp_path / "data", tmp_path / "out"

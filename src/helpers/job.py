@@ -561,6 +561,11 @@ def check_job(job: Job, *, download: bool = True) -> list[PairCheck]:
         _check_folder(folder, what)
     for pair in job.pairs:
         _check_folder(job.folders["results"] / pair, f"{pair} results")
+    # Every run's own folder too: a plain file where one should be would fail each of its runs.
+    run_folders = {results.config_stem(c).parent: c for c in job.run_configs}
+    run_folders.update({results.reference_path(c.results_root(), c.pair, c.seed).parent: c for c in job.run_configs})
+    for folder, config in run_folders.items():
+        _check_folder(folder, f"{config.pair} run")
     if job.dask_local is not None and importlib.util.find_spec("distributed") is None:
         raise JobError("--dask-local needs the 'distributed' package (pinned in requirements.txt); run make env")
     if job.scheduler is not None:
