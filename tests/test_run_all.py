@@ -193,9 +193,11 @@ def _running(pid: int) -> bool:
 def test_failing_notebook_prints_its_reason_and_leaves_the_figures(tmp_path):
     out = tmp_path / "it's out"
     for experiment in ("small", "moderate", "large"):
-        blocker = out / "digits_logreg" / experiment / "random"
-        blocker.parent.mkdir(parents=True)
-        blocker.write_text("a file where a run's folder belongs")
+        for seed in PROFILES["smoke"].seeds["digits_logreg"]:
+            # A folder where a run's CSV belongs: the checks pass (they look at folders), the run fails.
+            blocker = out / "digits_logreg" / experiment / "random" / f"seed{seed}.csv"
+            blocker.mkdir(parents=True)
+            (blocker / "keep").write_text("not empty, so no clean-up removes it")
     proc = run_all("--profile", "smoke", "--only", "digits_logreg", "--out", out, timeout=600)
     assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
     reason = re.search(r"FAILED: digits_logreg_small: (.+)", proc.stderr)
@@ -203,6 +205,10 @@ def test_failing_notebook_prints_its_reason_and_leaves_the_figures(tmp_path):
     assert "digits_logreg/small/random" in reason.group(1)
     assert f"log: {out / 'notebooks' / 'logs' / 'digits_logreg_small.log'}" in proc.stderr
     assert "figures: not run" in proc.stderr
+    # The failed notebook is kept beside its log, never in the place of a finished one.
+    assert (out / "notebooks" / "logs" / "digits_logreg_small.ipynb").exists()
+    assert not (out / "notebooks" / "digits_logreg_small.ipynb").exists()
+    assert not (out / "notebooks" / ".partial").exists()
     assert not (out / "figures").exists() and not (out / "notebooks" / "figures.ipynb").exists()
     assert "failed: 3" in proc.stdout
 
@@ -247,3 +253,36 @@ def test_interrupt_stops_the_whole_job_and_keeps_finished_runs(tmp_path, sig):
     assert "==> figures" not in stdout
     logs = sorted((out / "notebooks" / "logs").glob("*.log"), key=lambda p: p.stat().st_mtime)
     assert logs[-1].read_text().rstrip().endswith(f"interrupted by {name}")
+
+
+@pytest.mark.slow
+def test_interrupted_rerun_keeps_the_finished_notebook_and_its_html(tmp_path):
+    out = tmp_path / "out"
+    notebooks = out / "notebooks"
+    notebooks.mkdir(parents=True)
+    finished = {notebooks / "digits_logreg_small.ipynb": b'{"cells": [], "note": "finished before"}\n',
+                notebooks / "digits_logreg_small.html": b"<html>finished before</html>\n"}
+    for path, content in finished.items():
+        path.write_bytes(content)
+    log = notebooks / "logs" / "digits_logreg_small.log"
+    proc = subprocess.Popen(["bash", str(REPO / "run_all.sh"), "--profile", "smoke", "--only", "digits_logreg",
+                             "--out", str(out)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and proc.poll() is None:
+            if log.exists() and "Executing" in log.read_text(errors="replace"):
+                break
+            time.sleep(0.2)
+        assert proc.poll() is None, "run_all.sh ended before the notebook executed"
+        time.sleep(2)  # papermill has written its output notebook by now (it writes at its start)
+        proc.send_signal(signal.SIGTERM)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 143, stderr
+    for path, content in finished.items():
+        assert path.read_bytes() == content, f"{path.name} was replaced by an interrupted rerun"
+    assert not (notebooks / ".partial").exists()
