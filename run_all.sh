@@ -5,7 +5,7 @@
 #
 #   ./run_all.sh [--profile paper|smoke] [--jobs N | --scheduler ADDRESS | --dask-local N]
 #                [--only PAIR] [--data-root DIR] [--device auto|cpu|cuda] [--out DIR]
-#                [--no-download] [--check]
+#                [--download | --no-download] [--check] [--help]
 #
 # Profiles
 #   paper  (default) the study's protocol: mnist_logreg and cifar10_cnn, experiments small,
@@ -15,6 +15,11 @@
 #   smoke  the whole pipeline on scikit-learn's 8x8 digits (pairs digits_logreg and
 #          digits_cnn, 2 seeds, short budgets), a few minutes on 2 CPU cores. Everything goes
 #          under results/smoke/ (or --out DIR) so committed results and figures stay as they are.
+#
+# Data
+#   --data-root DIR        the folder holding the datasets (default $AL_DATA_DIR, else data/)
+#   --download             fetch a missing MNIST or CIFAR-10 through torchvision (the default)
+#   --no-download          never download; a missing dataset stops the job at the checks
 #
 # Where the runs execute (one of these)
 #   --jobs N               N runs at once in local worker processes (default 1: in each

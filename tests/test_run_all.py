@@ -286,3 +286,23 @@ def test_interrupted_rerun_keeps_the_finished_notebook_and_its_html(tmp_path):
     for path, content in finished.items():
         assert path.read_bytes() == content, f"{path.name} was replaced by an interrupted rerun"
     assert not (notebooks / ".partial").exists()
+
+
+def test_help_names_every_option_the_script_accepts():
+    script = (REPO / "run_all.sh").read_text()
+    accepted = set()
+    for pattern in re.findall(r"^\s*(--[\w|-]+(?:\|-h\|--help)?)\)", script, re.M):
+        accepted |= {o for o in pattern.split("|") if o.startswith("--")}
+    assert {"--download", "--no-download", "--check", "--scheduler"} <= accepted
+    proc = run_all("--help", timeout=30)
+    assert proc.returncode == 0
+    missing = sorted(o for o in accepted if not re.search(rf"(?<![\w-]){re.escape(o)}(?![\w-])", proc.stdout))
+    assert missing == [], f"options missing from --help: {missing}"
+
+
+def test_readme_names_files_that_exist_and_paths_users_have():
+    readme = (REPO / "README.md").read_text()
+    named = set(re.findall(r"`((?:src/)?helpers/[\w/]+\.py)`", readme))
+    assert named, "the README names no module"
+    assert sorted(p for p in named if not (REPO / p).is_file()) == []
+    assert "--data-root ../shared/data" not in readme
