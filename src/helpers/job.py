@@ -99,6 +99,15 @@ REFERENCE_SECONDS: dict[str, float] = {"mnist_logreg": 2.2, "cifar10_cnn": 172, 
 #: the same machine (155 s for 7 notebooks, of which 33 s were runs and references).
 NOTEBOOK_SECONDS = 18.0
 
+#: Seconds of the figures notebook, which reads every run of the job and draws every figure
+#: and paper input: 26.3 s of execution recorded by papermill in the committed
+#: results/notebooks/figures.ipynb (paper profile, all 1,725 runs finished), about 1 s to
+#: start papermill and its kernel (the 3.5 s between two notebooks of that job, less the HTML
+#: copy) and 2.5-2.8 s for its HTML copy (nbconvert timed on that notebook), on the study's
+#: 2-core machine. The smoke profile's took 83 s on a machine loaded about 2.2 times over
+#: (the same job's whole estimate of 144 s became 320 s), about 37 s when idle.
+FIGURES_NOTEBOOK_SECONDS = 30.0
+
 #: Seconds the whole check of the Dask scheduler of ``--scheduler`` may take (connection,
 #: handshake, worker query; :func:`helpers.executors.connect_scheduler`).
 SCHEDULER_TIMEOUT_SECONDS = 10.0
@@ -608,6 +617,18 @@ def run_seconds(config) -> float | None:
     return base * config.n_iterations / config.spec.n_iterations
 
 
+def notebook_seconds(step: Step) -> float:
+    """Return the expected seconds a notebook costs beyond its runs.
+
+    Returns
+    -------
+    float
+        :data:`FIGURES_NOTEBOOK_SECONDS` for the figures notebook, else
+        :data:`NOTEBOOK_SECONDS`.
+    """
+    return FIGURES_NOTEBOOK_SECONDS if step.template == "figures" else NOTEBOOK_SECONDS
+
+
 def _parallel(jobs: int, n: int) -> int:
     return max(1, min(jobs, n))
 
@@ -634,13 +655,14 @@ def estimate_seconds(job: Job, todo: Sequence, references_todo: dict[str, int]) 
     Returns
     -------
     seconds : float
-        :data:`NOTEBOOK_SECONDS` per notebook, the references and the runs with a measured
-        cost (each notebook's runs spread over ``min(job.parallel_runs, runs)`` workers).
+        :func:`notebook_seconds` per notebook, the references and the runs with a measured
+        cost (each notebook's runs spread over ``min(job.parallel_runs, runs)`` workers),
+        on an otherwise idle machine: other work on its cores stretches every part.
     unknown : list of ProtocolConfig
         Runs without a measured cost, not included.
     """
     todo_ids = {id(c) for c in todo}
-    total = NOTEBOOK_SECONDS * len(job.steps)
+    total = sum(map(notebook_seconds, job.steps))
     unknown = []
     for step in job.steps:
         seconds, missing = _step_seconds(step, todo_ids, job.parallel_runs)
@@ -704,7 +726,8 @@ def describe(job: Job, checks: list[PairCheck], *, prog: str = "run_all.sh") -> 
     references_todo = {c.pair: c.references - c.references_finished for c in checks}
     seconds, unknown = estimate_seconds(job, todo, references_todo)
     expected = (f"  expected wall time: about {format_duration(seconds)} with {job.executor_option} "
-                f"(per-run costs measured on a 2-core CPU, helpers.job.RUN_SECONDS)")
+                f"on an otherwise idle machine (per-run and per-notebook costs measured on a 2-core CPU, "
+                f"helpers.job.RUN_SECONDS; other work on its cores stretches it)")
     if unknown:
         pairs = _listing(sorted({c.pair for c in unknown}))
         expected += (f", not counting {len(unknown)} run(s) of {pairs} whose cost was never measured "
@@ -844,8 +867,8 @@ class ProgressTracker:
         elapsed = max(self.clock() - self.start, 0.0)
         current = max(self._step_of[id(c)] for c in self.finished)
         done_ids, left_ids = {id(c) for c in self.finished}, {id(c) for c in self.pending}
-        done = NOTEBOOK_SECONDS * (current + 1)
-        left = NOTEBOOK_SECONDS * (len(self.steps) - current - 1)
+        done = sum(map(notebook_seconds, self.steps[:current + 1]))
+        left = sum(map(notebook_seconds, self.steps[current + 1:]))
         unknown = 0
         for step in self.steps:
             seconds, missing = _step_seconds(step, done_ids, self.jobs)
@@ -854,7 +877,8 @@ class ProgressTracker:
             left += seconds
             unknown += len(missing) + len(missing_left)
         if unknown:
-            return elapsed / len(self.finished) * len(self.pending) + NOTEBOOK_SECONDS * (len(self.steps) - current - 1)
+            return elapsed / len(self.finished) * len(self.pending) + sum(map(notebook_seconds,
+                                                                               self.steps[current + 1:]))
         return left * elapsed / done
 
     def _line(self, config) -> str:
