@@ -182,6 +182,18 @@ def test_check_writes_nothing_and_counts_finished_runs(tmp_path):
     assert "expected wall time: about" in text and "on an otherwise idle machine" in text
 
 
+def test_check_counts_a_cut_short_csv_as_to_be_redone(tmp_path):
+    plan = smoke(tmp_path, only="digits_logreg")
+    config = plan.steps[0].configs[0].replace(results_dir=str(tmp_path / "out"))
+    run_and_save(config, progress=False)
+    csv_path = results.config_stem(config).with_suffix(".csv")
+    csv_path.write_text(csv_path.read_text()[:-40])
+    check, = job.check_job(plan, download=False)
+    assert (check.finished, check.damaged) == (0, 1)
+    text = job.describe(plan, [check])
+    assert "30 runs: 0 already finished, 30 to run (1 with a cut-short or disagreeing CSV, redone)" in text
+
+
 def test_the_figures_notebook_has_its_own_measured_cost(tmp_path):
     plan = smoke(tmp_path, only="digits_logreg")
     figures, = [s for s in plan.steps if s.template == "figures"]
