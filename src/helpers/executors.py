@@ -466,25 +466,26 @@ def connect_scheduler(address: str, timeout: float = SCHEDULER_CHECK_SECONDS):
     """
     import distributed
 
-    start = time.monotonic()
-    probe_scheduler(address, timeout)
-    left = max(1.0, timeout - (time.monotonic() - start))
+    deadline = time.monotonic() + timeout
     outcome: dict = {}
 
-    def connect():  # in a daemon thread, so that a stuck connection cannot hold the caller
+    def connect():  # in a daemon thread: a stuck name lookup or connection cannot hold the caller
         try:
-            client = distributed.Client(address, timeout=left)
+            probe_scheduler(address, timeout)
+            client = distributed.Client(address, timeout=max(1.0, deadline - time.monotonic()))
             outcome["client"] = client
             outcome["nthreads"] = client.nthreads()
+        except ConfigError as err:
+            outcome["config_error"] = err
         except Exception as err:  # noqa: BLE001 -- reported below as the reason
             outcome["error"] = err
 
     thread = threading.Thread(target=connect, name="dask scheduler check", daemon=True)
     thread.start()
-    thread.join(left + 1.0)
+    thread.join(max(0.0, deadline - time.monotonic()) + 1.0)
+    if "config_error" in outcome:
+        raise outcome["config_error"]
     if thread.is_alive() or "error" in outcome:
-        if "client" in outcome:
-            outcome["client"].close(timeout=1)
         err = outcome.get("error")
         reason = (" ".join(f"{type(err).__name__}: {err}".split()) if err is not None
                   else f"no answer within {timeout:g} s")
