@@ -5,7 +5,7 @@
 #
 #   ./run_all.sh [--profile paper|smoke] [--jobs N | --scheduler ADDRESS | --dask-local N]
 #                [--only PAIR] [--data-root DIR] [--device auto|cpu|cuda] [--out DIR]
-#                [--no-download] [--check]
+#                [--download | --no-download] [--check] [--help]
 #
 # Profiles
 #   paper  (default) the study's protocol: mnist_logreg and cifar10_cnn, experiments small,
@@ -15,6 +15,11 @@
 #   smoke  the whole pipeline on scikit-learn's 8x8 digits (pairs digits_logreg and
 #          digits_cnn, 2 seeds, short budgets), a few minutes on 2 CPU cores. Everything goes
 #          under results/smoke/ (or --out DIR) so committed results and figures stay as they are.
+#
+# Data
+#   --data-root DIR        the folder holding the datasets (default $AL_DATA_DIR, else data/)
+#   --download             fetch a missing MNIST or CIFAR-10 through torchvision (the default)
+#   --no-download          never download; a missing dataset stops the job at the checks
 #
 # Where the runs execute (one of these)
 #   --jobs N               N runs at once in local worker processes (default 1: in each
@@ -32,6 +37,10 @@
 # created. Then the job says what it will run, where the runs execute and how long that
 # should take, and prints one line per finished run. --check stops after the checks.
 #
+# Each notebook executes into a temporary copy that replaces the executed notebook (and its
+# HTML) only once it completed: a failed or interrupted rerun leaves the previous one as it
+# was (a failed copy is kept beside the notebook's log).
+#
 # Exit status: 0 every notebook ran; 1 a notebook failed (its last error line is printed,
 # and figures and paper inputs are not rebuilt); 2 a bad option or a failed check; 130 / 143
 # interrupted by Ctrl-C / SIGTERM (every process of the job is stopped, finished runs are
@@ -41,6 +50,7 @@ set -uo pipefail
 step=""       # what the job is doing, for the interrupt message
 step_log=""   # the log of the notebook running now
 plan_file=""
+partial_dir=""  # where notebooks execute before they move into place
 
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 die() { echo "run_all.sh: $*" >&2; exit 2; }
@@ -111,6 +121,8 @@ on_signal() {  # on_signal NAME STATUS
   echo "run_all.sh: interrupted by SIG$1${step:+ while $step}; stopping every process of the job" >&2
   stop_all
   [ -n "$step_log" ] && echo "run_all.sh: interrupted by SIG$1" >>"$step_log" 2>/dev/null
+  # The notebook that was running stays as it was before this run (its partial copy goes).
+  [ -n "$partial_dir" ] && rm -rf "$partial_dir"
   if [ "$step" = "running notebook figures" ]; then
     echo "run_all.sh: stopped inside the figures notebook: some figures may be rebuilt and others not; run again to finish" >&2
   else
@@ -257,20 +269,32 @@ while IFS=$'\t' read -r kind a b c; do
 done < "$plan_file"
 mkdir -p "$results" "$nbdir" "$logdir" || { echo "run_all.sh: cannot create the output folders under $results" >&2; exit 1; }
 
+# A notebook executes into $partial_dir and moves into place (HTML first, then the notebook)
+# only once it and its HTML are complete: an interrupted or failed rerun never replaces a
+# finished notebook with a partial one. A failed notebook is kept beside its log.
+partial_dir="$nbdir/.partial"
 failed=() done_list=()
 run_notebook() {  # run_notebook NAME TEMPLATE PARAMETERS
   local name=$1 template="notebooks/$2.ipynb" output="$nbdir/$1.ipynb" log="$logdir/$1.log"
+  local partial="$partial_dir/$1.ipynb"
   echo "==> $name  (log: $log)"
   step="running notebook $name" step_log=$log
   : >"$log"
-  if run_child "$log" "$py" -m papermill "$template" "$output" -k python3 --cwd notebooks -y "$3" \
-     && run_child "$log" "$py" -m jupyter nbconvert --to html "$output"; then
+  mkdir -p "$partial_dir" && rm -f "$partial" "${partial%.ipynb}.html"
+  if run_child "$log" "$py" -m papermill "$template" "$partial" -k python3 --cwd notebooks -y "$3" \
+     && run_child "$log" "$py" -m jupyter nbconvert --to html "$partial" \
+     && mv -f "${partial%.ipynb}.html" "$nbdir/$name.html" && mv -f "$partial" "$output"; then
     done_list+=("$name")
   else
     failed+=("$name")
     echo "    FAILED: $name: $("$py" -m helpers.job last-error "$log")" >&2
     echo "    log: $log" >&2
+    if [ -f "$partial" ] && mv -f "$partial" "$logdir/$name.ipynb"; then
+      echo "    executed notebook: $logdir/$name.ipynb ($output left as it was)" >&2
+    fi
+    rm -f "${partial%.ipynb}.html"
   fi
+  rmdir "$partial_dir" 2>/dev/null
   step="" step_log=""
 }
 

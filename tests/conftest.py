@@ -7,6 +7,8 @@ Every test gets its own results and cache directories (``AL_RESULTS_DIR`` and
 from __future__ import annotations
 
 import os
+import socket
+import threading
 
 import numpy as np
 import pytest
@@ -78,3 +80,60 @@ def digits():
     from helpers.data import load_dataset
 
     return load_dataset("digits")
+
+
+class StandInService:
+    """A TCP service on 127.0.0.1 that accepts connections and sends ``greeting`` (or nothing).
+
+    It keeps every connection open and silent afterwards, as an HTTP server (the Dask
+    dashboard) waits for a request or an SSH server for the client's banner. ``address``
+    is ``tcp://127.0.0.1:<port>``; ``close()`` ends it.
+    """
+
+    def __init__(self, greeting: bytes = b""):
+        self.greeting = greeting
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(16)
+        self._sock.settimeout(0.2)
+        self.address = f"tcp://127.0.0.1:{self._sock.getsockname()[1]}"
+        self._connections: list[socket.socket] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self):
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                continue
+            self._connections.append(conn)
+            if self.greeting:
+                try:
+                    conn.sendall(self.greeting)
+                except OSError:
+                    pass
+
+    def close(self):
+        self._stop.set()
+        self._thread.join(5)
+        for conn in self._connections:
+            conn.close()
+        self._sock.close()
+
+
+@pytest.fixture
+def silent_service():
+    """A TCP service that accepts and never says anything; yields its ``tcp://`` address."""
+    service = StandInService()
+    yield service.address
+    service.close()
+
+
+@pytest.fixture
+def ssh_banner_service():
+    """A TCP service that greets with an SSH banner first; yields its ``tcp://`` address."""
+    service = StandInService(b"SSH-2.0-OpenSSH_9.2\r\n")
+    yield service.address
+    service.close()

@@ -1,6 +1,7 @@
 """Tests of helpers.checkpoints: a cached pre-training gives exactly the rows of a fresh one."""
 
 
+import os
 import random
 from pathlib import Path
 
@@ -165,3 +166,13 @@ def test_an_entry_needing_arbitrary_objects_is_refused(isolated_dirs):
     assert not again.meta["timings"]["pretrain_cached"]
     pd.testing.assert_frame_equal(fresh.rows.drop(columns=TIMING), again.rows.drop(columns=TIMING))
     assert _run().meta["timings"]["pretrain_cached"]  # rewritten in the stored format
+
+
+def test_cache_entry_respects_the_umask(isolated_dirs):
+    previous = os.umask(0o022)
+    try:
+        _run()
+    finally:
+        os.umask(previous)
+    (entry,) = _entries(isolated_dirs["cache"])
+    assert os.stat(entry).st_mode & 0o777 == 0o644

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import hashlib
+import os
 import pickle
 import shutil
 import struct
@@ -826,3 +827,15 @@ def test_identity_of_a_hand_built_dataset_is_computed():
     built = Dataset(name="x", X_train=ds.X_train, y_train=ds.y_train, X_test=ds.X_test, y_test=ds.y_test,
                     classes=ds.classes, source="by hand")
     assert built.identity["variant"] == "unknown" and built.identity["digest"] == ds.identity["digest"]
+
+
+def test_cache_file_respects_the_umask(tmp_path):
+    raw = data._Raw(np.zeros((2, 3), np.uint8), np.zeros(2, np.int64), np.zeros((1, 3), np.uint8),
+                    np.zeros(1, np.int64), ("0", "1"))
+    path = tmp_path / "cache" / "arrays.npz"
+    previous = os.umask(0o022)
+    try:
+        data._write_cache(path, raw)
+    finally:
+        os.umask(previous)
+    assert os.stat(path).st_mode & 0o777 == 0o644

@@ -79,19 +79,19 @@ def test_build_configs():
 def test_grid_runs_then_resumes(digits, executed, isolated_dirs):
     configs = tiny_configs()
     counts = run_grid(configs, dataset=digits, progress=False)
-    assert counts == {"total": 4, "skipped": 0, "ran": 4, "stale": 0, "elsewhere": 0}
+    assert counts == {"total": 4, "skipped": 0, "ran": 4, "stale": 0, "damaged": 0, "elsewhere": 0}
     assert sorted(executed) == sorted(key(c) for c in configs)
     assert all(results.is_complete(c) for c in configs)
     assert len(files_under(isolated_dirs["results"])) == 8  # a CSV and a JSON per run
 
     executed.clear()
-    assert run_grid(configs, dataset=digits, progress=False) == {"total": 4, "skipped": 4, "ran": 0, "stale": 0, "elsewhere": 0}
+    assert run_grid(configs, dataset=digits, progress=False) == {"total": 4, "skipped": 4, "ran": 0, "stale": 0, "damaged": 0, "elsewhere": 0}
     assert executed == []
 
     # Lose one run's completion mark: only that run is executed again.
     victim = configs[2]
     results.config_stem(victim).with_suffix(".json").unlink()
-    assert run_grid(configs, dataset=digits, progress=False) == {"total": 4, "skipped": 3, "ran": 1, "stale": 0, "elsewhere": 0}
+    assert run_grid(configs, dataset=digits, progress=False) == {"total": 4, "skipped": 3, "ran": 1, "stale": 0, "damaged": 0, "elsewhere": 0}
     assert executed == [key(victim)]
 
 
@@ -116,7 +116,7 @@ def test_resume_after_interruption(digits, monkeypatch, isolated_dirs):
 
     calls.clear()
     counts = run_grid(configs, dataset=digits, progress=False)
-    assert counts == {"total": 4, "skipped": 2, "ran": 2, "stale": 0, "elsewhere": 0}
+    assert counts == {"total": 4, "skipped": 2, "ran": 2, "stale": 0, "damaged": 0, "elsewhere": 0}
     assert sorted(calls) == sorted(key(c) for c in configs if c not in finished)
     assert all(results.is_complete(c) for c in configs)
 
@@ -139,9 +139,25 @@ def test_stale_runs_are_named_and_recomputed(digits, executed):
     executed.clear()
     with pytest.warns(grid.StaleResultsWarning, match=rf"1 finished run.*{stale.strategy}/seed{stale.seed}"):
         counts = run_grid(configs, dataset=digits, progress=False)
-    assert counts == {"total": 4, "skipped": 3, "ran": 1, "stale": 1, "elsewhere": 0}
+    assert counts == {"total": 4, "skipped": 3, "ran": 1, "stale": 1, "damaged": 0, "elsewhere": 0}
     assert executed == [key(stale)]
     assert results.run_status(stale) == "complete"
+
+
+def test_truncated_csv_is_named_and_recomputed(digits, executed):
+    configs = tiny_configs()
+    run_grid(configs, dataset=digits, progress=False)
+    damaged = configs[2]
+    csv_path = results.config_stem(damaged).with_suffix(".csv")
+    whole = csv_path.read_text()
+    csv_path.write_text(whole[: len(whole) // 2])  # cut short, its JSON intact
+    executed.clear()
+    with pytest.warns(grid.DamagedResultsWarning, match=rf"1 finished run.*{damaged.strategy}/seed{damaged.seed}"):
+        counts = run_grid(configs, dataset=digits, progress=False)
+    assert counts == {"total": 4, "skipped": 3, "ran": 1, "stale": 0, "damaged": 1, "elsewhere": 0}
+    assert executed == [key(damaged)]
+    assert results.run_status(damaged) == "complete"
+    assert len(csv_path.read_text().splitlines()) == len(whole.splitlines())
 
 
 def test_reference_runs_once_per_seed(digits, monkeypatch, isolated_dirs):
@@ -250,6 +266,48 @@ def test_cli_data_errors_return_2(error, capsys, no_training, monkeypatch):
     assert str(error) in one_line_error(capsys)
 
 
+def test_cli_failed_data_check_leaves_no_results_folder(capsys, no_training, monkeypatch, tmp_path):
+    def fail(*args, **kwargs):
+        raise DataNotFoundError("digits not found under /nowhere")
+
+    monkeypatch.setattr(grid, "load_dataset", fail)
+    root = tmp_path / "new" / "results"
+    assert main(TINY + ["--results-dir", str(root)]) == 2
+    assert "not found" in one_line_error(capsys)
+    assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize("service", ["silent_service", "ssh_banner_service"])
+def test_cli_wrong_scheduler_is_one_line_in_bounded_time(service, request, capsys, no_training, monkeypatch,
+                                                         tmp_path):
+    pytest.importorskip("distributed")
+    monkeypatch.setattr("helpers.executors.SCHEDULER_CHECK_SECONDS", 3.0)
+    address = request.getfixturevalue(service)
+    root = tmp_path / "new" / "results"
+    t0 = time.monotonic()
+    assert main(TINY + ["--scheduler", address, "--results-dir", str(root)]) == 2
+    assert time.monotonic() - t0 < 20
+    error = one_line_error(capsys)
+    assert f"answered at {address} but it is not a Dask scheduler" in error and "Traceback" not in error
+    assert not (tmp_path / "new").exists()
+
+
+def test_cli_full_disk_is_one_line_per_run_and_one_summary(capsys, monkeypatch):
+    import errno
+
+    def full(config, rows, meta):
+        path = results.config_stem(config).with_suffix(".csv")
+        raise results._no_space(path, OSError(errno.ENOSPC, "No space left on device"))
+
+    monkeypatch.setattr(results, "write_run", full)
+    assert main(TINY) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 5, lines
+    assert all(line.startswith("al-grid: run digits_logreg/small/") and "no space left" in line for line in lines[:4])
+    assert lines[-1].startswith("al-grid: error: 4 of 4 run(s) failed; the results could not be written: ")
+    assert "tracebacks above" not in lines[-1]
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a GPU")
 def test_cli_cuda_without_gpu_returns_2(capsys, no_training, monkeypatch):
     monkeypatch.setattr(loop, "run_active_learning", lambda *a, **k: pytest.fail("a run started"))
@@ -346,14 +404,14 @@ def test_run_locked_by_a_live_owner_is_left_to_it(digits, isolated_dirs, jobs):
                           match=rf"1 run\(s\) are running elsewhere.*small/{configs[1].strategy}/seed{configs[1].seed} "
                                 rf"\(host .*, pid {os.getpid()}"):
             counts = run_grid(configs, jobs=jobs, dataset=digits, progress=False)
-        assert counts == {"total": 4, "skipped": 0, "ran": 3, "stale": 0, "elsewhere": 1}
+        assert counts == {"total": 4, "skipped": 0, "ran": 3, "stale": 0, "damaged": 0, "elsewhere": 1}
         assert results.run_status(configs[1]) == "missing"
         assert not results.config_stem(configs[1]).with_suffix(".csv").exists()
         assert read_lock(lock_path(configs[1])).token == held._token  # the owner's lock is untouched
     finally:
         held.release()
     counts = run_grid(configs, jobs=jobs, dataset=digits, progress=False)
-    assert counts == {"total": 4, "skipped": 3, "ran": 1, "stale": 0, "elsewhere": 0}
+    assert counts == {"total": 4, "skipped": 3, "ran": 1, "stale": 0, "damaged": 0, "elsewhere": 0}
     assert lock_files(isolated_dirs["results"]) == []
 
 
@@ -398,7 +456,7 @@ def test_run_finished_meanwhile_is_not_redone(digits, executed, monkeypatch):
 
     monkeypatch.setattr(results, "run_status", missing_when_the_grid_plans)
     counts = run_grid(configs, dataset=digits, progress=False)
-    assert counts == {"total": 4, "skipped": 4, "ran": 0, "stale": 0, "elsewhere": 0}
+    assert counts == {"total": 4, "skipped": 4, "ran": 0, "stale": 0, "damaged": 0, "elsewhere": 0}
     assert executed == []
 
 
@@ -452,7 +510,7 @@ def test_failed_run_is_reported_and_the_others_go_on(digits, failing_margin_seed
     monkeypatch.setenv("AL_RESULTS_DIR", str(isolated_dirs["results"]))
     monkeypatch.setenv("AL_CACHE_DIR", str(isolated_dirs["cache"]))
     counts = run_grid(configs, jobs=jobs, dataset=digits, progress=False)
-    assert counts == {"total": 4, "skipped": 3, "ran": 1, "stale": 0, "elsewhere": 0}
+    assert counts == {"total": 4, "skipped": 3, "ran": 1, "stale": 0, "damaged": 0, "elsewhere": 0}
 
 
 def test_cli_failed_run_returns_1(failing_margin_seed1, capsys):
@@ -555,6 +613,29 @@ def test_cli_sigint_stops_the_grid_promptly(tmp_path):
     assert 1 <= finished < 6  # the queued runs were cancelled
     assert f"{finished} run(s) executed and kept, {6 - finished} not run" in lines[-1]
     assert not any(pid_alive(pid) for pid in workers)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="signals to a child process as on Linux")
+def test_cli_sigterm_stops_the_grid_with_a_summary(tmp_path):
+    root = tmp_path / "results"
+    grid_process = subprocess.Popen([sys.executable, "-m", "helpers.grid", *LONG, "--jobs", "2",
+                                     "--results-dir", str(root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    text=True)
+    try:
+        wait_for(lambda: running_and_finished(root), "a finished and a running run")
+        workers = live_lock_pids(root)
+        before = finished_files(root)
+        grid_process.send_signal(signal.SIGTERM)
+        out, err = grid_process.communicate(timeout=60)
+    finally:
+        grid_process.kill()
+    assert grid_process.returncode == 143, err
+    lines = err.strip().splitlines()
+    assert lines[-1].startswith("al-grid: terminated by SIGTERM: ") and "Traceback" not in err, err
+    finished = assert_clean_stop(root, before)
+    assert f"{finished} run(s) executed and kept, {6 - finished} not run" in lines[-1]
+    assert "rerun the same grid to resume" in lines[-1]
+    wait_for(lambda: not any(pid_alive(pid) for pid in workers), "the workers to end", timeout=30)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="signals to a child process as on Linux")

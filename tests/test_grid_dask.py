@@ -102,7 +102,7 @@ def test_rerun_on_dask_skips_finished_runs(client, digits, tmp_path):
     run_grid(configs, executor=client, dataset=digits, progress=False)
     results.config_stem(configs[3]).with_suffix(".json").unlink()
     counts = run_grid(configs, executor=client, dataset=digits, progress=False)
-    assert counts == {"total": 6, "skipped": 5, "ran": 1, "stale": 0, "elsewhere": 0}
+    assert counts == {"total": 6, "skipped": 5, "ran": 1, "stale": 0, "damaged": 0, "elsewhere": 0}
 
 
 def test_lock_keeps_dask_workers_off_a_run_held_elsewhere(client, digits, tmp_path):

@@ -110,6 +110,25 @@ def test_unreachable_scheduler_fails_the_check_with_one_message(tmp_path, capsys
         job.check_scheduler("no-port-here", timeout=1.0)
 
 
+@pytest.mark.parametrize("service", ["silent_service", "ssh_banner_service"])
+def test_wrong_service_at_the_scheduler_address_is_one_line_in_bounded_time(service, request, tmp_path, capsys,
+                                                                            monkeypatch):
+    pytest.importorskip("distributed")
+    monkeypatch.setattr(job, "SCHEDULER_TIMEOUT_SECONDS", 3.0)
+    monkeypatch.setattr("helpers.datacheck.exit_on_sigterm", lambda: None)
+    address = request.getfixturevalue(service)
+    plan_file = tmp_path / "plan.tsv"
+    args = ["check", "--profile", "smoke", "--only", "digits_logreg", "--out", str(tmp_path / "o"),
+            "--scheduler", address, "--plan", str(plan_file), "--prog", "run_all.sh"]
+    t0 = time.monotonic()
+    assert job.main(args) == 2
+    assert time.monotonic() - t0 < 20
+    err = capsys.readouterr().err
+    assert err.startswith(f"run_all.sh: --scheduler {address}: a service answered at {address} but it is not a "
+                          f"Dask scheduler")
+    assert err.count("\n") == 1 and "Traceback" not in err and not plan_file.exists()
+
+
 def test_scheduler_check_counts_the_workers_and_the_plan_says_where_runs_go(tmp_path):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as empty:
@@ -160,7 +179,28 @@ def test_check_writes_nothing_and_counts_finished_runs(tmp_path):
     text = job.describe(plan, job.check_job(plan, download=False))
     assert "30 runs: 1 already finished, 29 to run" in text
     assert "experiments small, moderate, large" in text and "seeds 42, 43" in text
-    assert "expected wall time: about" in text
+    assert "expected wall time: about" in text and "on an otherwise idle machine" in text
+
+
+def test_check_counts_a_cut_short_csv_as_to_be_redone(tmp_path):
+    plan = smoke(tmp_path, only="digits_logreg")
+    config = plan.steps[0].configs[0].replace(results_dir=str(tmp_path / "out"))
+    run_and_save(config, progress=False)
+    csv_path = results.config_stem(config).with_suffix(".csv")
+    csv_path.write_text(csv_path.read_text()[:-40])
+    check, = job.check_job(plan, download=False)
+    assert (check.finished, check.damaged) == (0, 1)
+    text = job.describe(plan, [check])
+    assert "30 runs: 0 already finished, 30 to run (1 with a cut-short or disagreeing CSV, redone)" in text
+
+
+def test_the_figures_notebook_has_its_own_measured_cost(tmp_path):
+    plan = smoke(tmp_path, only="digits_logreg")
+    figures, = [s for s in plan.steps if s.template == "figures"]
+    assert job.notebook_seconds(figures) == job.FIGURES_NOTEBOOK_SECONDS > job.NOTEBOOK_SECONDS
+    assert job.notebook_seconds(plan.steps[0]) == job.NOTEBOOK_SECONDS
+    seconds, _ = job.estimate_seconds(plan, [], {})
+    assert seconds == pytest.approx(3 * job.NOTEBOOK_SECONDS + job.FIGURES_NOTEBOOK_SECONDS)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is present")
@@ -207,10 +247,10 @@ def test_estimate_uses_the_table_and_names_unmeasured_runs(tmp_path, monkeypatch
     plan = job.plan_job("paper", jobs=2, data_root=str(tmp_path), out=str(tmp_path / "o"))
     seconds, unknown = job.estimate_seconds(plan, plan.run_configs, {"mnist_logreg": 5, "cifar10_cnn": 5})
     mnist = [c for c in plan.run_configs if c.pair == "mnist_logreg"]
-    expected = (job.NOTEBOOK_SECONDS * 7 + 5 * job.REFERENCE_SECONDS["mnist_logreg"]
+    expected = (job.NOTEBOOK_SECONDS * 6 + job.FIGURES_NOTEBOOK_SECONDS + 5 * job.REFERENCE_SECONDS["mnist_logreg"]
                 + sum(job.run_seconds(c) for c in mnist) / min(2, job.os.cpu_count()))
     assert seconds == pytest.approx(expected)
-    assert len(unknown) == 75 and {c.pair for c in unknown} == {"cifar10_cnn"}
+    assert len(unknown) == 3 * 5 * len(job.PAIRS["cifar10_cnn"].seeds) and {c.pair for c in unknown} == {"cifar10_cnn"}
     assert job.run_seconds(mnist[0].replace(n_iterations=125)) == pytest.approx(job.run_seconds(mnist[0]) / 2)
 
 
@@ -239,8 +279,8 @@ def test_progress_lines_count_runs_and_estimate_the_rest(tmp_path):
     assert len(lines) == 1 and lines[0].startswith("[ 1/30] digits_logreg small random seed 42 finished")
     assert "elapsed 30 s" in lines[0] and "left" in lines[0]
     assert tracker.poll() == []  # each run is reported once
-    # What is left costs (3 notebooks + 29 runs) against (1 notebook + 1 run) for 30 s so far.
-    left = job.NOTEBOOK_SECONDS * 3 + 29 * job.run_seconds(second)
+    # What is left costs (2 notebooks, the figures + 29 runs) against (1 notebook + 1 run) for 30 s so far.
+    left = job.NOTEBOOK_SECONDS * 2 + job.FIGURES_NOTEBOOK_SECONDS + 29 * job.run_seconds(second)
     done = job.NOTEBOOK_SECONDS + job.run_seconds(first)
     assert tracker.eta_seconds() == pytest.approx(left * 30 / done)
     for config in plan.run_configs[1:]:
@@ -258,7 +298,7 @@ def test_progress_without_measured_costs_uses_the_mean_run(tmp_path, monkeypatch
     run_and_save(plan.steps[0].configs[0], progress=False)
     now[0] = 10.0
     tracker.poll()
-    assert tracker.eta_seconds() == pytest.approx(10.0 * 29 + job.NOTEBOOK_SECONDS * 3)
+    assert tracker.eta_seconds() == pytest.approx(10.0 * 29 + job.NOTEBOOK_SECONDS * 2 + job.FIGURES_NOTEBOOK_SECONDS)
 
 
 def test_runs_finished_before_the_watcher_started_still_count(tmp_path):

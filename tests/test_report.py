@@ -488,3 +488,16 @@ def test_perclass_and_bootstrap_macros():
     assert entries["MnistLogregSmallBootstrapBest"] == "margin sampling"
     assert entries["MnistLogregSmallBootstrapBestP"] == "98"  # 97.5 rounds half up
     assert entries["MnistLogregSmallEntropyPBest"] == "3"
+
+
+def test_generated_tables_respect_the_umask(tmp_path):
+    import os
+
+    previous = os.umask(0o022)
+    try:
+        written = report._atomic_write(tmp_path / "table.tex", "x\n")
+        csv = report._atomic_csv(pd.DataFrame({"a": [1]}), tmp_path / "table.csv")
+    finally:
+        os.umask(previous)
+    assert os.stat(written).st_mode & 0o777 == 0o644
+    assert os.stat(csv).st_mode & 0o777 == 0o644

@@ -280,3 +280,57 @@ def test_git_revision_is_dirty_only_for_code(monkeypatch):
     assert results.git_revision() == "abc-dirty"
     monkeypatch.setattr(provenance, "git_state", lambda repo=None: None)
     assert results.git_revision() is None
+
+
+def _finished_run(config, n_rows=3):
+    meta = {"iterations_run": n_rows - 1, "n_initial": 10, "labels": {"obtained": 5 * (n_rows - 1)}}
+    csv_path, json_path = results.write_run(config, make_rows(config, n_rows), meta)
+    return csv_path, json_path
+
+
+def test_intact_run_is_complete(isolated_dirs):
+    config = make_config()
+    _finished_run(config)
+    assert results.run_status(config) == "complete"
+
+
+@pytest.mark.parametrize("damage", ["cut_mid_line", "cut_at_line", "no_rows", "removed", "labels", "iteration"])
+def test_csv_cut_short_beside_an_intact_json_is_damaged(damage, isolated_dirs):
+    config = make_config()
+    csv_path, _ = _finished_run(config)
+    text = csv_path.read_text()
+    lines = text.splitlines(keepends=True)
+    if damage == "cut_mid_line":
+        csv_path.write_text(text[: len(text) - 7])
+    elif damage == "cut_at_line":
+        csv_path.write_text("".join(lines[:-1]))
+    elif damage == "no_rows":
+        csv_path.write_text(lines[0])
+    elif damage == "removed":
+        csv_path.unlink()
+    elif damage == "labels":  # the last row's n_labeled disagrees with n_initial + obtained
+        csv_path.write_text(text.replace(",20,", ",21,"))
+    else:  # the rows are renumbered: the last iteration disagrees with iterations_run
+        csv_path.write_text("".join(lines[:-1]) + lines[-1].replace(",2,20,", ",3,20,", 1))
+    assert results.run_status(config) == "damaged"
+    assert not results.is_complete(config)
+    assert results._files_agree(results.config_stem(config), json.loads(
+        results.config_stem(config).with_suffix(".json").read_text())) is not None
+
+
+def test_files_agree_without_counts_only_needs_a_whole_csv(isolated_dirs):
+    config = make_config()
+    results.write_run(config, make_rows(config), {"note": "older JSON without iterations_run"})
+    assert results.run_status(config) == "complete"
+
+
+def test_files_respect_the_umask(isolated_dirs):
+    previous = os.umask(0o022)
+    try:
+        config = make_config()
+        csv_path, json_path = results.write_run(config, make_rows(config), {"note": "x"})
+        other = results.write_json(isolated_dirs["results"] / "digits_logreg" / "reference" / "seed3.json", {"a": 1})
+    finally:
+        os.umask(previous)
+    for path in (csv_path, json_path, other):
+        assert os.stat(path).st_mode & 0o777 == 0o644, path

@@ -82,6 +82,20 @@ def test_unreachable_scheduler_stops_before_any_notebook(tmp_path):
     assert "==>" not in proc.stdout and not out.exists()
 
 
+@pytest.mark.parametrize("service", ["silent_service", "ssh_banner_service"])
+def test_wrong_service_at_the_scheduler_address_stops_the_check_in_bounded_time(service, request, tmp_path):
+    address = request.getfixturevalue(service)
+    out = tmp_path / "out"
+    t0 = time.monotonic()
+    proc = run_all("--profile", "smoke", "--only", "digits_logreg", "--scheduler", address, "--out", out, "--check",
+                   timeout=90)
+    assert time.monotonic() - t0 < 60  # the check is bounded to about 10 s, plus the start of Python
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith(f"run_all.sh: --scheduler {address}: a service answered at {address} but it is "
+                                  f"not a Dask scheduler")
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr and not out.exists()
+
+
 def test_check_says_where_the_runs_execute(tmp_path):
     proc = run_all("--profile", "smoke", "--only", "digits_logreg", "--dask-local", "2", "--out", tmp_path / "out",
                    "--check")
@@ -94,6 +108,20 @@ def test_out_that_is_a_file(tmp_path):
     (tmp_path / "f").write_text("x")
     proc = run_all("--profile", "smoke", "--out", tmp_path / "f")
     assert proc.returncode == 2 and "is a file" in proc.stderr
+
+
+def test_check_finds_a_plain_file_where_a_run_folder_should_be(tmp_path):
+    from helpers.job import plan_job
+
+    out = tmp_path / "out"
+    results = plan_job("smoke", only="digits_logreg", out=str(out)).folders["results"]
+    blocker = results / "digits_logreg" / "moderate" / "margin"
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("not a folder")
+    proc = run_all("--profile", "smoke", "--only", "digits_logreg", "--out", out, "--check", timeout=90)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.startswith("run_all.sh: the digits_logreg run folder") and proc.stderr.count("\n") == 1
+    assert f"{blocker} is a file, not a folder" in proc.stderr
 
 
 @pytest.mark.parametrize("how", ["AL_DATA_DIR, download refused", "--data-root, --no-download"])
@@ -165,9 +193,11 @@ def _running(pid: int) -> bool:
 def test_failing_notebook_prints_its_reason_and_leaves_the_figures(tmp_path):
     out = tmp_path / "it's out"
     for experiment in ("small", "moderate", "large"):
-        blocker = out / "digits_logreg" / experiment / "random"
-        blocker.parent.mkdir(parents=True)
-        blocker.write_text("a file where a run's folder belongs")
+        for seed in PROFILES["smoke"].seeds["digits_logreg"]:
+            # A folder where a run's CSV belongs: the checks pass (they look at folders), the run fails.
+            blocker = out / "digits_logreg" / experiment / "random" / f"seed{seed}.csv"
+            blocker.mkdir(parents=True)
+            (blocker / "keep").write_text("not empty, so no clean-up removes it")
     proc = run_all("--profile", "smoke", "--only", "digits_logreg", "--out", out, timeout=600)
     assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
     reason = re.search(r"FAILED: digits_logreg_small: (.+)", proc.stderr)
@@ -175,6 +205,10 @@ def test_failing_notebook_prints_its_reason_and_leaves_the_figures(tmp_path):
     assert "digits_logreg/small/random" in reason.group(1)
     assert f"log: {out / 'notebooks' / 'logs' / 'digits_logreg_small.log'}" in proc.stderr
     assert "figures: not run" in proc.stderr
+    # The failed notebook is kept beside its log, never in the place of a finished one.
+    assert (out / "notebooks" / "logs" / "digits_logreg_small.ipynb").exists()
+    assert not (out / "notebooks" / "digits_logreg_small.ipynb").exists()
+    assert not (out / "notebooks" / ".partial").exists()
     assert not (out / "figures").exists() and not (out / "notebooks" / "figures.ipynb").exists()
     assert "failed: 3" in proc.stdout
 
@@ -219,3 +253,56 @@ def test_interrupt_stops_the_whole_job_and_keeps_finished_runs(tmp_path, sig):
     assert "==> figures" not in stdout
     logs = sorted((out / "notebooks" / "logs").glob("*.log"), key=lambda p: p.stat().st_mtime)
     assert logs[-1].read_text().rstrip().endswith(f"interrupted by {name}")
+
+
+@pytest.mark.slow
+def test_interrupted_rerun_keeps_the_finished_notebook_and_its_html(tmp_path):
+    out = tmp_path / "out"
+    notebooks = out / "notebooks"
+    notebooks.mkdir(parents=True)
+    finished = {notebooks / "digits_logreg_small.ipynb": b'{"cells": [], "note": "finished before"}\n',
+                notebooks / "digits_logreg_small.html": b"<html>finished before</html>\n"}
+    for path, content in finished.items():
+        path.write_bytes(content)
+    log = notebooks / "logs" / "digits_logreg_small.log"
+    proc = subprocess.Popen(["bash", str(REPO / "run_all.sh"), "--profile", "smoke", "--only", "digits_logreg",
+                             "--out", str(out)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and proc.poll() is None:
+            if log.exists() and "Executing" in log.read_text(errors="replace"):
+                break
+            time.sleep(0.2)
+        assert proc.poll() is None, "run_all.sh ended before the notebook executed"
+        time.sleep(2)  # papermill has written its output notebook by now (it writes at its start)
+        proc.send_signal(signal.SIGTERM)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 143, stderr
+    for path, content in finished.items():
+        assert path.read_bytes() == content, f"{path.name} was replaced by an interrupted rerun"
+    assert not (notebooks / ".partial").exists()
+
+
+def test_help_names_every_option_the_script_accepts():
+    script = (REPO / "run_all.sh").read_text()
+    accepted = set()
+    for pattern in re.findall(r"^\s*(--[\w|-]+(?:\|-h\|--help)?)\)", script, re.M):
+        accepted |= {o for o in pattern.split("|") if o.startswith("--")}
+    assert {"--download", "--no-download", "--check", "--scheduler"} <= accepted
+    proc = run_all("--help", timeout=30)
+    assert proc.returncode == 0
+    missing = sorted(o for o in accepted if not re.search(rf"(?<![\w-]){re.escape(o)}(?![\w-])", proc.stdout))
+    assert missing == [], f"options missing from --help: {missing}"
+
+
+def test_readme_names_files_that_exist_and_paths_users_have():
+    readme = (REPO / "README.md").read_text()
+    named = set(re.findall(r"`((?:src/)?helpers/[\w/]+\.py)`", readme))
+    assert named, "the README names no module"
+    assert sorted(p for p in named if not (REPO / p).is_file()) == []
+    assert "--data-root ../shared/data" not in readme

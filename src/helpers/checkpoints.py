@@ -184,7 +184,7 @@ def save_pretrained(net, key: str, seconds: float) -> Path | None:
         fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
             torch.save(state, fh)
-        os.replace(tmp_name, path)
+        paths.replace_keeping_umask(tmp_name, path)
         tmp_name = None
     except OSError as exc:
         warnings.warn(f"could not write the pre-training cache {path} ({exc}); continuing without it", stacklevel=2)

@@ -932,7 +932,7 @@ def _write_cache(path: Path, raw: _Raw) -> None:
             )
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp_name, path)
+        paths.replace_keeping_umask(tmp_name, path)
         tmp_name = None
     except OSError as exc:
         warnings.warn(f"could not write cache file {path} ({exc}); continuing without the cache", stacklevel=3)

@@ -24,7 +24,8 @@ Command line (also installed as ``al-grid``)::
     python -m helpers.grid --pair digits_logreg --dask-local 2
 
 Exit status: 0 when every run is finished or running elsewhere, 1 when runs failed, 2 for
-bad input (one line, nothing run), 130 when interrupted.
+bad input (one line, nothing run and no folder left behind), 130 when interrupted, 143 when
+terminated (SIGTERM; it stops the grid as Ctrl-C does, with the same summary line).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import signal
 import sys
 import threading
 import warnings
+from pathlib import Path
 from typing import Iterable, Sequence
 
 from tqdm.auto import tqdm
@@ -59,6 +61,10 @@ class StaleResultsWarning(UserWarning):
     """Finished runs of the grid were computed by another protocol version and are redone."""
 
 
+class DamagedResultsWarning(UserWarning):
+    """Runs of the grid are marked finished but their CSV is missing, cut short or disagrees; they are redone."""
+
+
 class RunningElsewhereWarning(UserWarning):
     """Runs of the grid are locked by a live process elsewhere and were left to it."""
 
@@ -78,7 +84,9 @@ class GridRunError(RuntimeError):
         self.failures, self.counts = failures, counts
         shown = "; ".join(f"{run_name(f.config)} ({f.detail})" for f in failures[:5])
         more = f"; and {len(failures) - 5} more" if len(failures) > 5 else ""
-        super().__init__(f"{len(failures)} of {counts['total']} run(s) failed: {shown}{more}; "
+        cause = ("; the results could not be written" if failures and all(map(_is_write_error, failures))
+                 else "")
+        super().__init__(f"{len(failures)} of {counts['total']} run(s) failed{cause}: {shown}{more}; "
                          f"{counts['ran']} run(s) executed; rerun the same grid to redo the failed ones")
 
 
@@ -177,6 +185,11 @@ def _report(message: str) -> None:
     tqdm.write(message, file=sys.stderr)
 
 
+def _is_write_error(outcome: RunOutcome) -> bool:
+    """Return True when a run failed because its results could not be written (full disk, no permission)."""
+    return outcome.detail.startswith(f"{results.ResultsDirError.__name__}:")
+
+
 def _run_references(configs: Sequence[ProtocolConfig], dataset: Dataset) -> None:
     """Fit the whole-pool reference once per seed, each under its own lock."""
     for config in {c.seed: c for c in configs}.values():
@@ -220,7 +233,9 @@ def run_grid(configs: Sequence[ProtocolConfig], *, jobs: int = 1, executor=None,
     dict
         Counts: ``total`` (distinct runs), ``skipped`` (finished before, or by another
         grid meanwhile), ``ran``, ``stale`` (finished by another protocol version, hence
-        recomputed; named in a :class:`StaleResultsWarning`), ``elsewhere`` (locked by a
+        recomputed; named in a :class:`StaleResultsWarning`), ``damaged`` (marked finished
+        but with a missing, cut-short or disagreeing CSV, hence recomputed; named in a
+        :class:`DamagedResultsWarning`), ``elsewhere`` (locked by a
         live owner and left to it; named in a :class:`RunningElsewhereWarning`).
 
     Raises
@@ -250,29 +265,67 @@ def run_grid(configs: Sequence[ProtocolConfig], *, jobs: int = 1, executor=None,
         except RuntimeError as err:
             raise ConfigError(str(err)) from None
     roots = sorted({c.results_root() for c in configs})
-    for root in roots:
-        results.ensure_writable(root)
-    runner = _executor_for(jobs, executor)
-    runner.start()
+    created = _to_be_created(roots)
     try:
-        if isinstance(runner, DaskExecutor):
-            runner.check_writable(roots)
+        for root in roots:
+            results.ensure_writable(root)
+        runner = _executor_for(jobs, executor)
+        runner.start()
+        try:
+            if isinstance(runner, DaskExecutor):
+                runner.check_writable(roots)
+            if dataset is None:
+                dataset = load_dataset(configs[0].spec.dataset, configs[0].data_path())
+            # Draw every split now: sizes that do not fit fail here, before any training.
+            for config in {(c.experiment, c.seed, c.initial_size): c for c in configs}.values():
+                prepare(config, dataset)
+            # A results tree never mixes data variants: runs on other data stop the grid here.
+            results.check_dataset_identity(configs[0].results_root(), configs[0].pair, dataset.identity)
+        except BaseException:
+            runner.close()
+            raise
+    except BaseException:
+        _remove_empty(created)  # a failed check leaves no empty results folder behind
+        raise
+    try:
         return _run_started(configs, runner, dataset, reference=reference, progress=progress,
                             default_executor=executor is None)
     finally:
         runner.close()
 
 
+def _to_be_created(roots: Sequence) -> list:
+    """Return the folders that creating ``roots`` would create, deepest first."""
+    missing = []
+    for root in roots:
+        path = Path(root).absolute()
+        while not os.path.lexists(path) and path.parent != path:
+            missing.append(path)
+            path = path.parent
+    return sorted(set(missing), key=lambda p: len(p.parts), reverse=True)
+
+
+def _remove_empty(folders: Sequence) -> None:
+    """Remove those of ``folders`` (deepest first) that exist and are empty."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
+
+
+def _meta(config: ProtocolConfig) -> dict:
+    """Return the JSON of ``config``'s run (``{}`` when it cannot be read), for messages."""
+    try:
+        meta = json.loads(results.config_stem(config).with_suffix(".json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
 def _run_started(configs, runner: GridExecutor, dataset, *, reference, progress, default_executor) -> dict[str, int]:
-    if dataset is None:
-        dataset = load_dataset(configs[0].spec.dataset, configs[0].data_path())
-    # Draw every split now: sizes that do not fit fail here, before any training.
-    for config in {(c.experiment, c.seed, c.initial_size): c for c in configs}.values():
-        prepare(config, dataset)
-    # A finished run counts only on the same data; a results tree never mixes data variants.
-    identity = dataset.identity
-    results.check_dataset_identity(configs[0].results_root(), configs[0].pair, identity)
-    status = [results.run_status(c, identity) for c in configs]
+    # A finished run counts only on the same data (checked against the tree before the runs start).
+    status = [results.run_status(c, dataset.identity) for c in configs]
     todo = [c for c, s in zip(configs, status) if s != "complete"]
     stale = [c for c, s in zip(configs, status) if s == "stale"]
     if stale:
@@ -283,8 +336,15 @@ def _run_started(configs, runner: GridExecutor, dataset, *, reference, progress,
             f"and will be recomputed (now version {PROTOCOL_VERSION}): {names}{more}",
             StaleResultsWarning, stacklevel=3,
         )
+    damaged = [c for c, s in zip(configs, status) if s == "damaged"]
+    if damaged:
+        names = ", ".join(f"{run_name(c)} ({results._files_agree(results.config_stem(c), _meta(c))})"
+                          for c in damaged[:5])
+        more = f" and {len(damaged) - 5} more" if len(damaged) > 5 else ""
+        warnings.warn(f"{len(damaged)} finished run(s) have a CSV that is missing, cut short or disagrees with "
+                      f"their JSON and will be recomputed: {names}{more}", DamagedResultsWarning, stacklevel=3)
     counts = {"total": len(configs), "skipped": len(configs) - len(todo), "ran": 0, "stale": len(stale),
-              "elsewhere": 0}
+              "damaged": len(damaged), "elsewhere": 0}
     if reference:
         _run_references(configs, dataset)
     if default_executor and len(todo) <= 1:
@@ -305,8 +365,9 @@ def _run_started(configs, runner: GridExecutor, dataset, *, reference, progress,
             else:
                 failures.append(outcome)
                 where = f" on {outcome.host} (pid {outcome.pid})" if outcome.host else ""
-                _report(f"al-grid: run {run_name(outcome.config)} failed{where}: {outcome.detail}\n"
-                        f"{outcome.traceback}".rstrip())
+                # A full disk or an unwritable folder says all in one line; a bug needs its traceback.
+                trace = "" if _is_write_error(outcome) else f"\n{outcome.traceback}"
+                _report(f"al-grid: run {run_name(outcome.config)} failed{where}: {outcome.detail}{trace}".rstrip())
             bar.update()
     except KeyboardInterrupt:
         outcomes.close()  # cancels the queued runs and stops the workers
@@ -363,13 +424,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        The exit status: 0 done, 1 runs failed, 2 bad input, 130 interrupted.
+        The exit status: 0 done, 1 runs failed, 2 bad input, 130 interrupted (Ctrl-C),
+        143 terminated (SIGTERM).
 
     Notes
     -----
-    After an interrupt, SIGINT stays ignored in this process: the process is about to exit,
-    and a further Ctrl-C arriving during the interpreter's shutdown would otherwise print a
-    stray ``KeyboardInterrupt`` traceback after the summary line.
+    SIGTERM ends the grid as Ctrl-C does: queued runs cancelled, workers stopped, finished
+    runs kept, one summary line. After either, SIGINT and SIGTERM stay ignored in this
+    process: the process is about to exit, and a further signal arriving during the
+    interpreter's shutdown would otherwise print a stray ``KeyboardInterrupt`` traceback
+    after the summary line.
     """
     if argv is None:
         # OpenBLAS picks its kernels when numpy loads: restart with the pinned ones if needed.
@@ -378,23 +442,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.seeds is None:
         args.seeds = list(PAIRS[args.pair].seeds)
     in_main_thread = threading.current_thread() is threading.main_thread()
+    _received.clear()
     if in_main_thread:
         # Ctrl-C interrupts the grid even when the shell started it with SIGINT ignored; the
         # first one stops the grid, and later ones can no longer break the summary and exit.
-        previous = signal.signal(signal.SIGINT, _interrupt_once)
+        # SIGTERM stops it the same way (workers ended, finished runs kept, a summary line).
+        previous = {signum: signal.signal(signum, _interrupt_once) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _warn_one_line
             return _main(args)
     finally:
-        # SIG_IGN here means the first Ctrl-C came (``_interrupt_once``): keep ignoring.
-        if in_main_thread and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
-            signal.signal(signal.SIGINT, previous)
+        # After the first signal (``_interrupt_once``) both stay ignored; otherwise restore them.
+        if in_main_thread and not _received:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+
+#: The signal that interrupted the grid of :func:`main` (SIGINT or SIGTERM), once one came.
+_received: list[int] = []
 
 
 def _interrupt_once(signum, frame) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _received.append(signum)
     raise KeyboardInterrupt
+
+
+def _interrupted_by() -> str:
+    """Return ``"interrupted"`` (Ctrl-C) or ``"terminated by SIGTERM"``, for the summary line."""
+    return "terminated by SIGTERM" if _received[:1] == [signal.SIGTERM] else "interrupted"
+
+
+def _exit_interrupted() -> int:
+    """Return the exit status after an interrupt: 130 for SIGINT (or none seen), 143 for SIGTERM."""
+    return 128 + signal.SIGTERM if _received[:1] == [signal.SIGTERM] else EXIT_INTERRUPTED
 
 
 def _warn_one_line(message, category, filename, lineno, file=None, line=None) -> None:
@@ -419,15 +502,19 @@ def _main(args: argparse.Namespace) -> int:
         print(f"al-grid: error: {err}", file=sys.stderr)
         return 2
     except GridRunError as err:
-        print(f"al-grid: error: {err} (tracebacks above)", file=sys.stderr)
+        above = "" if all(map(_is_write_error, err.failures)) else " (tracebacks above)"
+        print(f"al-grid: error: {err}{above}", file=sys.stderr)
         return 1
     except GridInterrupted as err:
-        print(f"al-grid: {err}", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        print(f"al-grid: {_interrupted_by()}{str(err).removeprefix('interrupted')}", file=sys.stderr)
+        return _exit_interrupted()
     except KeyboardInterrupt:
-        print("al-grid: interrupted before the runs started; rerun the same command to resume", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        print(f"al-grid: {_interrupted_by()} before the runs started; rerun the same command to resume",
+              file=sys.stderr)
+        return _exit_interrupted()
     stale = f" ({counts['stale']} stale run(s) recomputed)" if counts["stale"] else ""
+    if counts.get("damaged"):
+        stale += f" ({counts['damaged']} damaged run(s) recomputed)"
     elsewhere = f", {counts['elsewhere']} running elsewhere" if counts["elsewhere"] else ""
     print(f"al-grid: {counts['ran']} run(s) executed{stale}, {counts['skipped']} already finished{elsewhere}, "
           f"{counts['total']} in the grid")

@@ -100,8 +100,18 @@ REFERENCE_SECONDS: dict[str, float] = {"mnist_logreg": 2.2, "cifar10_cnn": 172, 
 #: the same machine (155 s for 7 notebooks, of which 33 s were runs and references).
 NOTEBOOK_SECONDS = 18.0
 
-#: Seconds the checks wait for the Dask scheduler of ``--scheduler`` to answer.
-SCHEDULER_TIMEOUT_SECONDS = 5.0
+#: Seconds of the figures notebook, which reads every run of the job and draws every figure
+#: and paper input: 26.3 s of execution recorded by papermill in the committed
+#: results/notebooks/figures.ipynb (paper profile, all 1,725 runs finished), about 1 s to
+#: start papermill and its kernel (the 3.5 s between two notebooks of that job, less the HTML
+#: copy) and 2.5-2.8 s for its HTML copy (nbconvert timed on that notebook), on the study's
+#: 2-core machine. The smoke profile's took 83 s on a machine loaded about 2.2 times over
+#: (the same job's whole estimate of 144 s became 320 s), about 37 s when idle.
+FIGURES_NOTEBOOK_SECONDS = 30.0
+
+#: Seconds the whole check of the Dask scheduler of ``--scheduler`` may take (connection,
+#: handshake, worker query; :func:`helpers.executors.connect_scheduler`).
+SCHEDULER_TIMEOUT_SECONDS = 10.0
 
 
 class JobError(ValueError):
@@ -432,6 +442,9 @@ class PairCheck:
     identity : dict or None
         The data's identity (:attr:`helpers.data.Dataset.identity`): finished runs count
         only when computed on the same data.
+    damaged : int
+        Runs marked finished whose CSV is missing, cut short or disagrees with the JSON
+        (to be redone).
     """
 
     pair: str
@@ -443,6 +456,7 @@ class PairCheck:
     references_finished: int
     references: int
     identity: dict | None = None
+    damaged: int = 0
 
 
 def _check_folder(path: Path, what: str) -> None:
@@ -475,8 +489,8 @@ def check_scheduler(address: str, *, timeout: float | None = None) -> int:
     address : str
         The scheduler's address (``tcp://head-node:8786``).
     timeout : float, optional
-        Seconds to wait for the scheduler to answer (default
-        :data:`SCHEDULER_TIMEOUT_SECONDS`).
+        Seconds the whole check may take: connection, Dask's handshake and the worker
+        query (default :data:`SCHEDULER_TIMEOUT_SECONDS`).
 
     Returns
     -------
@@ -486,22 +500,28 @@ def check_scheduler(address: str, *, timeout: float | None = None) -> int:
     Raises
     ------
     JobError
-        ``distributed`` is not installed, the address is malformed, the scheduler does
-        not answer within ``timeout``, or it has no workers.
+        ``distributed`` is not installed, the address is malformed, nothing listens
+        there, what answers is not a Dask scheduler (silent, or another protocol such as
+        SSH), the check takes longer than ``timeout``, or the cluster has no workers.
     """
-    try:
-        import distributed
-    except ImportError:
+    if importlib.util.find_spec("distributed") is None:
         raise JobError("--scheduler needs the 'distributed' package (pinned in requirements.txt); "
-                       "run make env") from None
+                       "run make env")
+    from helpers.config import ConfigError
+    from helpers.executors import connect_scheduler
+
+    timeout = SCHEDULER_TIMEOUT_SECONDS if timeout is None else timeout
     try:
-        timeout = SCHEDULER_TIMEOUT_SECONDS if timeout is None else timeout
-        with distributed.Client(address, timeout=timeout) as client:
-            workers = len(client.nthreads())
-    except Exception as err:  # noqa: BLE001 -- any failure to talk to it: the job cannot use it
-        reason = " ".join(f"{type(err).__name__}: {err}".split())
-        raise JobError(f"--scheduler {address}: cannot reach the Dask scheduler ({reason}); start it "
-                       f"(dask scheduler), fix the address, or leave --scheduler out to run locally") from None
+        client, nthreads = connect_scheduler(address, timeout)
+    except ConfigError as err:
+        hint = ("fix the address" if "not a Dask scheduler" in str(err)
+                else "start it (dask scheduler), fix the address")
+        raise JobError(f"--scheduler {address}: {err}; {hint}, or leave --scheduler out to run locally") from None
+    workers = len(nthreads)
+    try:
+        client.close(timeout=2)
+    except Exception:  # noqa: BLE001 -- the check is done; a slow goodbye does not matter
+        pass
     if workers == 0:
         raise JobError(f"--scheduler {address}: the Dask cluster has no workers; start some "
                        f"(dask worker {address} --nthreads 1 --nworkers N)")
@@ -554,6 +574,11 @@ def check_job(job: Job, *, download: bool = True) -> list[PairCheck]:
         _check_folder(folder, what)
     for pair in job.pairs:
         _check_folder(job.folders["results"] / pair, f"{pair} results")
+    # Every run's own folder too: a plain file where one should be would fail each of its runs.
+    run_folders = {results.config_stem(c).parent: c for c in job.run_configs}
+    run_folders.update({results.reference_path(c.results_root(), c.pair, c.seed).parent: c for c in job.run_configs})
+    for folder, config in run_folders.items():
+        _check_folder(folder, f"{config.pair} run")
     if job.dask_local is not None and importlib.util.find_spec("distributed") is None:
         raise JobError("--dask-local needs the 'distributed' package (pinned in requirements.txt); run make env")
     if job.scheduler is not None:
@@ -578,7 +603,7 @@ def check_job(job: Job, *, download: bool = True) -> list[PairCheck]:
             pair=pair, source=dataset.source, device=devices.get(pair),
             finished=status.count("complete"), stale=status.count("stale"), total=len(configs),
             references_finished=sum(_reference_finished(c) for c in per_seed.values()),
-            references=len(per_seed), identity=identity,
+            references=len(per_seed), identity=identity, damaged=status.count("damaged"),
         ))
     return checks
 
@@ -599,6 +624,18 @@ def run_seconds(config) -> float | None:
     if base is None:
         return None
     return base * config.n_iterations / config.spec.n_iterations
+
+
+def notebook_seconds(step: Step) -> float:
+    """Return the expected seconds a notebook costs beyond its runs.
+
+    Returns
+    -------
+    float
+        :data:`FIGURES_NOTEBOOK_SECONDS` for the figures notebook, else
+        :data:`NOTEBOOK_SECONDS`.
+    """
+    return FIGURES_NOTEBOOK_SECONDS if step.template == "figures" else NOTEBOOK_SECONDS
 
 
 def _parallel(jobs: int, n: int) -> int:
@@ -627,13 +664,14 @@ def estimate_seconds(job: Job, todo: Sequence, references_todo: dict[str, int]) 
     Returns
     -------
     seconds : float
-        :data:`NOTEBOOK_SECONDS` per notebook, the references and the runs with a measured
-        cost (each notebook's runs spread over ``min(job.parallel_runs, runs)`` workers).
+        :func:`notebook_seconds` per notebook, the references and the runs with a measured
+        cost (each notebook's runs spread over ``min(job.parallel_runs, runs)`` workers),
+        on an otherwise idle machine: other work on its cores stretches every part.
     unknown : list of ProtocolConfig
         Runs without a measured cost, not included.
     """
     todo_ids = {id(c) for c in todo}
-    total = NOTEBOOK_SECONDS * len(job.steps)
+    total = sum(map(notebook_seconds, job.steps))
     unknown = []
     for step in job.steps:
         seconds, missing = _step_seconds(step, todo_ids, job.parallel_runs)
@@ -685,6 +723,8 @@ def describe(job: Job, checks: list[PairCheck], *, prog: str = "run_all.sh") -> 
                      f"{_listing(first.parameters['seeds'])}; {configs[0].n_iterations} iterations of "
                      f"{configs[0].query_size} queries")
         stale = f" ({check.stale} of another protocol version, redone)" if check.stale else ""
+        if check.damaged:
+            stale += f" ({check.damaged} with a cut-short or disagreeing CSV, redone)"
         lines.append(f"    {check.total} runs: {check.finished} already finished, "
                      f"{check.total - check.finished} to run{stale}; whole-pool references: "
                      f"{check.references_finished} of {check.references} finished")
@@ -696,7 +736,8 @@ def describe(job: Job, checks: list[PairCheck], *, prog: str = "run_all.sh") -> 
     references_todo = {c.pair: c.references - c.references_finished for c in checks}
     seconds, unknown = estimate_seconds(job, todo, references_todo)
     expected = (f"  expected wall time: about {format_duration(seconds)} with {job.executor_option} "
-                f"(per-run costs measured on a 2-core CPU, helpers.job.RUN_SECONDS)")
+                f"on an otherwise idle machine (per-run and per-notebook costs measured on a 2-core CPU, "
+                f"helpers.job.RUN_SECONDS; other work on its cores stretches it)")
     if unknown:
         pairs = _listing(sorted({c.pair for c in unknown}))
         expected += (f", not counting {len(unknown)} run(s) of {pairs} whose cost was never measured "
@@ -836,8 +877,8 @@ class ProgressTracker:
         elapsed = max(self.clock() - self.start, 0.0)
         current = max(self._step_of[id(c)] for c in self.finished)
         done_ids, left_ids = {id(c) for c in self.finished}, {id(c) for c in self.pending}
-        done = NOTEBOOK_SECONDS * (current + 1)
-        left = NOTEBOOK_SECONDS * (len(self.steps) - current - 1)
+        done = sum(map(notebook_seconds, self.steps[:current + 1]))
+        left = sum(map(notebook_seconds, self.steps[current + 1:]))
         unknown = 0
         for step in self.steps:
             seconds, missing = _step_seconds(step, done_ids, self.jobs)
@@ -846,7 +887,8 @@ class ProgressTracker:
             left += seconds
             unknown += len(missing) + len(missing_left)
         if unknown:
-            return elapsed / len(self.finished) * len(self.pending) + NOTEBOOK_SECONDS * (len(self.steps) - current - 1)
+            return elapsed / len(self.finished) * len(self.pending) + sum(map(notebook_seconds,
+                                                                               self.steps[current + 1:]))
         return left * elapsed / done
 
     def _line(self, config) -> str:

@@ -46,3 +46,39 @@ def results_dir() -> Path:
 def cache_dir() -> Path:
     """Return the cache root for decoded arrays: ``$AL_CACHE_DIR`` or ``<repo>/.cache``."""
     return _from_env("AL_CACHE_DIR", REPO_ROOT / ".cache")
+
+
+def current_umask() -> int:
+    """Return this process's file-creation mask without changing it for longer than a moment.
+
+    Returns
+    -------
+    int
+        The umask (``0o022`` on most systems), read from ``/proc/self/status`` where Linux
+        offers it, else by setting and restoring it.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def replace_keeping_umask(tmp: str | os.PathLike, path: str | os.PathLike) -> None:
+    """Give a temporary file the mode a new file would get, then rename it over ``path``.
+
+    ``tempfile.mkstemp`` creates files readable by their owner only (0600); results,
+    tables and caches are meant for everyone the umask lets read them (0644 under the
+    usual umask 022), as a file opened with ``open(path, "w")`` would be.
+
+    Returns
+    -------
+    None
+    """
+    os.chmod(tmp, 0o666 & ~current_umask())
+    os.replace(tmp, path)

@@ -35,6 +35,7 @@ import pandas as pd
 
 from helpers import stats
 from helpers.config import PAIRS
+from helpers import paths
 from helpers.paths import PAPER_GENERATED_DIR
 
 #: Metrics whose paired tests the summary table shows, in column order.
@@ -194,7 +195,7 @@ def _atomic_write(path: Path, text: str) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
-        os.replace(tmp, path)
+        paths.replace_keeping_umask(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -9,10 +9,12 @@ Layout under the results root (:func:`helpers.paths.results_dir` unless configur
 
 A run is finished when its JSON exists, holds ``"complete": true``, the same configuration,
 the current :data:`helpers.config.PROTOCOL_VERSION` and, when the caller knows the data, the
-same dataset identity (variant and content digest, :attr:`helpers.data.Dataset.identity`);
-the JSON is written after the CSV, so it doubles as the completion mark. One results tree
-never mixes data variants: :func:`check_dataset_identity` refuses to add runs on other data
-to a pair whose stored runs name another identity. JSONs hold no absolute path: the
+same dataset identity (variant and content digest, :attr:`helpers.data.Dataset.identity`),
+and its CSV is whole and agrees with it (row count, last iteration, labels); the JSON is
+written after the CSV, so it doubles as the completion mark. A finished JSON beside a
+missing, truncated or disagreeing CSV is *damaged* and recomputed. One results tree never
+mixes data variants: :func:`check_dataset_identity` refuses to add runs on other data to a
+pair whose stored runs name another identity. JSONs hold no absolute path: the
 configuration is stored without its location fields and the dataset's source names the
 data root as ``<data root>``. A finished run of another protocol version is
 *stale*: it was computed by code that computes something else, so it is neither skipped
@@ -31,7 +33,7 @@ from typing import Any
 
 import pandas as pd
 
-from helpers import provenance
+from helpers import paths, provenance
 from helpers.config import PROTOCOL_VERSION
 
 #: Columns of a run's CSV, in order.
@@ -129,7 +131,7 @@ def _atomic_write(path: Path, write) -> None:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        paths.replace_keeping_umask(tmp, path)
         tmp = None
     except OSError as err:
         if err.errno in _DISK_FULL:
@@ -330,8 +332,10 @@ def run_status(config, identity: dict[str, str] | None = None) -> str:
         ``"complete"``: finished with the same configuration at the current protocol
         version (on the same data, when ``identity`` is given); ``"stale"``: finished with
         the same configuration by another protocol version (to be recomputed);
-        ``"missing"``: anything else (no files, an interrupted run, another configuration,
-        other or unrecorded data, a corrupt JSON).
+        ``"damaged"``: its JSON marks it finished but the CSV is missing, cut short or
+        disagrees with the JSON (:func:`_files_agree`; to be recomputed); ``"missing"``:
+        anything else (no files, an interrupted run, another configuration, other or
+        unrecorded data, a corrupt JSON).
     """
     stem = config_stem(config)
     try:
@@ -343,9 +347,51 @@ def run_status(config, identity: dict[str, str] | None = None) -> str:
     if identity is not None and stored_identity(meta) != identity:
         return "missing"
     same = same_protocol(meta["config"], config)
-    if not (bool(meta.get("complete")) and same and stem.with_suffix(".csv").exists()):
+    if not (bool(meta.get("complete")) and same):
         return "missing"
+    if _files_agree(stem, meta) is not None:
+        return "damaged"
     return "complete" if protocol_version(meta) == PROTOCOL_VERSION else "stale"
+
+
+def _files_agree(stem: Path, meta: dict[str, Any]) -> str | None:
+    """Check that a finished run's CSV is whole and agrees with its JSON ``meta``.
+
+    The CSV must end with a line break, hold the header and one row per evaluation:
+    ``iterations_run + 1`` rows, the last of iteration ``iterations_run`` with
+    ``n_initial + labels.obtained`` labels. Fields the JSON lacks are not compared. Only
+    the CSV's text is read (no pandas), so checking a few hundred runs stays cheap.
+
+    Returns
+    -------
+    str or None
+        None when the files agree, else what is wrong (for messages).
+    """
+    try:
+        text = stem.with_suffix(".csv").read_text()
+    except (OSError, UnicodeDecodeError) as err:
+        return f"its CSV cannot be read ({getattr(err, 'strerror', None) or err})"
+    if not text.endswith("\n"):
+        return "its CSV is cut short (no final line break)"
+    lines = text.splitlines()
+    header = lines[0].split(",") if lines else []
+    if "iteration" not in header or "n_labeled" not in header:
+        return "its CSV has no header"
+    rows = [line.split(",") for line in lines[1:]]
+    if not rows or any(len(row) != len(header) for row in rows):
+        return "its CSV has no rows or a row of the wrong length"
+    last = dict(zip(header, rows[-1]))
+    iterations, labels, initial = meta.get("iterations_run"), meta.get("labels"), meta.get("n_initial")
+    if isinstance(iterations, int):
+        if len(rows) != iterations + 1:
+            return f"its CSV has {len(rows)} rows where its JSON reports {iterations} iterations"
+        if last["iteration"] != str(iterations):
+            return f"its CSV ends at iteration {last['iteration']}, its JSON at {iterations}"
+    if isinstance(labels, dict) and isinstance(labels.get("obtained"), int) and isinstance(initial, int):
+        if last["n_labeled"] != str(initial + labels["obtained"]):
+            return (f"its CSV ends with {last['n_labeled']} labels where its JSON reports "
+                    f"{initial} initial + {labels['obtained']} obtained")
+    return None
 
 
 def is_complete(config, identity: dict[str, str] | None = None) -> bool:
