@@ -7,10 +7,11 @@ import io
 import json
 import os
 
+import pandas as pd
 import pytest
 
 from helpers import notebook, results, stats
-from helpers.config import ConfigError
+from helpers.config import PAIRS, ConfigError
 from helpers.job import template_defaults
 from helpers.notebook import ParameterError, check_parameters
 
@@ -251,3 +252,26 @@ def test_run_experiment_with_an_unreachable_scheduler_fails_without_running(tmp_
         notebook.run_experiment("digits_logreg", "small", ["random"], [42], scheduler=f"tcp://127.0.0.1:{port}",
                                 n_iterations=2, results_dir=str(tmp_path / "r"), progress=False, reference=False)
     assert not list((tmp_path / "r").rglob("*.csv"))
+
+
+@pytest.mark.parametrize("pair", list(PAIRS))
+def test_describe_pair_says_model_data_and_schedule(pair):
+    text = notebook.describe_pair(pair)
+    spec = PAIRS[pair]
+    assert f"{spec.query_size} labels per query for {spec.n_iterations} queries" in text
+    assert ("CNN" in text) == (spec.model == "cnn") and ("logistic regression" in text) == (spec.model == "logreg")
+    assert ("subset of" in text) == (spec.pool_subset is not None)
+
+
+def test_collapse_table_by_hand():
+    runs = pd.DataFrame({
+        "strategy": ["margin"] * 6, "seed": [1, 1, 1, 2, 2, 2], "iteration": [0, 1, 2, 0, 1, 2],
+        "top_class_share": [0.2, 0.6, 0.3, 0.1, 0.2, 0.5],
+    })
+    table = notebook.collapse_table(runs).iloc[0]
+    assert table["runs_recording"] == 2
+    assert table["initial"] == pytest.approx(0.15) and table["highest"] == pytest.approx(0.55)
+    assert table["iteration_of_highest"] == pytest.approx(1.5) and table["final"] == pytest.approx(0.4)
+    older = runs.drop(columns="top_class_share")
+    assert notebook.collapse_table(older).empty
+    assert notebook.collapse_table(runs.assign(top_class_share=float("nan"))).empty

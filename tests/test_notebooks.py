@@ -14,8 +14,8 @@ def _cells(notebook):
     return [(cell.cell_type, cell.source.strip()) for cell in notebook.cells]
 
 
-def test_the_three_notebooks_exist():
-    assert {p.stem for p in NOTEBOOKS} == {"mnist_logreg", "cifar10_cnn", "figures"}
+def test_the_notebooks_exist():
+    assert {p.stem for p in NOTEBOOKS} == {"experiment", "mnist_logreg", "cifar10_cnn", "figures"}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -1,10 +1,5 @@
-"""What the notebooks call: check their parameters, run one experiment's grid, summarise it.
+"""Notebook parameters: each template's declared parameters, checked before any work.
 
-The notebooks stay thin (parameters, calls, plots, prose); everything they compute lives
-here or in the modules this one calls.
-
-Parameters
-----------
 Each notebook template declares its papermill parameters in one cell tagged
 ``parameters``; :data:`NOTEBOOK_PARAMETERS` lists the same names with a check of each
 value. The first code cell after the parameters calls :func:`check_parameters`, which
@@ -12,6 +7,9 @@ stops the notebook before any work when papermill injected a name the notebook d
 declare (``-p seed 43`` for ``seeds``) or a value of the wrong type (``-p seeds 42``, a
 string for a list of strategies). ``run_all.sh`` runs the same check on every notebook's
 parameters before the first notebook starts (:mod:`helpers.job`).
+
+May import :mod:`helpers.config`, :mod:`helpers.grid` (to build configurations) and
+:mod:`helpers.strategies`; nothing that runs or summarises.
 """
 
 from __future__ import annotations
@@ -21,17 +19,11 @@ import difflib
 import math
 import numbers
 import os
-import time
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping
 
-import pandas as pd
-
-from helpers import figures, results, stats
 from helpers.config import EXPERIMENTS, PAIRS, ConfigError
-from helpers.executors import DaskExecutor
-from helpers.grid import build_configs, run_grid
+from helpers.grid import build_configs
 from helpers.strategies import STRATEGIES
 
 # ------------------------------------------------------------------------------ parameters
@@ -189,13 +181,15 @@ _FIGURES_PARAMETERS = _params(
 
 #: The parameters each notebook template declares (its ``parameters`` cell), with checks.
 NOTEBOOK_PARAMETERS: dict[str, dict[str, Parameter]] = {
+    "experiment": _EXPERIMENT_PARAMETERS,
     "mnist_logreg": _EXPERIMENT_PARAMETERS,
     "cifar10_cnn": _EXPERIMENT_PARAMETERS,
     "figures": _FIGURES_PARAMETERS,
 }
 
-#: The model each experiment notebook is written for (its ``pair`` must use this model).
-NOTEBOOK_MODELS: dict[str, str] = {"mnist_logreg": "logreg", "cifar10_cnn": "cnn"}
+#: The model each experiment notebook is written for (its ``pair`` must use this model);
+#: None: any pair (the ``experiment`` notebook describes the pair it is given).
+NOTEBOOK_MODELS: dict[str, str | None] = {"experiment": None, "mnist_logreg": "logreg", "cifar10_cnn": "cnn"}
 
 #: The first line of the cell papermill injects (papermill's Python translator).
 PAPERMILL_HEADER = "# Parameters"
@@ -297,7 +291,7 @@ def _check_experiment(notebook: str, values: dict[str, Any]) -> None:
     except ConfigError as err:
         raise ParameterError(f"notebook {notebook}: {err}") from None
     model = NOTEBOOK_MODELS[notebook]
-    if PAIRS[values["pair"]].model != model:
+    if model is not None and PAIRS[values["pair"]].model != model:
         fitting = [p for p, spec in PAIRS.items() if spec.model == model]
         raise ParameterError(f"notebook {notebook} runs the {model} model; pair {values['pair']!r} uses "
                              f"{PAIRS[values['pair']].model}; choose one of {', '.join(fitting)}")
@@ -324,126 +318,6 @@ def experiment_configs(values: Mapping[str, Any]) -> list:
     options = {k: str(v) if k in ("data_root", "results_dir") else v for k, v in options.items()}
     return build_configs(values["pair"], [values["experiment"]], values["strategies"], values["seeds"],
                          stream_threshold=values["stream_threshold"], device=values["device"], **options)
-
-
-def summary_grid(pairs: Sequence[str] | None = None, experiments: Sequence[str] | None = None,
-                 strategies: Sequence[str] | None = None, seeds: Sequence[int] | None = None,
-                 n_iterations: int | Mapping[str, int] | None = None) -> stats.RunGrid | None:
-    """Return the grid a summary should cover, as the figures notebook's parameters give it.
-
-    Parameters
-    ----------
-    pairs, experiments, strategies, seeds
-        What was asked; ``None`` accepts any (all ``None``: no restriction at all).
-    n_iterations : int or mapping, optional
-        Iterations per run: one number for every pair, or per pair; ``None`` means each
-        pair's protocol value (:data:`helpers.config.PAIRS`).
-
-    Returns
-    -------
-    RunGrid or None
-        None when nothing restricts the summary (every run found is summarised).
-    """
-    if all(v is None for v in (pairs, experiments, strategies, seeds, n_iterations)):
-        return None
-    pairs = tuple(pairs) if pairs is not None else tuple(PAIRS)
-    if n_iterations is None:
-        per_pair = {p: PAIRS[p].n_iterations for p in pairs if p in PAIRS}
-    elif isinstance(n_iterations, Mapping):
-        per_pair = dict(n_iterations)
-    else:
-        per_pair = {p: int(n_iterations) for p in pairs}
-    return stats.RunGrid(pairs=pairs, experiments=experiments, strategies=strategies, seeds=seeds,
-                         n_iterations=per_pair)
-
-
-# ------------------------------------------------------------------------------ running
-
-
-@dataclass
-class ExperimentSummary:
-    """Tables of one pair x experiment, ready to display.
-
-    Attributes
-    ----------
-    runs : DataFrame
-        Every evaluation row of the experiment's runs.
-    curves : DataFrame
-        Mean learning curve with 95 % CI per strategy (:func:`helpers.stats.curve_summary`).
-    per_run : DataFrame
-        AULC, final accuracy etc. per run.
-    table : DataFrame
-        Mean and 95 % CI of AULC and final accuracy per strategy.
-    tests : DataFrame
-        Paired Wilcoxon tests of each strategy against random (AULC and final accuracy).
-    reference : DataFrame
-        Whole-pool reference accuracy per seed (may be empty).
-    meta : list of dict
-        The runs' JSON metadata (confusion matrices, stop reasons).
-    composition : DataFrame
-        Class histogram of the queried labels per block of iterations and run
-        (:func:`helpers.stats.query_composition`).
-    balance : DataFrame
-        Mean over seeds, per strategy, of the class balance of the first 10 query rounds
-        (:func:`helpers.stats.first_rounds_balance`).
-    stream : DataFrame
-        The stream strategies' account per run: arrivals consumed, labels obtained and
-        forced, shortfall (empty without stream runs).
-    """
-
-    runs: pd.DataFrame
-    curves: pd.DataFrame
-    per_run: pd.DataFrame
-    table: pd.DataFrame
-    tests: pd.DataFrame
-    reference: pd.DataFrame
-    meta: list
-    composition: pd.DataFrame
-    balance: pd.DataFrame
-    stream: pd.DataFrame
-
-
-#: Temporary files younger than this may belong to a write in progress elsewhere; older ones
-#: were left by a killed process (a result file is written in well under a second).
-LEFTOVER_MIN_AGE_S = 600.0
-
-
-def remove_leftovers(results_root: str | os.PathLike[str], pair: str, *, min_age_s: float = LEFTOVER_MIN_AGE_S,
-                     now: float | None = None) -> list[Path]:
-    """Remove what failed or killed runs left under ``<results_root>/<pair>``.
-
-    That is: temporary files of interrupted atomic writes (``.<name>.<random>.tmp``) and
-    writability probes (``.probe-*``) older than ``min_age_s``, then every empty folder,
-    deepest first (``<pair>`` itself included). Result files and lock files are never
-    touched, so a run in progress elsewhere keeps its folder.
-
-    Returns
-    -------
-    list of Path
-        What was removed.
-    """
-    top = Path(results_root) / pair
-    if not top.is_dir():
-        return []
-    now = time.time() if now is None else now
-    removed = []
-    for folder, subdirs, files in os.walk(top, topdown=False):
-        for name in files:
-            if name.startswith(".") and (name.endswith(".tmp") or name.startswith(".probe-")):
-                path = Path(folder) / name
-                try:
-                    if now - path.stat().st_mtime >= min_age_s:
-                        path.unlink()
-                        removed.append(path)
-                except OSError:
-                    pass
-        try:
-            if not os.listdir(folder):
-                os.rmdir(folder)
-                removed.append(Path(folder))
-        except OSError:
-            pass
-    return removed
 
 
 def executor_choice(jobs: int = 1, scheduler: str | None = None, dask_local: int | None = None) -> str:
@@ -478,124 +352,3 @@ def executor_choice(jobs: int = 1, scheduler: str | None = None, dask_local: int
     if dask_local is not None:
         return "dask-local"
     return "pool" if jobs > 1 else "serial"
-
-
-def run_experiment(pair: str, experiment: str, strategies: Sequence[str], seeds: Sequence[int], *,
-                   jobs: int = 1, scheduler: str | None = None, dask_local: int | None = None,
-                   reference: bool = True, progress: bool = True, **options) -> dict[str, int]:
-    """Run (or resume) every strategy x seed of one experiment.
-
-    ``options`` are :class:`helpers.config.ProtocolConfig` fields (query_size,
-    n_iterations, stream_threshold, data_root, results_dir, device, model_params); None
-    values are dropped so the pair's defaults apply. Leftovers of failed or killed runs
-    (:func:`remove_leftovers`) are removed before and after the grid, and named.
-
-    Where the runs execute (at most one of the three):
-
-    - ``jobs``: 1 runs them in this process, N > 1 in N local worker processes;
-    - ``scheduler``: on the Dask cluster whose scheduler listens at this address (every
-      worker must see the results directory at the same path);
-    - ``dask_local``: on a local Dask cluster of this many single-thread worker processes,
-      started once for the whole experiment and closed when its grid ends.
-
-    A Dask cluster is neither started nor contacted when every run has finished already.
-
-    Returns
-    -------
-    dict
-        Counts of runs from :func:`helpers.grid.run_grid` (``total``, ``skipped``, ``ran``...).
-
-    Raises
-    ------
-    ConfigError
-        More than one executor asked for, an unreachable scheduler, a cluster without
-        workers, or a configuration :func:`helpers.grid.build_configs` rejects (as well as
-        what :func:`helpers.grid.run_grid` raises).
-    """
-    choice = executor_choice(jobs, scheduler, dask_local)
-    options = {k: v for k, v in options.items() if v is not None}
-    configs = build_configs(pair, [experiment], strategies, seeds, **options)
-    executor = None
-    if choice in ("scheduler", "dask-local") and not all(results.is_complete(c) for c in configs):
-        executor = DaskExecutor(scheduler) if choice == "scheduler" else DaskExecutor(n_workers=dask_local)
-    root = configs[0].results_root()
-    _report_leftovers(remove_leftovers(root, pair))
-    try:
-        # run_grid starts the executor once, runs the whole grid on it and closes it.
-        return run_grid(configs, jobs=jobs, executor=executor, reference=reference, progress=progress)
-    finally:
-        _report_leftovers(remove_leftovers(root, pair))
-
-
-def _report_leftovers(removed: list[Path]) -> None:
-    if removed:
-        shown = ", ".join(str(p) for p in removed[:3]) + (f" and {len(removed) - 3} more" if len(removed) > 3 else "")
-        print(f"removed {len(removed)} leftover(s) of failed or interrupted runs: {shown}")
-
-
-def summarize_experiment(results_root, pair: str, experiment: str, *, strategies: Sequence[str] | None = None,
-                         seeds: Sequence[int] | None = None, n_iterations: int | None = None) -> ExperimentSummary:
-    """Load one experiment's results and compute its curves, per-run metrics and tests.
-
-    Parameters
-    ----------
-    results_root : path-like
-        Root of the result tree.
-    pair, experiment : str
-        What to summarise.
-    strategies, seeds : sequence, optional
-        The strategies and seeds asked for; runs of others found in the folder are left
-        out with a :class:`helpers.stats.OutsideGridWarning`. ``None`` accepts any.
-    n_iterations : int, optional
-        Iterations asked per run; ``None`` means the pair's protocol value.
-
-    Returns
-    -------
-    ExperimentSummary
-    """
-    grid = stats.RunGrid(pairs=(pair,), experiments=(experiment,), strategies=strategies, seeds=seeds,
-                         n_iterations={pair: n_iterations or PAIRS[pair].n_iterations})
-    runs = stats.load_runs(results_root, grid)
-    per_run = stats.per_run_metrics(runs)
-    meta = stats.load_run_meta(results_root, grid)
-    reference = stats.load_reference(results_root, grid)
-    return ExperimentSummary(
-        runs=runs,
-        curves=stats.curve_summary(runs),
-        per_run=per_run,
-        table=stats.strategy_summary(per_run),
-        tests=pd.concat([stats.paired_tests(per_run, m) for m in ("aulc", "final_accuracy")], ignore_index=True),
-        reference=reference,
-        meta=meta,
-        composition=stats.query_composition(meta),
-        balance=_balance_table(stats.first_rounds_balance(meta)),
-        stream=pd.DataFrame([{"strategy": m["strategy"], "seed": m["seed"], **m["stream"]}
-                             for m in meta if m.get("stream")]),
-    )
-
-
-def _balance_table(balance: pd.DataFrame) -> pd.DataFrame:
-    if balance.empty:
-        return balance
-    columns = ["classes_covered", "max_share", "normalized_entropy"]
-    table = balance.groupby("strategy")[columns].mean()
-    return table.loc[stats.ordered_strategies(table.index)].reset_index()
-
-
-def experiment_figures(summary: ExperimentSummary, pair: str, experiment: str, out_dir: Path) -> list[Path]:
-    """Draw the experiment's learning curves (both x axes), confusion matrices and query composition.
-
-    Returns
-    -------
-    list of Path
-        The PNG files, for display in the notebook.
-    """
-    written = []
-    for x in ("n_labeled", "frac_labeled"):
-        written += figures.plot_learning_curves(summary.curves, summary.reference, pair, experiment, x=x, out_dir=out_dir)
-    if summary.meta:
-        written += figures.plot_confusion_matrices(summary.meta, pair, experiment, out_dir=out_dir)
-    if not summary.composition.empty:
-        written += figures.plot_query_composition(summary.composition, pair, out_dir=out_dir,
-                                                  stem=f"query_composition_{pair}_{experiment}")
-    return [p for p in written if p.suffix == ".png"]
