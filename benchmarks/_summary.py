@@ -7,6 +7,8 @@ summary with all settings found on disk, so no earlier row is lost.
 
 from __future__ import annotations
 
+import argparse
+import os
 import re
 from pathlib import Path
 
@@ -43,3 +45,21 @@ def setting_folders(root: Path, pattern: str) -> dict[str, Path]:
     if not root.is_dir():
         return {}
     return {p.name: p for p in sorted(root.iterdir()) if p.is_dir() and re.fullmatch(pattern, p.name)}
+
+
+def add_grid_arguments(parser: argparse.ArgumentParser, strategies) -> argparse.ArgumentParser:
+    """Add the options every ablation script shares: strategies, data, results, jobs, summary only.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        ``parser``, with ``--strategies`` (default ``strategies``), ``--data-root`` (default
+        ``$AL_DATA_DIR``), ``--results-dir`` (the study's results root), ``--jobs`` and
+        ``--summary-only``.
+    """
+    parser.add_argument("--strategies", nargs="+", default=list(strategies))
+    parser.add_argument("--data-root", default=os.environ.get("AL_DATA_DIR"))
+    parser.add_argument("--results-dir", default=None, help="the study's results root (default: results/)")
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--summary-only", action="store_true", help="run nothing; summarise the finished runs")
+    return parser

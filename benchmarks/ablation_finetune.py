@@ -24,12 +24,11 @@ in that folder.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 
-from _summary import save_and_print
+from _summary import add_grid_arguments, save_and_print
 from helpers import paths, stats
 from helpers.config import ConfigError
 from helpers.data import CorruptDataError
@@ -45,14 +44,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--experiments", nargs="+", default=["small", "moderate"], choices=["small", "moderate", "large"])
-    parser.add_argument("--strategies", nargs="+", default=list(STUDY_STRATEGIES))
     parser.add_argument("--seeds", nargs="+", type=int, default=[42, 43, 44])
     parser.add_argument("--rules", nargs="+", default=list(RULES), choices=list(RULES))
-    parser.add_argument("--data-root", default=os.environ.get("AL_DATA_DIR"))
-    parser.add_argument("--results-dir", default=None, help="the study's results root (default: results/)")
-    parser.add_argument("--jobs", type=int, default=1)
-    parser.add_argument("--summary-only", action="store_true", help="run nothing; summarise the finished runs")
-    return parser.parse_args(argv)
+    return add_grid_arguments(parser, STUDY_STRATEGIES).parse_args(argv)
 
 
 def main(argv=None) -> int:

@@ -19,11 +19,10 @@ written to ``summary.csv`` in that folder.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
-from _summary import save_and_print
+from _summary import add_grid_arguments, save_and_print
 from helpers import paths, stats
 from helpers.config import PAIRS, ConfigError
 from helpers.data import CorruptDataError
@@ -46,16 +45,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pair", default="mnist_logreg", choices=LOGREG_PAIRS)
     parser.add_argument("--experiments", nargs="+", default=EXPERIMENTS, choices=["small", "moderate", "large"])
-    parser.add_argument("--strategies", nargs="+", default=list(STUDY_STRATEGIES))
     parser.add_argument("--seeds", nargs="+", type=int, default=SEEDS)
     parser.add_argument("--values", nargs="+", type=float, default=None,
                         help="values of C to run (default: 0.1 1); the study's C is read from the main grid")
     parser.add_argument("--n-iterations", type=int, default=None, help="query iterations (default: the pair's)")
-    parser.add_argument("--data-root", default=os.environ.get("AL_DATA_DIR"))
-    parser.add_argument("--results-dir", default=None, help="the study's results root (default: results/)")
-    parser.add_argument("--jobs", type=int, default=1)
-    parser.add_argument("--summary-only", action="store_true", help="run nothing; summarise the finished runs")
-    return parser.parse_args(argv)
+    return add_grid_arguments(parser, STUDY_STRATEGIES).parse_args(argv)
 
 
 def main(argv=None) -> int:
