@@ -589,7 +589,10 @@ def assert_clean_stop(root: Path, before: dict[Path, bytes]) -> int:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="signals to a child process as on Linux")
-def test_cli_sigint_stops_the_grid_promptly(tmp_path):
+@pytest.mark.parametrize("signum, code, summary", [(signal.SIGINT, 130, "al-grid: interrupted: "),
+                                                   (signal.SIGTERM, 143, "al-grid: terminated by SIGTERM: ")],
+                         ids=["SIGINT", "SIGTERM"])
+def test_cli_signal_stops_the_grid_promptly_with_a_summary(tmp_path, signum, code, summary):
     root = tmp_path / "results"
     grid_process = subprocess.Popen([sys.executable, "-m", "helpers.grid", *LONG, "--jobs", "2",
                                      "--results-dir", str(root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -598,43 +601,20 @@ def test_cli_sigint_stops_the_grid_promptly(tmp_path):
         wait_for(lambda: running_and_finished(root), "a finished and a running run")
         workers = live_lock_pids(root)
         before = finished_files(root)
-        grid_process.send_signal(signal.SIGINT)
+        grid_process.send_signal(signum)
         t0 = time.monotonic()
         out, err = grid_process.communicate(timeout=60)
         elapsed = time.monotonic() - t0
     finally:
         grid_process.kill()
-    assert grid_process.returncode == 130, err
+    assert grid_process.returncode == code, err
     assert elapsed < 30  # seconds, not the minutes the queued runs would take
     lines = err.strip().splitlines()
-    assert lines[-1].startswith("al-grid: interrupted: ") and "Traceback" not in err, err
+    assert lines[-1].startswith(summary) and "Traceback" not in err, err
     assert "rerun the same grid to resume" in lines[-1]
     finished = assert_clean_stop(root, before)
     assert 1 <= finished < 6  # the queued runs were cancelled
     assert f"{finished} run(s) executed and kept, {6 - finished} not run" in lines[-1]
-    assert not any(pid_alive(pid) for pid in workers)
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="signals to a child process as on Linux")
-def test_cli_sigterm_stops_the_grid_with_a_summary(tmp_path):
-    root = tmp_path / "results"
-    grid_process = subprocess.Popen([sys.executable, "-m", "helpers.grid", *LONG, "--jobs", "2",
-                                     "--results-dir", str(root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    text=True)
-    try:
-        wait_for(lambda: running_and_finished(root), "a finished and a running run")
-        workers = live_lock_pids(root)
-        before = finished_files(root)
-        grid_process.send_signal(signal.SIGTERM)
-        out, err = grid_process.communicate(timeout=60)
-    finally:
-        grid_process.kill()
-    assert grid_process.returncode == 143, err
-    lines = err.strip().splitlines()
-    assert lines[-1].startswith("al-grid: terminated by SIGTERM: ") and "Traceback" not in err, err
-    finished = assert_clean_stop(root, before)
-    assert f"{finished} run(s) executed and kept, {6 - finished} not run" in lines[-1]
-    assert "rerun the same grid to resume" in lines[-1]
     wait_for(lambda: not any(pid_alive(pid) for pid in workers), "the workers to end", timeout=30)
 
 
