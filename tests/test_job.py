@@ -17,7 +17,7 @@ from helpers.config import PAIRS
 from helpers.data import DataNotFoundError
 from helpers.loop import run_and_save
 from helpers.notebook import ParameterError
-from test_data import write_mnist
+from data_files import write_mnist
 
 
 def smoke(tmp_path, **options):
