@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import stats
-from helpers.report import fmt_num, fmt_sig
+from helpers.report.numbers import fmt_num, fmt_sig
 from helpers.figures import style as fig_style
 from helpers.figures.style import MIN_FONT_SIZE, RC, SINGLE_COLUMN, _fit_lines, _text_width, strategy_color, strategy_marker
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import stats
-from helpers.report import fmt_num
+from helpers.report.numbers import fmt_num
 from helpers.figures import style as fig_style
 from helpers.figures.style import FULL_WIDTH, RC, STRATEGY_COLORS, _text_width, strategy_color
 
