@@ -1,4 +1,4 @@
-"""Dataset loading, caching and preprocessing.
+r"""Dataset loading, caching and preprocessing.
 
 One entry point, :func:`load_dataset`, returns a :class:`Dataset` with float32 features
 in ``[0, 1]`` and int64 labels ``0..n_classes-1`` for every supported source:

@@ -1,4 +1,4 @@
-"""One function per figure of the study.
+r"""One function per figure of the study.
 
 Every ``plot_*`` function takes data frames from :mod:`helpers.stats` and an
 output directory (default :data:`helpers.paths.FIGURES_DIR`), writes the figure

@@ -1,4 +1,4 @@
-"""Generated inputs of the paper: LaTeX tables and number macros.
+r"""Generated inputs of the paper: LaTeX tables and number macros.
 
 Everything is written to :data:`helpers.paths.PAPER_GENERATED_DIR` by default,
 atomically (a temporary file in the same directory, then :func:`os.replace`), so
