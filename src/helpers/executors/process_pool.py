@@ -18,7 +18,9 @@ from multiprocessing import util as multiprocessing_util
 
 from helpers.config import ConfigError, ProtocolConfig
 from helpers.data import Dataset
-from helpers.executors.base import GridExecutor, RunOutcome, TERMINATE_GRACE_SECONDS, _current_run, execute, remove_temp_files
+from helpers.executors.base import (
+    GridExecutor, RunOutcome, TERMINATE_GRACE_SECONDS, _current_run, execute, remove_temp_files,
+)
 
 
 # ------------------------------------------------------------------------------ process pool

@@ -21,7 +21,9 @@ import pandas as pd
 from helpers import stats
 from helpers.report.numbers import fmt_num, fmt_sig
 from helpers.figures import style as fig_style
-from helpers.figures.style import MIN_FONT_SIZE, RC, SINGLE_COLUMN, _fit_lines, _text_width, strategy_color, strategy_marker
+from helpers.figures.style import (
+    MIN_FONT_SIZE, RC, SINGLE_COLUMN, _fit_lines, _text_width, strategy_color, strategy_marker,
+)
 
 
 # --------------------------------------------------------------------------- 7. mean ranks
@@ -66,6 +68,10 @@ def plot_critical_difference(ranks: pd.DataFrame, out_dir=None) -> list[Path]:
     mean ranks lie closer than it are not told apart; thick lines join such groups.
     Each strategy's name and mean rank hang below the axis, one line each, placed so
     that no leader line crosses a name (:func:`_place_rank_labels`).
+
+    Drawn here rather than with scikit-posthocs' ``critical_difference_diagram``: that one
+    takes a pairwise significance matrix and draws crossbars in its own layout, without the
+    critical-difference bar, the paper's sizes or the strategy colours of every other figure.
 
     Parameters
     ----------

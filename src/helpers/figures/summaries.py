@@ -21,7 +21,10 @@ import pandas as pd
 
 from helpers import stats
 from helpers.figures import style as fig_style
-from helpers.figures.style import RC, STRATEGY_COLORS, _facet_grid, _facet_keys, _panel_title, _split_titles, strategy_color, strategy_marker
+from helpers.figures.style import (
+    RC, STRATEGY_COLORS, _facet_grid, _facet_keys, _panel_title, _split_titles, strategy_color,
+    strategy_marker,
+)
 
 
 # --------------------------------------------------------------------------- 2. AULC summary

@@ -16,7 +16,10 @@ from helpers.paths import PAPER_GENERATED_DIR
 from helpers.report.macros import role_pair, write_macros
 from helpers.report.output import _atomic_csv
 from helpers.report.pilots import PILOTS, write_pilot_tables
-from helpers.report.tables import TABLE_TEST_METRICS, write_macro_f1_table, write_model_comparison_table, write_summary_table, write_update_rule_table
+from helpers.report.tables import (
+    TABLE_TEST_METRICS, write_macro_f1_table, write_model_comparison_table, write_summary_table,
+    write_update_rule_table,
+)
 
 
 # --------------------------------------------------------------------------- everything

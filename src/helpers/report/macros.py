@@ -15,9 +15,14 @@ import pandas as pd
 from helpers import stats
 from helpers.config import PAIRS
 from helpers.report.naming import DATASET_TEX, ROLES, macro_name
-from helpers.report.numbers import _missing, experiment_digits, fmt_num, fmt_p, fmt_pct, fmt_sig, fmt_signed_pp, latex_escape
+from helpers.report.numbers import (
+    _missing, experiment_digits, fmt_num, fmt_p, fmt_pct, fmt_sig, fmt_signed_pp, latex_escape,
+)
 from helpers.report.output import _atomic_write
-from helpers.report.phrases import change_phrase, order_agreement_phrase, per_experiment_phrase, same_order_phrase, strategy_phrase
+from helpers.report.phrases import (
+    change_phrase, order_agreement_phrase, per_experiment_phrase, same_order_phrase,
+    strategy_phrase,
+)
 
 
 def _macro_entries(strategy_summary: pd.DataFrame, tests: pd.DataFrame,

@@ -15,7 +15,9 @@ import pandas as pd
 from helpers import stats
 from helpers.config import PAIRS
 from helpers.report.naming import DATASET_TEX
-from helpers.report.numbers import _missing, experiment_digits, fmt_num, fmt_p, fmt_pct, fmt_sig, fmt_signed_pp, latex_escape
+from helpers.report.numbers import (
+    _missing, experiment_digits, fmt_num, fmt_p, fmt_pct, fmt_sig, fmt_signed_pp, latex_escape,
+)
 from helpers.report.output import _atomic_write
 
 
