@@ -1,4 +1,7 @@
 """Shared fixtures of the tests of :mod:`helpers.figures`: a fake result tree and its frames.
+
+Every figure function writes non-empty PDF and PNG files, printable at their natural size
+(no text under 9 pt, at most a column or a page wide); the tests check both.
 """
 
 from __future__ import annotations

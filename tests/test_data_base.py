@@ -13,8 +13,7 @@ import numpy as np
 import pytest
 
 from helpers.data import Dataset, load_dataset
-from data_files import write_mnist
-from data_files import isolated  # noqa: F401  (autouse)
+from data_files import isolated, write_mnist  # noqa: F401  (isolated: autouse)
 
 
 def test_dataset_is_frozen_and_validated():

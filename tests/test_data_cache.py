@@ -16,8 +16,7 @@ from PIL import Image
 
 from helpers import data
 from helpers.data import load_dataset
-from data_files import cache_files, to_uint8, write_image_folder, write_mnist
-from data_files import isolated  # noqa: F401  (autouse)
+from data_files import cache_files, isolated, to_uint8, write_image_folder, write_mnist  # noqa: F401  (isolated: autouse)
 
 
 # ------------------------------------------------------------------------------- cache

@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 
 from helpers.data import channel_stats, normalize_channels
-from data_files import RNG_SEED
-from data_files import isolated  # noqa: F401  (autouse)
+from data_files import RNG_SEED, isolated  # noqa: F401  (isolated: autouse)
 
 
 # ----------------------------------------------------------------------- preprocessing

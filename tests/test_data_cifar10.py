@@ -19,8 +19,7 @@ import pytest
 import torchvision.datasets.cifar
 import torchvision.datasets.mnist
 from helpers.data import CIFAR10_CLASSES, CorruptDataError, DataNotFoundError, load_dataset
-from data_files import cache_files, to_uint8, write_cifar, write_image_folder
-from data_files import isolated  # noqa: F401  (autouse)
+from data_files import cache_files, isolated, to_uint8, write_cifar, write_image_folder  # noqa: F401  (isolated: autouse)
 
 
 # --------------------------------------------------------------------------- CIFAR-10

@@ -10,8 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from helpers.data import load_dataset
-from data_files import cache_files
-from data_files import isolated  # noqa: F401  (autouse)
+from data_files import cache_files, isolated  # noqa: F401  (isolated: autouse)
 
 
 def test_digits(isolated):

@@ -12,8 +12,7 @@ import pytest
 from PIL import Image
 
 from helpers.data import CorruptDataError, DataNotFoundError, load_dataset
-from data_files import cache_files, to_uint8, write_image_folder
-from data_files import isolated  # noqa: F401  (autouse)
+from data_files import cache_files, isolated, to_uint8, write_image_folder  # noqa: F401  (isolated: autouse)
 
 
 # ------------------------------------------------------------------------ image folder

@@ -18,8 +18,7 @@ import torchvision.datasets.cifar
 import torchvision.datasets.mnist
 from helpers import data
 from helpers.data import CorruptDataError, DataNotFoundError, load_dataset
-from data_files import MNIST_PARTS, cache_files, idx_bytes, mnist_arrays, to_uint8, write_mnist
-from data_files import isolated  # noqa: F401  (autouse)
+from data_files import MNIST_PARTS, cache_files, idx_bytes, isolated, mnist_arrays, to_uint8, write_mnist  # noqa: F401  (isolated: autouse)
 
 
 # ------------------------------------------------------------------------------ MNIST

@@ -1,7 +1,4 @@
 """Tests of helpers.figures.comparison: model comparison and crossed-design gains.
-
-Every figure function writes non-empty PDF and PNG files, printable at their natural size
-(no text under 9 pt, at most a column or a page wide).
 """
 
 from __future__ import annotations
@@ -15,9 +12,8 @@ import matplotlib.text
 import pandas as pd
 import pytest
 
-from figures_fixtures import close_figures  # noqa: F401  (autouse)
 from helpers import figures, stats
-from figures_fixtures import _check, comparison, full
+from figures_fixtures import _check, close_figures, comparison, full  # noqa: F401  (close_figures: autouse)
 
 
 def test_model_comparison(comparison, tmp_path):

@@ -1,7 +1,4 @@
 """Tests of helpers.figures.curves: learning curves.
-
-Every figure function writes non-empty PDF and PNG files, printable at their natural size
-(no text under 9 pt, at most a column or a page wide).
 """
 
 from __future__ import annotations
@@ -13,9 +10,8 @@ matplotlib.use("Agg")  # headless; must precede pyplot's import inside helpers.f
 import matplotlib.pyplot as plt
 import pytest
 
-from figures_fixtures import close_figures  # noqa: F401  (autouse)
 from helpers import figures, stats
-from figures_fixtures import _check, data, full
+from figures_fixtures import _check, close_figures, data, full  # noqa: F401  (close_figures: autouse)
 
 
 @pytest.mark.parametrize("x, stem", [("n_labeled", "learning_curves"),

@@ -1,7 +1,4 @@
 """Tests of helpers.figures.make_all: every figure from a result tree.
-
-Every figure function writes non-empty PDF and PNG files, printable at their natural size
-(no text under 9 pt, at most a column or a page wide).
 """
 
 from __future__ import annotations
@@ -12,8 +9,8 @@ matplotlib.use("Agg")  # headless; must precede pyplot's import inside helpers.f
 
 from test_stats import write_fake_tree
 
-from figures_fixtures import close_figures  # noqa: F401  (autouse)
 from helpers import figures
+from figures_fixtures import close_figures  # noqa: F401  (autouse)
 
 
 def test_make_all_figures(tmp_path):

@@ -1,7 +1,4 @@
 """Tests of helpers.figures.style: colours, rc settings and every figure's print size.
-
-Every figure function writes non-empty PDF and PNG files, printable at their natural size
-(no text under 9 pt, at most a column or a page wide).
 """
 
 from __future__ import annotations
@@ -15,9 +12,8 @@ import re
 import matplotlib.text
 import pytest
 
-from figures_fixtures import close_figures  # noqa: F401  (autouse)
 from helpers import figures, stats
-from figures_fixtures import _comparison, drawn_text, full
+from figures_fixtures import _comparison, close_figures, drawn_text, full  # noqa: F401  (close_figures: autouse)
 
 
 def test_strategy_colours_are_fixed_and_distinct():

@@ -1,7 +1,4 @@
 """Tests of helpers.figures.summaries: AULC summary and labels to target.
-
-Every figure function writes non-empty PDF and PNG files, printable at their natural size
-(no text under 9 pt, at most a column or a page wide).
 """
 
 from __future__ import annotations
@@ -14,9 +11,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from figures_fixtures import close_figures  # noqa: F401  (autouse)
 from helpers import figures, stats
-from figures_fixtures import _check, data
+from figures_fixtures import _check, close_figures, data  # noqa: F401  (close_figures: autouse)
 
 
 def test_aulc_summary(data, tmp_path):
