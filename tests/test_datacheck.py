@@ -16,7 +16,7 @@ import torchvision.datasets.mnist
 
 from helpers import datacheck
 from helpers.data import CIFAR10_CLASSES, CorruptDataError, DataNotFoundError
-from test_data import MNIST_PARTS, idx_bytes, mnist_arrays, write_image_folder, write_mnist
+from data_files import MNIST_PARTS, idx_bytes, mnist_arrays, write_image_folder, write_mnist
 
 
 @pytest.fixture(autouse=True)

@@ -281,7 +281,7 @@ def test_cli_failed_data_check_leaves_no_results_folder(capsys, no_training, mon
 def test_cli_wrong_scheduler_is_one_line_in_bounded_time(service, request, capsys, no_training, monkeypatch,
                                                          tmp_path):
     pytest.importorskip("distributed")
-    monkeypatch.setattr("helpers.executors.SCHEDULER_CHECK_SECONDS", 3.0)
+    monkeypatch.setattr("helpers.executors.scheduler_check.SCHEDULER_CHECK_SECONDS", 3.0)
     address = request.getfixturevalue(service)
     root = tmp_path / "new" / "results"
     t0 = time.monotonic()

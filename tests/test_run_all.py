@@ -20,7 +20,7 @@ import pytest
 import torch
 
 from helpers.job import PROFILES
-from test_data import mnist_arrays, write_mnist
+from data_files import mnist_arrays, write_mnist
 
 REPO = Path(__file__).resolve().parents[1]
 

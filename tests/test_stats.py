@@ -1,6 +1,6 @@
 """Tests of helpers.stats on hand-made curves and a small fake result tree.
 
-``write_fake_tree`` is also used by test_figures.py and test_report.py.
+``write_fake_tree`` is also used by the tests of helpers.figures and helpers.report.
 """
 
 from __future__ import annotations

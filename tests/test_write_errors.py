@@ -11,7 +11,7 @@ import pytest
 from helpers import grid, loop, results
 from helpers.config import ProtocolConfig
 from helpers.data import CIFAR10_CLASSES
-from test_data import write_image_folder
+from data_files import write_image_folder
 
 
 def _disk_full(*args, **kwargs):

@@ -286,6 +286,13 @@ def nemenyi_critical_difference(n_strategies: int, n_blocks: int, alpha: float =
     ``CD = q_alpha * sqrt(k (k + 1) / (6 N))`` with ``q_alpha`` the studentized range
     quantile divided by sqrt(2) (Demšar 2006, Table 5: 2.728 for k = 5 at 0.05).
 
+    Hand-written on purpose (three lines of :func:`scipy.stats.studentized_range`):
+    scikit-posthocs has no function that returns this critical difference. Its
+    ``posthoc_nemenyi_friedman`` returns pairwise p-values and its
+    ``critical_difference_diagram`` draws crossbars from such a significance matrix, in its
+    own layout; neither gives the one CD value that the critical-difference figure draws and
+    the paper's macros quote, so adopting it would change the figure and the statistic.
+
     Returns
     -------
     float

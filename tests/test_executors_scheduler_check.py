@@ -1,4 +1,4 @@
-"""Tests of helpers.executors' scheduler check: every address ends in one clear error, in bounded time.
+"""Tests of helpers.executors.scheduler_check: every address ends in one clear error, in bounded time.
 
 The executors themselves run grids in test_grid.py (serial, process pool) and
 test_grid_dask.py (Dask); here the stand-in services of conftest.py play a wrong address.

@@ -1,0 +1,74 @@
+"""Tests of helpers.report.build: write_all.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from test_stats import write_fake_tree
+
+from helpers import report, stats
+from report_fixtures import _macros, _switches, bundle
+
+
+def test_write_all(bundle, tmp_path):
+    paths = report.write_all(bundle["root"], out_dir=tmp_path)
+    names = {p.name for p in paths}
+    assert {"summary_table_mnist_logreg.tex", "summary_table_cifar10_cnn.tex", "macros.tex",
+            "paired_tests.csv", "strategy_summary.csv"} <= names
+    _macros(tmp_path / "macros.tex")
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "temp files left"
+    ranks = pd.read_csv(tmp_path / "friedman_ranks.csv")
+    assert set(ranks["experiment"]) >= {"all"} and {"mean_rank", "friedman_p", "cd"} <= set(ranks.columns)
+    overall = ranks[ranks["experiment"] == "all"]
+    for _, group in overall.groupby("pair"):
+        k = len(group)
+        assert group["mean_rank"].sum() == pytest.approx(k * (k + 1) / 2)
+    balance = pd.read_csv(tmp_path / "query_balance.csv")
+    assert len(balance) == len(bundle["per_run"]) and balance["normalized_entropy"].between(0, 1).all()
+
+
+def test_write_all_adds_the_fine_tuning_ablation_where_it_exists(tmp_path):
+    root = write_fake_tree(tmp_path / "results", pairs=("mnist_logreg",), seeds=(42, 43, 44))
+    out = tmp_path / "generated"
+    names = {p.name for p in report.write_all(root, out)}
+    assert "update_rules_mnist_logreg.tex" not in names  # no ablation folder yet
+    assert r"\HaveUpdateRulesfalse" in (out / "macros.tex").read_text()
+    assert r"\HavePilotsfalse" in (out / "macros.tex").read_text()
+    assert r"\HaveComparisonfalse" in (out / "macros.tex").read_text()  # no deep model: no comparison
+    assert "shallow_vs_deep.tex" not in names and "ComparisonBestChanges" not in (out / "macros.tex").read_text()
+
+    write_fake_tree(stats.ablation_root(root, "mnist_logreg") / "cold", pairs=("mnist_logreg",), seeds=(42, 43),
+                    reference=False)
+    names = {p.name for p in report.write_all(root, out)}
+    assert {"update_rules_mnist_logreg.tex", "update_rules_mnist_logreg.csv",
+            "update_rule_rankings_mnist_logreg.csv"} <= names
+    table = pd.read_csv(out / "update_rules_mnist_logreg.csv")
+    assert list(dict.fromkeys(table["rule"])) == ["fixed", "cold"]
+    assert set(table["n_seeds"]) == {2}  # compared on the seeds both rules have
+    tex = (out / "update_rules_mnist_logreg.tex").read_text()
+    assert r"\multicolumn{2}{c}{fixed budget}" in tex and r"\multicolumn{2}{c}{cold refit}" in tex
+    assert tex.count(r"\\") == 2 + 2 * 3 + 2  # header rows, 2 experiments x 3 strategies, notes
+    macros = (out / "macros.tex").read_text()
+    assert r"\HaveUpdateRulestrue" in macros
+    assert r"\newcommand{\MnistLogregSmallColdMarginAulcGain}" in macros
+    rankings = pd.read_csv(out / "update_rule_rankings_mnist_logreg.csv")
+    assert rankings["same_order"].dtype == bool
+
+
+def test_write_all_writes_the_comparison_with_both_models(bundle, tmp_path):
+    names = {p.name for p in report.write_all(bundle["root"], out_dir=tmp_path)}
+    assert {"shallow_vs_deep.tex", "shallow_vs_deep.csv"} <= names
+    assert _switches(tmp_path / "macros.tex")["Comparison"] is True
+    csv = pd.read_csv(tmp_path / "shallow_vs_deep.csv")
+    assert list(csv.columns) == stats.COMPARISON_COLUMNS and len(csv) == 2 * 2 * 2
+    defs = _macros(tmp_path / "macros.tex")
+    best = stats.best_strategies(pd.read_csv(tmp_path / "friedman_ranks.csv"), "mnist_logreg", "cifar10_cnn")
+    assert defs["ComparisonNExperiments"] == "2"
+    assert defs["ComparisonBestChanges"] == str(int((~best["same_best"]).sum()))
+    for row in best.itertuples():
+        e = row.experiment.capitalize()
+        assert defs[f"MnistLogreg{e}BestRankStrategy"] == stats.strategy_label(row.shallow_best)
+        assert defs[f"Shallow{e}BestRankStrategy"] == rf"\MnistLogreg{e}BestRankStrategy"
+        assert defs[f"Deep{e}BestRankStrategy"] == rf"\CifarTenCnn{e}BestRankStrategy"
+        assert defs[f"Comparison{e}SameBest"] == ("the same" if row.same_best else "a different")

@@ -1,0 +1,148 @@
+"""Tests of helpers.report.macros: the macros file.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from helpers import report, stats
+from report_fixtures import _macros, _switches, bundle
+
+
+def test_write_macros_content(bundle, tmp_path):
+    path = report.write_macros(bundle["summary"], bundle["tests"], tmp_path / "macros.tex",
+                               reference=bundle["reference"], labels_table=bundle["labels"],
+                               meta=bundle["meta"])
+    defs = _macros(path)
+    assert all(re.fullmatch(r"[A-Za-z]+", name) for name in defs)
+    s = bundle["summary"]
+    row = s[(s["pair"] == "mnist_logreg") & (s["experiment"] == "small")
+            & (s["strategy"] == "margin")].iloc[0]
+    assert defs["MnistLogregSmallMarginFinalAcc"] == f"{row['final_accuracy_mean'] * 100:.1f}"
+    assert defs["MnistLogregSmallMarginAulc"] == f"{row['aulc_mean'] * 100:.1f}"
+    assert defs["MnistLogregRefAcc"] == "92.1"  # mean of 0.920, 0.921, 0.922
+    assert defs["CifarTenCnnRefAcc"] == "92.1"
+    assert defs["NSeeds"] == "3" and defs["MinAttainableP"] == "0.25"
+    assert defs["MnistLogregSmallMinP"] == "0.25"
+    assert defs["MnistLogregSmallBestStrategy"] == "Margin"
+    e = s[(s["pair"] == "mnist_logreg") & (s["experiment"] == "small")]
+    assert defs["MnistLogregSmallLowestFinalAcc"] == f"{e['final_accuracy_mean'].min() * 100:.1f}"
+    assert defs["MnistLogregSmallHighestFinalAcc"] == f"{e['final_accuracy_mean'].max() * 100:.1f}"
+    assert defs["MnistLogregSmallInitialAcc"] == f"{e['initial_accuracy_mean'].mean() * 100:.1f}"
+    assert defs["MnistLogregNPool"] == "1{,}000"
+    assert defs["MnistLogregSmallStreamUncertaintyInspectedPerLabel"] == "3.0"
+    assert "MnistLogregSmallRandomInspectedPerLabel" not in defs
+    stream = s[(s["pair"] == "mnist_logreg") & (s["experiment"] == "small")
+               & (s["strategy"] == "stream_uncertainty")].iloc[0]
+    assert defs["MnistLogregSmallStreamUncertaintyFallbackShare"] == f"{stream['fallback_share_mean'] * 100:.1f}"
+    assert "MnistLogregSmallMarginFallbackShare" not in defs
+    assert defs["MnistLogregSmallMarginAulcDiff"].startswith(r"\ensuremath{+}")
+    assert re.fullmatch(r"\d\.\d{3}", defs["MnistLogregSmallMarginAulcP"])
+    assert "MnistLogregSmallRandomAulcP" not in defs
+    assert re.fullmatch(r"\d", defs["MnistLogregSmallMarginAulcBetter"])
+    assert defs["MnistLogregSmallRandomLabelsRatio"] == "1.00"
+    # Role aliases: the paper text says \\Shallow... and \\Deep...
+    assert _switches(path) == {"Shallow": True, "Deep": True}
+    assert defs["ShallowPair"] == "mnist_logreg" and defs["DeepPair"] == "cifar10_cnn"
+    assert defs["ShallowDataset"] == "MNIST" and defs["DeepDataset"] == "CIFAR-10"
+    assert defs["ShallowSmallMarginFinalAcc"] == r"\MnistLogregSmallMarginFinalAcc"
+    assert defs["DeepRefAcc"] == r"\CifarTenCnnRefAcc"
+    aliased = {name[len("Shallow"):] for name in defs if name.startswith("Shallow")}
+    assert {name[len("MnistLogreg"):] for name in defs if name.startswith("MnistLogreg")} <= aliased
+    # Same input, same file.
+    again = report.write_macros(bundle["summary"], bundle["tests"], tmp_path / "again.tex",
+                                reference=bundle["reference"], labels_table=bundle["labels"],
+                                meta=bundle["meta"])
+    assert again.read_text() == path.read_text()
+
+
+def test_roles_prefer_study_pairs_and_may_be_empty(bundle, tmp_path):
+    assert report.role_pair("Shallow", ["digits_logreg", "mnist_logreg"]) == "mnist_logreg"
+    assert report.role_pair("Shallow", ["digits_logreg", "digits_cnn"]) == "digits_logreg"
+    assert report.role_pair("Deep", ["digits_logreg", "digits_cnn"]) == "digits_cnn"
+    assert report.role_pair("Deep", ["mnist_logreg"]) is None
+    only_shallow = bundle["summary"][bundle["summary"]["pair"] == "mnist_logreg"]
+    path = report.write_macros(only_shallow, bundle["tests"], tmp_path / "macros.tex")
+    assert _switches(path) == {"Shallow": True, "Deep": False}
+    defs = _macros(path)
+    assert "ShallowPair" in defs and not any(name.startswith("Deep") for name in defs)
+
+
+def test_comparison_macros_count_the_changes(tmp_path):
+    best = pd.DataFrame({"experiment": ["small", "moderate", "large"], "same_best": [True, False, False]})
+    path = report.write_macros(pd.DataFrame({"pair": ["mnist_logreg"], "experiment": ["small"],
+                                             "strategy": ["random"], "n_seeds": [1], "aulc_mean": [0.5],
+                                             "aulc_ci_hi": [0.5], "final_accuracy_mean": [0.6],
+                                             "final_accuracy_ci_hi": [0.6]}),
+                               pd.DataFrame(), tmp_path / "macros.tex", comparison_best=best,
+                               switches={"Comparison": True})
+    defs = _macros(path)
+    assert defs["ComparisonBestChanges"] == "2" and defs["ComparisonNExperiments"] == "3"
+    assert defs["ComparisonModerateSameBest"] == "a different" and defs["ComparisonSmallSameBest"] == "the same"
+    assert _switches(path)["Comparison"] is True
+
+
+def test_macros_of_the_stream_share_the_lowest_accuracy_and_the_grid_cost(bundle, tmp_path):
+    meta = [dict(m, timings={"total_seconds": 90.0}) for m in bundle["meta"]]
+    path = report.write_macros(bundle["summary"], bundle["tests"], tmp_path / "macros.tex",
+                               reference=bundle["reference"], labels_table=bundle["labels"], meta=meta)
+    defs = _macros(path)
+    t = bundle["tests"]
+    gains = t[(t["pair"] == "mnist_logreg") & (t["experiment"] == "small") & (t["metric"] == "aulc")]
+    gains = gains.set_index("strategy")["mean_diff"]
+    assert defs["MnistLogregSmallStreamShareOfMargin"] == f"{100 * gains['stream_uncertainty'] / gains['margin']:.0f}"
+    s = bundle["summary"]
+    e = s[(s["pair"] == "mnist_logreg") & (s["experiment"] == "small")]
+    assert defs["MnistLogregSmallLowestAcc"] == f"{e['lowest_accuracy_mean'].mean() * 100:.1f}"
+    n_runs = sum(m["pair"] == "mnist_logreg" for m in meta)
+    assert defs["MnistLogregGridCoreMinutes"] == f"{round(n_runs * 90 / 60)}"
+    assert "MnistLogregGridCoreMinutes" not in _macros(report.write_macros(
+        bundle["summary"], bundle["tests"], tmp_path / "plain.tex", meta=bundle["meta"]))
+
+
+def test_core_minutes_of_the_runs_and_of_runs_plus_references(bundle, tmp_path):
+    meta = [dict(m, timings={"total_seconds": 90.0}) for m in bundle["meta"]]
+    reference = bundle["reference"].assign(fit_seconds=600.0)
+    defs = _macros(report.write_macros(bundle["summary"], bundle["tests"], tmp_path / "macros.tex",
+                                       reference=reference, meta=meta))
+    n_runs = sum(m["pair"] == "mnist_logreg" for m in meta)
+    n_refs = int((reference["pair"] == "mnist_logreg").sum())
+    assert n_runs and n_refs
+    assert defs["MnistLogregGridCoreMinutes"] == report.fmt_num(n_runs * 1.5, 0)  # the runs only
+    assert defs["MnistLogregGridAndReferencesCoreMinutes"] == report.fmt_num(n_runs * 1.5 + n_refs * 10, 0)
+    assert defs["ShallowGridAndReferencesCoreMinutes"] == r"\MnistLogregGridAndReferencesCoreMinutes"
+    without = _macros(report.write_macros(bundle["summary"], bundle["tests"], tmp_path / "noref.tex", meta=meta))
+    assert without["MnistLogregGridAndReferencesCoreMinutes"] == "n/a"
+
+
+def test_sentence_macros_are_written(bundle, tmp_path):
+    defs = _macros(report.write_macros(bundle["summary"], bundle["tests"], tmp_path / "macros.tex",
+                                       ranks=stats.friedman_ranks(bundle["per_run"], by=("pair", "experiment"))))
+    assert defs["MnistLogregSmallMarginAulcChange"].startswith(("gains ", "loses ", "neither"))
+    assert defs["MnistLogregBestRankByExperiment"] == "margin sampling in both experiments"  # the fake tree's best
+    if "final_macro_f1_mean" in bundle["summary"]:
+        assert defs["MacroFOneOrder"].startswith("in ")
+
+
+def test_perclass_and_bootstrap_macros():
+    from helpers import report as rep
+
+    deficit = pd.DataFrame([{"pair": "mnist_logreg", "experiment": "small", "strategy": "entropy", "n_seeds": 20,
+                             "gap_points": -9.67, "worst_class": 0, "worst_class_name": "0", "worst_gap_points": -4.64,
+                             "worst_share_of_gap": 0.48, "confused_as": 5, "confused_as_name": "5",
+                             "confusion_share": 0.469, "reference_confusion_share": 0.014,
+                             "least_queried_class": "0", "most_queried_class": "5"}])
+    boot = pd.DataFrame([["mnist_logreg", "small", "margin", 1.0, 0.975, 20, 2000],
+                         ["mnist_logreg", "small", "entropy", 4.9, 0.025, 20, 2000]],
+                        columns=["pair", "experiment", "strategy", "mean_rank", "p_best", "n_seeds", "n_resamples"])
+    entries = dict((name, value) for name, value, _ in rep._perclass_entries(deficit, boot))
+    assert entries["MnistLogregSmallEntropyClassGap"] == r"\ensuremath{-}9.7"
+    assert entries["MnistLogregSmallEntropyWorstClassGap"] == r"\ensuremath{-}4.6"
+    assert entries["MnistLogregSmallEntropyWorstClassShareOfGap"] == "48"
+    assert entries["MnistLogregSmallEntropyWorstClassConfusedAs"] == "5"
+    assert entries["MnistLogregSmallEntropyWorstClassConfusionShare"] == "47"
+    assert entries["MnistLogregSmallBootstrapBest"] == "margin sampling"
+    assert entries["MnistLogregSmallBootstrapBestP"] == "98"  # 97.5 rounds half up
+    assert entries["MnistLogregSmallEntropyPBest"] == "3"

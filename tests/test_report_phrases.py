@@ -1,0 +1,68 @@
+"""Tests of helpers.report.phrases: generated prose.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from helpers import report
+
+
+# --------------------------------------------------------------------------- generated prose
+def test_per_experiment_phrase_names_each_strategy_once():
+    three = {"small": "margin", "moderate": "margin", "large": "margin"}
+    assert report.per_experiment_phrase(three) == "margin sampling in all three experiments"
+    assert report.per_experiment_phrase({"small": "margin", "moderate": "margin", "large": "stream_uncertainty"}) == (
+        r"margin sampling in \emph{small} and \emph{moderate} and the stream in \emph{large}")
+    assert report.per_experiment_phrase({"small": "entropy"}) == r"entropy sampling in \emph{small}"
+    tied = report.per_experiment_phrase({"small": "margin,stream_uncertainty", "large": "margin,stream_uncertainty"})
+    assert tied == "margin sampling and the stream (tied) in both experiments"
+    three_ways = report.per_experiment_phrase({"small": "margin", "moderate": "entropy", "large": "random"})
+    assert three_ways == (r"margin sampling in \emph{small}; entropy sampling in \emph{moderate}; "
+                          r"and random sampling in \emph{large}")
+
+
+def test_change_phrase_never_prints_a_signed_loss():
+    assert report.change_phrase(-0.015) == "loses 1.5 points"
+    assert report.change_phrase(0.0235) == "gains 2.4 points"  # half up
+    assert report.change_phrase(-0.00125, 2) == "loses 0.13 points"
+    assert report.change_phrase(0.0004) == report.change_phrase(-0.0004) == "neither gains nor loses (0.0 points)"
+    assert report.change_phrase(float("nan")) == "n/a"
+    assert "-" not in report.change_phrase(-0.5) and "+" not in report.change_phrase(0.5)
+
+
+def test_same_order_phrase_reads_as_one_clause():
+    assert report.same_order_phrase({"fixed": True, "converge": True, "cold": True}) == (
+        "in the same order as the fixed budget")
+    assert report.same_order_phrase({"fixed": True, "converge": False, "cold": False}) == (
+        "in a different order from the fixed budget")
+    assert report.same_order_phrase({"fixed": True, "converge": True, "cold": False}) == (
+        "in the same order as the fixed budget under fine-tuning to convergence "
+        "but in a different order under the cold refit")
+    assert "the same and" not in report.same_order_phrase({"fixed": True, "converge": False, "cold": True})
+
+
+def test_order_agreement_phrase_names_the_swapped_strategies():
+    rows = []
+    for pair in ("mnist_logreg", "cifar10_cnn"):
+        for experiment in ("small", "large"):
+            for strategy, acc in (("margin", 0.70), ("random", 0.60), ("least_confident", 0.50)):
+                f1 = acc - 0.01
+                if (pair, experiment, strategy) == ("cifar10_cnn", "small", "least_confident"):
+                    f1 = 0.65  # above random's macro-F1 while below it in accuracy
+                rows.append({"pair": pair, "experiment": experiment, "strategy": strategy, "aulc_mean": acc,
+                             "final_accuracy_mean": acc, "final_macro_f1_mean": f1})
+    summary = pd.DataFrame(rows)
+    agree = summary[summary["pair"] == "mnist_logreg"]
+    assert report.order_agreement_phrase(agree) == "in both experiments"
+    assert report.order_agreement_phrase(summary) == (
+        r"in three of the four experiments; in CIFAR-10 \emph{small} macro-F1 puts least confidence ahead of "
+        "random sampling")
+
+
+def test_join_phrases_and_number_words():
+    assert report.join_phrases([]) == "" and report.join_phrases(["a"]) == "a"
+    assert report.join_phrases(["a", "b"]) == "a and b" and report.join_phrases(["a", "b", "c"]) == "a, b and c"
+    assert report.number_word(3) == "three" and report.number_word(20) == "20"
+    assert report.all_experiments_phrase(2) == "both experiments"
+    assert report.all_experiments_phrase(3) == "all three experiments"

@@ -1,0 +1,114 @@
+"""Tests of helpers.report.tables: the LaTeX tables.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from helpers import report, stats
+from report_fixtures import _body_rows, _comparison, bundle
+
+
+def test_summary_table(bundle, tmp_path):
+    path = report.write_summary_table(bundle["summary"], bundle["tests"], "mnist_logreg",
+                                      tmp_path / "table.tex")
+    tex = path.read_text()
+    assert r"\begin{tabular}" in tex and r"\end{tabular}" in tex
+    assert r"\begin{table" not in tex
+    for rule in (r"\toprule", r"\midrule", r"\bottomrule"):
+        assert rule in tex
+    assert "Stream" in tex and "stream_uncertainty" not in tex
+    assert "Random" in tex and "Margin" in tex
+    n_cols = len(tex.split(r"\begin{tabular}{")[1].split("}")[0])
+    rows = [line for line in tex.splitlines() if line.endswith(r"\\")]
+    for line in rows:  # every row spans exactly the declared columns
+        spans = sum(int(k) - 1 for k in re.findall(r"\\multicolumn\{(\d+)\}", line))
+        assert line.count("&") + 1 + spans == n_cols, line
+    body = [line for line in rows if "&" in line and r"\multicolumn" not in line]
+    # header + 2 experiments x 3 strategies
+    assert len(body) == 7 and n_cols == 8
+    assert r"\cmidrule(lr){5-6}" in tex
+    assert r"$\pm$" in tex and "0.25" in tex  # the Wilcoxon floor is stated
+
+
+def test_model_comparison_table(bundle, tmp_path):
+    table = _comparison(bundle)
+    path = report.write_model_comparison_table(table, tmp_path / "shallow_vs_deep.tex")
+    tex = path.read_text()
+    assert tex.count(r"\begin{table*}") == 1 and tex.rstrip().endswith(r"\end{table*}")
+    assert r"\label{tab:shallow-vs-deep}" in tex
+    caption = re.search(r"\\caption\{(.*)\}\n", tex).group(1)
+    assert "logistic regression on MNIST (3 seeds)" in caption and "CNN on CIFAR-10 (3 seeds)" in caption
+    assert r"$^\dagger$" in caption and "Holm" in caption and "rank" in caption
+    for rule in (r"\toprule", r"\midrule", r"\bottomrule", r"\cmidrule(lr){3-6}\cmidrule(lr){7-8}"):
+        assert rule in tex
+    n_cols = len(tex.split(r"\begin{tabular}{")[1].split("}")[0])
+    assert n_cols == 8
+    for line in (line for line in tex.splitlines() if line.endswith(r"\\")):
+        spans = sum(int(k) - 1 for k in re.findall(r"\\multicolumn\{(\d+)\}", line))
+        assert line.count("&") + 1 + spans == n_cols, line
+    body = _body_rows(tex)
+    # One row per strategy (random excluded) per experiment: small and large x margin and stream.
+    assert [line.split(" & ")[:2] for line in body] == [["Small", "Margin"], ["", "Stream"],
+                                                        ["Large", "Margin"], ["", "Stream"]]
+    margin = table[(table["experiment"] == "small") & (table["strategy"] == "margin")].set_index("metric")
+    cells = body[0].removesuffix(r" \\").split(" & ")
+    half = (margin.loc["aulc", "shallow_hi"] - margin.loc["aulc", "shallow_lo"]) / 2
+    digits = 1 if max(abs(margin["shallow_gain"]).max(), abs(margin["deep_gain"]).max()) >= 0.01 else 2
+    assert cells[2] == rf"{report.fmt_signed_pp(margin.loc['aulc', 'shallow_gain'], digits)} $\pm$ " \
+                       rf"{report.fmt_pct(half, digits)}"
+    assert cells[3] == f"{margin.loc['aulc', 'shallow_rank']:.1f}"
+    assert cells[7].startswith(report.fmt_signed_pp(margin.loc["final_accuracy", "deep_gain"], digits))
+    assert "dagger" not in "\n".join(body)  # three seeds: no Holm p below 0.05 is attainable
+
+
+def test_model_comparison_table_marks_significance_and_drops_the_interval_of_one_seed(bundle, tmp_path):
+    table = _comparison(bundle)
+    deep = table["deep_pair"] == "cifar10_cnn"
+    table.loc[deep, ["deep_lo", "deep_hi"]] = float("nan")  # as model_comparison gives one seed
+    table.loc[deep, "deep_n_seeds"] = 1
+    first = (table["strategy"] == "margin") & (table["experiment"] == "small") & (table["metric"] == "aulc")
+    table.loc[first, "shallow_significant"] = True
+    tex = report.write_model_comparison_table(table, tmp_path / "t.tex").read_text()
+    assert "CNN on CIFAR-10 (1 seed)" in tex
+    cells = [line.removesuffix(r" \\").split(" & ") for line in _body_rows(tex)]
+    assert cells[0][2].endswith(r"$^\dagger$") and r"\dagger" not in " ".join(c for row in cells for c in row[3:])
+    assert all(r"$\pm$" not in row[4] and r"$\pm$" not in row[7] for row in cells)  # deep: no interval
+    assert all(r"$\pm$" in row[2] and r"$\pm$" in row[6] for row in cells)  # shallow: intervals
+    with pytest.raises(ValueError):
+        report.write_model_comparison_table(table.iloc[:0], tmp_path / "empty.tex")
+
+
+def test_summary_table_bolds_only_a_singled_out_best(bundle, tmp_path, monkeypatch):
+    plain = report.write_summary_table(bundle["summary"], bundle["tests"], "mnist_logreg", tmp_path / "a.tex",
+                                       per_run=bundle["per_run"]).read_text()
+    assert r"\textbf" not in plain  # three seeds single nothing out
+    assert "Bold: better than every other strategy" in plain
+
+    def fake_best(per_run, metric, alpha=0.05):
+        return pd.DataFrame([{"pair": "mnist_logreg", "experiment": "small", "metric": metric, "strategy": "margin",
+                              "mean": 0.9, "runner_up": "random", "max_p_holm": 0.01,
+                              "singled_out": metric == "aulc"}])
+
+    monkeypatch.setattr(stats, "best_strategy", fake_best)
+    tex = report.write_summary_table(bundle["summary"], bundle["tests"], "mnist_logreg", tmp_path / "b.tex",
+                                     per_run=bundle["per_run"]).read_text()
+    bold_rows = [line for line in tex.splitlines() if r"\textbf" in line]
+    assert len(bold_rows) == 1 and "Margin" in bold_rows[0] and bold_rows[0].count(r"\textbf") == 1
+
+
+def test_macro_f1_table(bundle, tmp_path):
+    tex = report.write_macro_f1_table(bundle["summary"], tmp_path / "f1.tex").read_text()
+    s = bundle["summary"]
+    n_pairs, n_experiments = s["pair"].nunique(), s["experiment"].nunique()
+    rows = [line for line in tex.splitlines() if line.endswith(r"\\") and r"\multicolumn" not in line]
+    assert len(rows) == 1 + len(s[["pair", "strategy"]].drop_duplicates())  # header + one row per (pair, strategy)
+    assert tex.count(r"\multicolumn") == n_pairs
+    assert all(line.count("&") == n_experiments for line in rows)
+    row = s[(s["pair"] == "mnist_logreg") & (s["experiment"] == "small") & (s["strategy"] == "margin")].iloc[0]
+    assert f"{row['final_macro_f1_mean'] * 100:.1f} $\\pm$" in tex
+    with pytest.raises(ValueError):
+        report.write_macro_f1_table(s.drop(columns=["final_macro_f1_mean"]), tmp_path / "x.tex")
