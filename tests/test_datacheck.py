@@ -140,3 +140,15 @@ def test_command_line(tmp_path, capsys, monkeypatch):
     assert [line.split(":")[0] for line in out] == ["mnist_logreg", "digits_logreg"]
     assert datacheck.main(["--pair", "mnist_logreg", "--data-root", " "]) == 2
     assert "--data-root is empty" in capsys.readouterr().err
+
+
+def test_describe_source_writes_the_data_root_out(tmp_path):
+    from helpers.data import load_dataset
+
+    ds = load_dataset("digits")
+    assert datacheck.describe_source(ds, tmp_path).startswith("sklearn-digits: scikit-learn load_digits")
+
+    class Located:
+        variant, source = "mnist-idx", "MNIST gzip IDX files at <data root>/MNIST/raw"
+
+    assert datacheck.describe_source(Located(), tmp_path) == f"mnist-idx: MNIST gzip IDX files at {tmp_path}/MNIST/raw"

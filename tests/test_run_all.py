@@ -156,7 +156,7 @@ def test_check_with_quotes_in_the_paths(tmp_path):
     write_mnist(data, arrays=mnist_arrays(n_train=600, n_test=50))
     proc = run_all("--only", "mnist_logreg", "--data-root", data, "--out", out, "--check", "--jobs", "2")
     assert proc.returncode == 0, proc.stderr
-    assert "data torchvision MNIST" in proc.stdout or "MNIST gzip IDX files" in proc.stdout
+    assert "data mnist-idx: torchvision MNIST" in proc.stdout or "data mnist-idx: MNIST gzip IDX files" in proc.stdout
     assert str(data) in proc.stdout and str(out / "results") in proc.stdout
     runs = len(PROFILES["paper"].seeds["mnist_logreg"]) * 5 * 3  # seeds x strategies x experiments
     assert f"{runs} runs: 0 already finished, {runs} to run" in proc.stdout

@@ -70,6 +70,18 @@ def resolve_data_root(data_root: str | os.PathLike[str] | None) -> Path:
     return Path(data_root).expanduser().resolve() if data_root is not None else paths.data_dir()
 
 
+def describe_source(dataset, data_root: str | os.PathLike[str] | None) -> str:
+    """Return where a loaded dataset came from on this machine, for messages and plans.
+
+    Returns
+    -------
+    str
+        ``<variant>: <source>`` with the data root written out (a run's JSON keeps it as
+        ``<data root>``, so that no absolute path is stored).
+    """
+    return f"{dataset.variant}: {dataset.source.replace('<data root>', str(resolve_data_root(data_root)))}"
+
+
 def expected_files(dataset: str, root: Path) -> str:
     """Describe the files a dataset needs under ``root`` (for messages).
 
@@ -233,7 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (DataNotFoundError, CorruptDataError) as err:
             print(f"{args.prog}: {err}", file=sys.stderr)
             return 2
-        print(f"{pair}: {data.source}")
+        print(f"{pair}: {describe_source(data, args.data_root)}")
     return 0
 
 

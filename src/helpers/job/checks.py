@@ -159,7 +159,7 @@ def check_job(job: Job, *, download: bool = True) -> list[PairCheck]:
     """
     from helpers import results
     from helpers.config import ConfigError
-    from helpers.datacheck import check_pair_data
+    from helpers.datacheck import check_pair_data, describe_source
     from helpers.loop import prepare
     from helpers.models import resolve_device
 
@@ -202,7 +202,7 @@ def check_job(job: Job, *, download: bool = True) -> list[PairCheck]:
         status = [results.run_status(c, identity) for c in configs]
         per_seed = {c.seed: c for c in configs}
         checks.append(PairCheck(
-            pair=pair, source=dataset.source, device=devices.get(pair),
+            pair=pair, source=describe_source(dataset, job.data_root), device=devices.get(pair),
             finished=status.count("complete"), stale=status.count("stale"), total=len(configs),
             references_finished=sum(_reference_finished(c) for c in per_seed.values()),
             references=len(per_seed), identity=identity, damaged=status.count("damaged"),
