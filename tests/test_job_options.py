@@ -18,7 +18,7 @@ def test_smoke_plan_runs_both_pairs_then_the_figures(tmp_path):
     assert [s.name for s in plan.steps] == [f"{p}_{e}" for p in ("digits_logreg", "digits_cnn")
                                             for e in ("small", "moderate", "large")] + ["figures"]
     first = plan.steps[0]
-    assert first.template == "mnist_logreg" and first.parameters["seeds"] == [42, 43]
+    assert first.template == "experiment" and first.parameters["seeds"] == [42, 43]
     assert first.parameters["results_dir"] == str(tmp_path / "out") and first.parameters["jobs"] == 2
     assert len(first.configs) == 10 and {c.seed for c in first.configs} == {42, 43}
     figures = plan.steps[-1].parameters
@@ -29,7 +29,7 @@ def test_smoke_plan_runs_both_pairs_then_the_figures(tmp_path):
 def test_only_keeps_one_pair_but_the_figures_cover_the_profile(tmp_path):
     plan = smoke(tmp_path, only="digits_cnn")
     assert plan.pairs == ["digits_cnn"] and len(plan.steps) == 4
-    assert smoke(tmp_path, only="cifar10_cnn").pairs == ["digits_cnn"]  # the notebook's name works too
+    assert smoke(tmp_path, only="cifar10_cnn").pairs == ["digits_cnn"]  # the study cell it stands for works too
     assert plan.steps[-1].parameters["pairs"] == ["digits_logreg", "digits_cnn"]
 
 

@@ -126,10 +126,10 @@ def test_make_lab_serves_the_paired_notebooks_and_a_kernel_with_helpers(lab):
     base, token = lab
     listing = _get(base, token, "/api/contents/notebooks")
     names = {item["name"]: item["type"] for item in listing["content"]}
-    for stem in ("mnist_logreg", "cifar10_cnn", "figures"):
+    for stem in ("experiment", "figures"):
         assert names.get(f"{stem}.ipynb") == "notebook" and f"{stem}.py" in names
 
-    ipynb = _get(base, token, "/api/contents/notebooks/mnist_logreg.ipynb")
+    ipynb = _get(base, token, "/api/contents/notebooks/experiment.ipynb")
     assert ipynb["type"] == "notebook" and _tags(ipynb["content"]["cells"]).count(["parameters"]) == 1
 
     paired = _get(base, token, "/api/contents/notebooks/figures.py?type=notebook")

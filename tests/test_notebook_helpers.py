@@ -20,20 +20,20 @@ def namespace(template, **changes):
     return {**template_defaults(template), **changes}
 
 
-@pytest.mark.parametrize("template", ["mnist_logreg", "cifar10_cnn", "figures"])
+@pytest.mark.parametrize("template", ["experiment", "figures"])
 def test_template_defaults_pass(template):
     values = check_parameters(template, namespace(template), injected=())
     assert set(values) == set(notebook.NOTEBOOK_PARAMETERS[template])
 
 
 def test_smoke_pairs_pass_in_their_notebooks():
-    check_parameters("mnist_logreg", namespace("mnist_logreg", pair="digits_logreg"), injected={"pair"})
-    check_parameters("cifar10_cnn", namespace("cifar10_cnn", pair="digits_cnn"), injected={"pair"})
+    for pair in PAIRS:  # one notebook runs every pair of the registry
+        check_parameters("experiment", namespace("experiment", pair=pair), injected={"pair"})
 
 
 def test_unknown_injected_name_is_named_with_the_closest_parameter():
     with pytest.raises(ParameterError) as info:
-        check_parameters("mnist_logreg", namespace("mnist_logreg", seed=43), injected={"seed", "pair"})
+        check_parameters("experiment", namespace("experiment", seed=43), injected={"seed", "pair"})
     message = str(info.value)
     assert "no parameter 'seed' (did you mean 'seeds'?)" in message and "seeds" in message
 
@@ -43,33 +43,32 @@ def test_papermill_paths_are_accepted():
 
 
 @pytest.mark.parametrize("template, changes, message", [
-    ("mnist_logreg", dict(seeds=42), "single number 42"),
-    ("mnist_logreg", dict(seeds=[42, "43"]), "bad: '43'"),
-    ("mnist_logreg", dict(seeds=[-1]), "non-negative"),
-    ("mnist_logreg", dict(seeds=[2**32]), "seed must be an integer in"),
-    ("mnist_logreg", dict(seeds=[]), "non-empty"),
-    ("mnist_logreg", dict(strategies="margin"), "the string 'margin'"),
-    ("mnist_logreg", dict(strategies=["m"]), "unknown 'm'"),
-    ("mnist_logreg", dict(experiment="tiny"), "experiment must be one of"),
-    ("mnist_logreg", dict(pair="digits_cnn"), "runs the logreg model"),
-    ("cifar10_cnn", dict(pair="mnist_logreg"), "runs the cnn model"),
-    ("mnist_logreg", dict(jobs=0), "jobs must be a positive integer"),
-    ("mnist_logreg", dict(jobs=True), "jobs must be a positive integer"),
-    ("mnist_logreg", dict(dask_local=0), "dask_local must be a positive integer or None"),
-    ("mnist_logreg", dict(dask_local=2.0), "dask_local must be a positive integer or None"),
-    ("mnist_logreg", dict(dask_local=True), "dask_local must be a positive integer or None"),
-    ("mnist_logreg", dict(scheduler=8786), "scheduler must be a Dask scheduler address"),
-    ("mnist_logreg", dict(scheduler=""), "scheduler must be a Dask scheduler address"),
-    ("mnist_logreg", dict(scheduler="tcp://head node:8786"), "scheduler must be a Dask scheduler address"),
-    ("mnist_logreg", dict(scheduler="tcp://a:1", dask_local=2), "scheduler and dask_local exclude each other"),
-    ("mnist_logreg", dict(jobs=2, dask_local=2), "jobs > 1 and dask_local exclude each other"),
-    ("cifar10_cnn", dict(jobs=2, scheduler="tcp://a:1"), "jobs > 1 and scheduler exclude each other"),
-    ("mnist_logreg", dict(query_size=2.5), "query_size must be a positive integer or None"),
-    ("mnist_logreg", dict(n_iterations="250"), "the string '250'"),
-    ("mnist_logreg", dict(stream_threshold=1.5), r"in \[0, 1\]"),
-    ("mnist_logreg", dict(reference="yes"), "True or False"),
-    ("mnist_logreg", dict(device="gpu"), "device must be one of"),
-    ("mnist_logreg", dict(results_dir=""), "folder path or None"),
+    ("experiment", dict(seeds=42), "single number 42"),
+    ("experiment", dict(seeds=[42, "43"]), "bad: '43'"),
+    ("experiment", dict(seeds=[-1]), "non-negative"),
+    ("experiment", dict(seeds=[2**32]), "seed must be an integer in"),
+    ("experiment", dict(seeds=[]), "non-empty"),
+    ("experiment", dict(strategies="margin"), "the string 'margin'"),
+    ("experiment", dict(strategies=["m"]), "unknown 'm'"),
+    ("experiment", dict(experiment="tiny"), "experiment must be one of"),
+    ("experiment", dict(pair="mnist_svm"), "pair must be one of"),
+    ("experiment", dict(jobs=0), "jobs must be a positive integer"),
+    ("experiment", dict(jobs=True), "jobs must be a positive integer"),
+    ("experiment", dict(dask_local=0), "dask_local must be a positive integer or None"),
+    ("experiment", dict(dask_local=2.0), "dask_local must be a positive integer or None"),
+    ("experiment", dict(dask_local=True), "dask_local must be a positive integer or None"),
+    ("experiment", dict(scheduler=8786), "scheduler must be a Dask scheduler address"),
+    ("experiment", dict(scheduler=""), "scheduler must be a Dask scheduler address"),
+    ("experiment", dict(scheduler="tcp://head node:8786"), "scheduler must be a Dask scheduler address"),
+    ("experiment", dict(scheduler="tcp://a:1", dask_local=2), "scheduler and dask_local exclude each other"),
+    ("experiment", dict(jobs=2, dask_local=2), "jobs > 1 and dask_local exclude each other"),
+    ("experiment", dict(jobs=2, scheduler="tcp://a:1"), "jobs > 1 and scheduler exclude each other"),
+    ("experiment", dict(query_size=2.5), "query_size must be a positive integer or None"),
+    ("experiment", dict(n_iterations="250"), "the string '250'"),
+    ("experiment", dict(stream_threshold=1.5), r"in \[0, 1\]"),
+    ("experiment", dict(reference="yes"), "True or False"),
+    ("experiment", dict(device="gpu"), "device must be one of"),
+    ("experiment", dict(results_dir=""), "folder path or None"),
     ("figures", dict(pairs="mnist_logreg"), "list of names"),
     ("figures", dict(n_iterations={"nope": 3}), "every key must be a pair"),
     ("figures", dict(seeds=[1.5]), "bad: 1.5"),
@@ -82,7 +81,7 @@ def test_unusable_values(template, changes, message):
 @pytest.mark.parametrize("changes", [dict(dask_local=2), dict(scheduler="tcp://head-node:8786"),
                                      dict(jobs=1, dask_local=1), dict(jobs=3)])
 def test_one_executor_choice_passes(changes):
-    values = check_parameters("mnist_logreg", namespace("mnist_logreg", **changes), injected=set(changes))
+    values = check_parameters("experiment", namespace("experiment", **changes), injected=set(changes))
     assert {k: values[k] for k in changes} == changes
 
 

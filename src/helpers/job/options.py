@@ -35,7 +35,10 @@ class Profile:
     name : str
         ``paper`` or ``smoke``.
     pairs : tuple of (str, str)
-        ``(notebook template, pair)`` in the order they run; the figures notebook follows.
+        ``(cell, pair)`` in the order they run: the study's name of the cell (what ``--only``
+        selects) and the pair that runs it (the same, or a digits stand-in in the smoke
+        profile). Every cell runs the :data:`EXPERIMENT_TEMPLATE` notebook once per
+        experiment; the figures notebook follows.
     seeds : dict of str to tuple of int
         Seeds of every experiment, per pair (a cheap pair can afford more seeds).
     description : str
@@ -68,12 +71,17 @@ class Profile:
                 "figures": figures, "generated": generated}
 
 
+#: The notebook every cell runs, once per experiment (it takes the pair as a parameter).
+EXPERIMENT_TEMPLATE = "experiment"
+
+#: The cells of the paper profile: the study's two pairs, then the crossed design's three.
+PAPER_CELLS = ("mnist_logreg", "cifar10_cnn", "mnist_logreg_b250", "cifar10_logreg", "mnist_cnn")
+
 #: The profiles of ``run_all.sh --profile``.
 PROFILES: dict[str, Profile] = {
     # Each pair's seeds are part of its registry entry (helpers.config.PAIRS).
-    "paper": Profile("paper", (("mnist_logreg", "mnist_logreg"), ("cifar10_cnn", "cifar10_cnn")),
-                     {p: PAIRS[p].seeds for p in ("mnist_logreg", "cifar10_cnn")},
-                     "the study's protocol"),
+    "paper": Profile("paper", tuple((p, p) for p in PAPER_CELLS), {p: PAIRS[p].seeds for p in PAPER_CELLS},
+                     "the study's protocol and the crossed design"),
     "smoke": Profile("smoke", (("mnist_logreg", "digits_logreg"), ("cifar10_cnn", "digits_cnn")),
                      {p: PAIRS[p].seeds for p in ("digits_logreg", "digits_cnn")},
                      "the whole pipeline on scikit-learn's 8x8 digits"),
@@ -309,14 +317,15 @@ def plan_job(profile: str, *, only: str | None = None, jobs: int = 1, scheduler:
     folders = spec.folders(Path(out).expanduser().resolve() if out is not None else None)
     root = resolve_data_root(data_root)
     steps = []
-    for template, pair in pairs:
+    template = EXPERIMENT_TEMPLATE
+    for _, pair in pairs:
         for experiment in JOB_EXPERIMENTS:
             parameters = {"pair": pair, "experiment": experiment, "seeds": list(spec.seeds[pair]),
                           "results_dir": str(folders["results"]), "data_root": str(root), "device": device,
                           "jobs": jobs, "scheduler": scheduler, "dask_local": dask_local, "progress": False}
             values = _checked(template, parameters)
             steps.append(Step(f"{pair}_{experiment}", template, parameters, experiment_configs(values)))
-    strategies = template_defaults(spec.pairs[0][0])["strategies"]
+    strategies = template_defaults(EXPERIMENT_TEMPLATE)["strategies"]
     figures = {"results_dir": str(folders["results"]), "figures_dir": str(folders["figures"]),
                "generated_dir": str(folders["generated"]), "pairs": [p for _, p in spec.pairs],
                "experiments": list(JOB_EXPERIMENTS), "strategies": list(strategies),

@@ -182,14 +182,12 @@ _FIGURES_PARAMETERS = _params(
 #: The parameters each notebook template declares (its ``parameters`` cell), with checks.
 NOTEBOOK_PARAMETERS: dict[str, dict[str, Parameter]] = {
     "experiment": _EXPERIMENT_PARAMETERS,
-    "mnist_logreg": _EXPERIMENT_PARAMETERS,
-    "cifar10_cnn": _EXPERIMENT_PARAMETERS,
     "figures": _FIGURES_PARAMETERS,
 }
 
-#: The model each experiment notebook is written for (its ``pair`` must use this model);
-#: None: any pair (the ``experiment`` notebook describes the pair it is given).
-NOTEBOOK_MODELS: dict[str, str | None] = {"experiment": None, "mnist_logreg": "logreg", "cifar10_cnn": "cnn"}
+#: The experiment notebooks and the model each is written for (its ``pair`` must use this
+#: model); None: any pair (the ``experiment`` notebook describes the pair it is given).
+NOTEBOOK_MODELS: dict[str, str | None] = {"experiment": None}
 
 #: The first line of the cell papermill injects (papermill's Python translator).
 PAPERMILL_HEADER = "# Parameters"
