@@ -98,6 +98,18 @@ def test_template_parameters_are_checked(monkeypatch, tmp_path):
 
 
 def test_pairs_of_profiles_exist():
+    assert (paths.NOTEBOOKS_DIR / f"{job.options.EXPERIMENT_TEMPLATE}.ipynb").exists()
     for profile in job.PROFILES.values():
-        for template, pair in profile.pairs:
-            assert pair in PAIRS and (paths.NOTEBOOKS_DIR / f"{template}.ipynb").exists()
+        for cell, pair in profile.pairs:
+            assert pair in PAIRS and cell in PAIRS and PAIRS[cell].model == PAIRS[pair].model
+
+
+def test_the_paper_profile_runs_every_cell_of_the_study_and_the_crossed_design(tmp_path):
+    plan = job.plan_job("paper", data_root=str(tmp_path), out=str(tmp_path / "o"))
+    assert plan.pairs == ["mnist_logreg", "cifar10_cnn", "mnist_logreg_b250", "cifar10_logreg", "mnist_cnn"]
+    assert {s.template for s in plan.steps} == {"experiment", "figures"}
+    seeds = {c.pair: {c.seed for c in plan.run_configs if c.pair == c.pair} for c in plan.run_configs}
+    assert {p: len({c.seed for c in plan.run_configs if c.pair == p}) for p in seeds} == {
+        "mnist_logreg": 20, "cifar10_cnn": 10, "mnist_logreg_b250": 20, "cifar10_logreg": 20, "mnist_cnn": 10}
+    assert job.plan_job("paper", only="mnist_cnn", data_root=str(tmp_path), out=str(tmp_path / "o")).pairs == [
+        "mnist_cnn"]
