@@ -211,7 +211,7 @@ if [ ${#executors[@]} -gt 1 ]; then
   die "${joined# and } exclude each other: runs go to local worker processes (--jobs N), an existing Dask cluster (--scheduler ADDRESS) or a local Dask cluster (--dask-local N); give one"
 fi
 case "$device" in auto|cpu|cuda) ;; *) die "--device must be auto, cpu or cuda, got '$device'" ;; esac
-if [ $only_set = 1 ] && [ -z "$only" ]; then die "--only is empty; give a pair (mnist_logreg or cifar10_cnn)"; fi
+if [ $only_set = 1 ] && [ -z "$only" ]; then die "--only is empty; give a pair (mnist_logreg, cifar10_cnn, mnist_logreg_b250, cifar10_logreg or mnist_cnn)"; fi
 if [ $data_root_set = 1 ]; then
   [ -n "$data_root" ] || die "--data-root is empty; give the folder that holds the datasets"
   [ -d "$data_root" ] || die "data root '$data_root' is not a directory"
