@@ -95,6 +95,20 @@ def test_grid_runs_then_resumes(digits, executed, isolated_dirs):
     assert executed == [key(victim)]
 
 
+def test_resume_refuses_runs_on_other_data(digits, executed, isolated_dirs):
+    """A tree whose runs name another dataset identity stops the grid before any run."""
+    configs = tiny_configs()
+    run_grid(configs, dataset=digits, progress=False)
+    executed.clear()
+    path = results.config_stem(configs[0]).with_suffix(".json")
+    meta = json.loads(path.read_text())
+    meta["dataset"] = {**meta["dataset"], "variant": "cifar10-original", "digest": "0" * 64}
+    path.write_text(json.dumps(meta))
+    with pytest.raises(results.DatasetMismatchError, match="cifar10-original.*sklearn-digits"):
+        run_grid(configs, dataset=digits, progress=False)
+    assert executed == []
+
+
 def test_resume_after_interruption(digits, monkeypatch, isolated_dirs):
     configs = tiny_configs()
     original = loop.run_active_learning
