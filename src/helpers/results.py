@@ -55,6 +55,10 @@ ADDED_COLUMNS = [
 TIMING_COLUMNS = ["fit_seconds", "query_seconds"]
 
 
+#: Name prefix of the writability probes of :func:`ensure_writable` (then the writer's pid and ``-``).
+PROBE_PREFIX = ".probe-"
+
+
 class ResultsDirError(OSError):
     """The results directory cannot be created or written."""
 
@@ -103,7 +107,8 @@ def ensure_writable(directory: Path) -> Path:
     directory = Path(directory)
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=directory, prefix=".probe-"):
+        # The pid in the name lets a worker ended mid-probe remove its own probe (executors).
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=f"{PROBE_PREFIX}{os.getpid()}-"):
             pass
     except OSError as err:
         if err.errno in _DISK_FULL:

@@ -101,7 +101,10 @@ def remove_temp_files(config: ProtocolConfig) -> list[Path]:
     """Delete the temporary files that an interrupted write of ``config``'s CSV or JSON left.
 
     :func:`helpers.results.write_run` writes ``.seed<k>.{csv,json}.<random>.tmp`` beside
-    the run's files and renames them into place. Only the run's lock holder may call this.
+    the run's files and renames them into place; :func:`helpers.results.ensure_writable`
+    probes the folder with ``.probe-<pid>-<random>``, of which only this process's own is
+    removed (another process may be probing the same folder). Only the run's lock holder may
+    call this.
 
     Returns
     -------
@@ -110,8 +113,10 @@ def remove_temp_files(config: ProtocolConfig) -> list[Path]:
     """
     stem = results.config_stem(config)
     removed = []
-    for suffix in (".csv", ".json"):
-        for path in stem.parent.glob(f".{stem.name}{suffix}.*.tmp"):
+    patterns = [f".{stem.name}{suffix}.*.tmp" for suffix in (".csv", ".json")]
+    patterns.append(f"{results.PROBE_PREFIX}{os.getpid()}-*")  # this process's writability probe
+    for pattern in patterns:
+        for path in stem.parent.glob(pattern):
             path.unlink(missing_ok=True)
             removed.append(path)
     return removed
