@@ -143,8 +143,7 @@ def write_summary_table(strategy_summary: pd.DataFrame, tests: pd.DataFrame, pai
     if known:
         notes.append("Initial labelled set: " + ", ".join(known) + ".")
     if metrics:
-        notes.append(r"$p$: two-sided exact Wilcoxon signed-rank test (tied differences share their "
-                     "average rank; the exact sign-flip distribution), Holm-corrected within each experiment.")
+        notes.append(r"$p$: two-sided exact signed-rank test (ties share ranks), Holm-corrected within each experiment.")
         holm_floor = tests["min_attainable_p_holm"].min()
         if min(seeds) < 2 or _missing(holm_floor):
             notes.append("With fewer than two seeds per strategy no test is possible.")
