@@ -61,6 +61,15 @@ def _seeds_text(counts) -> str:
     return f"{'/'.join(map(str, seeds))} seed{'s' if seeds != [1] else ''}"
 
 
+def _gain_marker(ax, gain: float, lo: float, hi: float, y: float, marker: str, color, significant: bool) -> bool:
+    """Draw one gain with its interval (filled when significant); return whether it had an interval."""
+    has_ci = bool(np.isfinite(lo) and np.isfinite(hi))
+    ax.errorbar(gain, y, xerr=[[gain - lo], [hi - gain]] if has_ci else None, fmt=marker, color=color,
+                markeredgecolor=color, markerfacecolor=color if significant else "white",
+                markersize=4.5, markeredgewidth=1.0, elinewidth=1.1, capsize=2.0, zorder=3)
+    return has_ci
+
+
 def plot_model_comparison(table: pd.DataFrame, out_dir=None) -> list[Path]:
     """What each strategy gains over random with the shallow and with the deep model, side by side.
 
@@ -126,12 +135,9 @@ def plot_model_comparison(table: pd.DataFrame, out_dir=None) -> list[Path]:
                             continue
                         gain = float(gain) * 100
                         lo, hi = (float(row[f"{role}_{k}"]) * 100 for k in ("lo", "hi"))
-                        has_ci = np.isfinite(lo) and np.isfinite(hi)
+                        has_ci = _gain_marker(ax, gain, lo, hi, y + offsets[role], _ROLE_MARKERS[role], colors[role],
+                                              bool(row[f"{role}_significant"]))
                         color = colors[role]
-                        ax.errorbar(gain, y + offsets[role], xerr=[[gain - lo], [hi - gain]] if has_ci else None,
-                                    fmt=_ROLE_MARKERS[role], color=color, markeredgecolor=color,
-                                    markerfacecolor=color if bool(row[f"{role}_significant"]) else "white",
-                                    markersize=4.5, markeredgewidth=1.0, elinewidth=1.1, capsize=2.0, zorder=3)
                         xs += [lo, hi] if has_ci else [gain]
                         rank = row[f"{role}_rank"]
                         if metric == "aulc" and pd.notna(rank):
@@ -244,13 +250,9 @@ def plot_crossed_gains(tests: pd.DataFrame, cells=None, out_dir=None) -> list[Pa
                         row = row.iloc[0]
                         gain = float(row["mean_diff"]) * 100
                         lo, hi = float(row["diff_ci_lo"]) * 100, float(row["diff_ci_hi"]) * 100
-                        has_ci = np.isfinite(lo) and np.isfinite(hi)
-                        color = _EXPERIMENT_COLORS.get(experiment, "0.3")
-                        ax.errorbar(gain, y + _EXPERIMENT_OFFSETS.get(experiment, 0.0),
-                                    xerr=[[gain - lo], [hi - gain]] if has_ci else None,
-                                    fmt=_EXPERIMENT_MARKERS.get(experiment, "o"), color=color, markeredgecolor=color,
-                                    markerfacecolor=color if bool(row["significant"]) else "white",
-                                    markersize=4.5, markeredgewidth=1.0, elinewidth=1.1, capsize=2.0, zorder=3)
+                        _gain_marker(ax, gain, lo, hi, y + _EXPERIMENT_OFFSETS.get(experiment, 0.0),
+                                     _EXPERIMENT_MARKERS.get(experiment, "o"), _EXPERIMENT_COLORS.get(experiment, "0.3"),
+                                     bool(row["significant"]))
                 ax.set_yticks(range(len(strategies)))
                 ax.set_yticklabels([stats.strategy_label(s) for s in strategies])
                 ax.set_ylim(len(strategies) - 0.5, -0.5)
