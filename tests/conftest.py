@@ -7,6 +7,7 @@ Every test gets its own results and cache directories (``AL_RESULTS_DIR`` and
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import threading
 
@@ -137,3 +138,18 @@ def ssh_banner_service():
     service = StandInService(b"SSH-2.0-OpenSSH_9.2\r\n")
     yield service.address
     service.close()
+
+
+@pytest.fixture(autouse=True)
+def _signal_handlers_restored():
+    """Give every test the SIGINT and SIGTERM handlers it found back.
+
+    A handler left at SIG_IGN (the grid ignores both after its first interrupt) would be
+    inherited by every process a later test starts: a ``run_all.sh`` that cannot be stopped.
+    """
+    saved = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    if threading.current_thread() is threading.main_thread():
+        for signum, handler in saved.items():
+            if signal.getsignal(signum) is not handler:
+                signal.signal(signum, handler)

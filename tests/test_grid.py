@@ -724,13 +724,15 @@ def test_cli_keeps_ignoring_sigint_after_an_interrupt(monkeypatch):
             return grid.EXIT_INTERRUPTED
         raise AssertionError("the first SIGINT did not interrupt")
 
-    before = signal.getsignal(signal.SIGINT)
+    before = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
     monkeypatch.setattr(grid, "_main", interrupted_main)
     try:
         assert grid.main(["--pair", "digits_logreg"]) == grid.EXIT_INTERRUPTED
-        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        assert signal.getsignal(signal.SIGINT) is signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
     finally:
-        signal.signal(signal.SIGINT, before)
+        # Ignored signals are inherited by every process the test session starts later.
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
 
 
 def test_cli_restores_the_sigint_handler_when_not_interrupted(monkeypatch):
