@@ -379,12 +379,17 @@ def _run_active_learning(config: ProtocolConfig, dataset: Dataset | None, progre
         "threads": threads,
         "random_streams": {"entropy": config.seed, "purposes": list(streams.sequences)},
         "versions": results.library_versions(),
-        "git_revision": results.git_revision(),
-        "provenance": provenance.run_provenance(),
+        **_code_record(),
         "started_at": started.isoformat(timespec="seconds"),
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     return RunResult(frame, meta, queried_all)
+
+
+def _code_record() -> dict[str, Any]:
+    """Return ``git_revision`` and ``provenance`` of a run's JSON, asking git once for both."""
+    record = provenance.run_provenance()
+    return {"git_revision": provenance.revision_label(record["git"]), "provenance": record}
 
 
 def _dataset_record(dataset: Dataset) -> dict[str, Any]:
@@ -452,8 +457,7 @@ def run_reference(config: ProtocolConfig, dataset: Dataset | None = None, *, for
         "evaluation": config.evaluation,
         "fit_seconds": fit_seconds, "fit_steps": int(estimator.fit_steps_),
         "model_params": dict(config.model_params), "device": _device_name(config), "threads": threads,
-        "versions": results.library_versions(), "git_revision": results.git_revision(),
-        "provenance": provenance.run_provenance(),
+        "versions": results.library_versions(), **_code_record(),
         "protocol_version": PROTOCOL_VERSION,
     }
     results.write_json(path, record)

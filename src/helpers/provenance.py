@@ -221,6 +221,13 @@ def git_state(repo: Path | None = None) -> dict[str, Any] | None:
     return {"revision": rev, "src_dirty": bool(dirty)}
 
 
+def revision_label(state: Mapping[str, Any] | None) -> str | None:
+    """Return a :func:`git_state` as ``<commit>`` or ``<commit>-dirty`` (code under ``src/`` changed), or None."""
+    if state is None:
+        return None
+    return state["revision"] + ("-dirty" if state["src_dirty"] else "")
+
+
 def run_provenance() -> dict[str, Any]:
     """Return the provenance block of a run's JSON: kernels, machine and code.
 

@@ -420,10 +420,7 @@ def git_revision() -> str | None:
     (:func:`helpers.provenance.git_state`); changed results, notebooks or paper sources do
     not make a run's code dirty.
     """
-    state = provenance.git_state()
-    if state is None:
-        return None
-    return state["revision"] + ("-dirty" if state["src_dirty"] else "")
+    return provenance.revision_label(provenance.git_state())
 
 
 def library_versions() -> dict[str, str]:
