@@ -70,6 +70,11 @@ def seed_gains(per_run: pd.DataFrame, metric: str = "aulc", reference: str = REF
     return merged[["pair", "experiment", "strategy", "seed", "gain"]].reset_index(drop=True)
 
 
+def paired_differences(a: Mapping[int, float], b: Mapping[int, float]) -> np.ndarray:
+    """Return ``a[s] - b[s]`` for the seeds ``s`` both have, in seed order."""
+    return np.array([a[s] - b[s] for s in sorted(set(a) & set(b))], dtype=float)
+
+
 def paired_interval(a: Mapping[int, float], b: Mapping[int, float], confidence: float = 0.95
                     ) -> tuple[float, float, float, int]:
     """Return the mean of ``a[s] - b[s]`` over the common seeds ``s``, with a paired t interval.
@@ -79,8 +84,7 @@ def paired_interval(a: Mapping[int, float], b: Mapping[int, float], confidence: 
     (estimate, low, high, n)
         NaN interval with fewer than two common seeds; NaN estimate with none.
     """
-    seeds = sorted(set(a) & set(b))
-    d = np.array([a[s] - b[s] for s in seeds], dtype=float)
+    d = paired_differences(a, b)
     n = d.size
     if n == 0:
         return float("nan"), float("nan"), float("nan"), 0
@@ -174,8 +178,7 @@ def crossed_effects(per_run: pd.DataFrame, metric: str = "aulc", strategies: Ite
                 deep, shallow = cell("cnn", dataset), cell("logreg", dataset)
                 if g(deep) and g(shallow):
                     est, lo, hi, n = paired_interval(g(deep), g(shallow), confidence)
-                    paired_model[dataset] = np.array([g(deep)[s] - g(shallow)[s]
-                                                      for s in sorted(set(g(deep)) & set(g(shallow)))])
+                    paired_model[dataset] = paired_differences(g(deep), g(shallow))
                     rows.append(["model", dataset, experiment, strategy, est, lo, hi, n, n, True,
                                  f"{deep} - {shallow}"])
             for model in ("logreg", "cnn"):
