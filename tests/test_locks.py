@@ -211,6 +211,31 @@ def test_release_removes_a_lock_taken_but_not_yet_marked_held(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_handler_that_interrupts_release_still_removes_the_lock(tmp_path, monkeypatch):
+    """A pool worker's SIGTERM handler may run while the worker itself releases the lock.
+
+    The handler calls release() again and then ends the process (os._exit, simulated by
+    SystemExit): the lock must be gone all the same. It once stayed behind when the token
+    was forgotten before the file was removed.
+    """
+    path = tmp_path / "seed1.lock"
+    lock = RunLock(path)
+    assert lock.acquire()
+    real_read_lock, calls = locks.read_lock, []
+
+    def read_then_interrupt(p):
+        calls.append(p)
+        if len(calls) == 1:  # inside the worker's own release: the handler fires here
+            lock.release()
+            raise SystemExit(143)
+        return real_read_lock(p)
+
+    monkeypatch.setattr(locks, "read_lock", read_then_interrupt)
+    with pytest.raises(SystemExit):
+        lock.release()
+    assert len(calls) == 2 and not path.exists() and not lock.held
+
+
 def test_filesystem_without_hard_links(tmp_path, monkeypatch):
     def no_links(src, dst):
         raise OSError(errno.EPERM, "Operation not permitted")

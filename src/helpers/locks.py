@@ -313,14 +313,17 @@ class RunLock:
     def release(self) -> None:
         """Stop the heartbeat and remove the lock file if it is this object's lock.
 
-        Safe at any moment, also from a signal handler that interrupted :meth:`acquire`:
-        it removes exactly what this object created.
+        Safe at any moment, also from a signal handler that interrupted :meth:`acquire` or
+        this method itself: it removes exactly what this object created, and the token is
+        forgotten only once the file is gone, so a handler that interrupts a release (and
+        then ends the process) still finds the lock it has to remove.
         """
         self._stop.set()
-        token, self._token, self._held = self._token, None, False
+        token = self._token
         if token is not None:
             self._pending_path(token).unlink(missing_ok=True)
             self._forget_own_lock(token)
+        self._token, self._held = None, False
         beater, self._beater = self._beater, None
         if beater is not None and beater is not threading.current_thread():
             beater.join()

@@ -46,10 +46,12 @@ def _on_sigterm(signum, frame):
     signal.alarm(CLEANUP_SECONDS)
     try:
         config, lock = _current_run.get("config"), _current_run.get("lock")
-        if config is not None:
-            remove_temp_files(config)
-        if lock is not None:
-            lock.release()
+        try:
+            if config is not None:
+                remove_temp_files(config)
+        finally:  # the lock goes even when the clean-up of temporary files failed
+            if lock is not None:
+                lock.release()
         # Unlink the semaphores this process created (multiprocessing's exit would), or the
         # resource tracker warns about leaked semaphores; finalizers of other processes are skipped.
         getattr(multiprocessing_util, "_run_finalizers", lambda minpriority: None)(0)
