@@ -146,3 +146,26 @@ def test_perclass_and_bootstrap_macros():
     assert entries["MnistLogregSmallBootstrapBest"] == "margin sampling"
     assert entries["MnistLogregSmallBootstrapBestP"] == "98"  # 97.5 rounds half up
     assert entries["MnistLogregSmallEntropyPBest"] == "3"
+
+
+def test_regularisation_macros_spell_c_and_say_the_best_strategy():
+    from helpers.report import macros as rep
+    from test_report_tables import _regularisation_rows
+
+    table = _regularisation_rows()
+    entries = dict((name, value) for name, value, _ in rep._regularisation_entries({"mnist_logreg": table}))
+    assert entries["MnistLogregCAblationNSeeds"] == "20"
+    assert entries["MnistLogregSmallCHundredthInitialAcc"] == "43.9"
+    assert entries["MnistLogregSmallCHundredthDipAcc"] == "28.0"
+    assert entries["MnistLogregSmallCHundredthDipTopClassShare"] == "n/a"  # no run records the share
+    assert entries["MnistLogregSmallCOneDipTopClassShare"] == "30"
+    assert entries["MnistLogregSmallCOneMarginAulcGain"] == r"\ensuremath{+}2.1"
+    assert entries["MnistLogregSmallCOneMarginAulcGainCI"] == "0.5"  # (0.027 - 0.017) / 2 = 0.005
+    assert entries["MnistLogregSmallCOneMarginAulcBetter"] == "19"
+    assert entries["MnistLogregSmallCHundredthEntropyMeanRank"] == "3.00"
+    assert "MnistLogregSmallCOneRandomAulcGain" not in entries
+    assert entries["MnistLogregSmallCBest"] == "margin sampling at every value of $C$"
+    table.loc[(table["C"] == 1.0) & (table["strategy"] == "margin"), "order"] = 2
+    table.loc[(table["C"] == 1.0) & (table["strategy"] == "random"), "order"] = 1
+    entries = dict((name, value) for name, value, _ in rep._regularisation_entries({"mnist_logreg": table}))
+    assert entries["MnistLogregSmallCBest"] == "margin sampling at $C = 0.01$ and random sampling at $C = 1$"

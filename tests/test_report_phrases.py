@@ -66,3 +66,16 @@ def test_join_phrases_and_number_words():
     assert report.number_word(3) == "three" and report.number_word(20) == "20"
     assert report.all_experiments_phrase(2) == "both experiments"
     assert report.all_experiments_phrase(3) == "all three experiments"
+
+
+def test_per_value_phrase_groups_the_values_of_c_by_strategy():
+    assert report.per_value_phrase({0.01: "margin", 0.1: "margin", 1.0: "margin"}) == \
+        "margin sampling at every value of $C$"
+    assert report.per_value_phrase({0.01: "margin", 0.1: "margin", 1.0: "entropy"}) == \
+        "margin sampling at $C = 0.01$ and $0.1$ and entropy sampling at $C = 1$"
+    assert report.per_value_phrase({0.01: "margin", 0.1: "margin", 1.0: "margin", 10.0: "random"}) == \
+        "margin sampling at $C = 0.01$, $0.1$ and $1$ and random sampling at $C = 10$"
+    assert report.per_value_phrase({0.1: "margin,stream_uncertainty"}) == \
+        "margin sampling and the stream (tied) at $C = 0.1$"
+    assert report.per_value_phrase({1.0: "margin", 2.0: "entropy", 3.0: "random"}, symbol="k") == \
+        "margin sampling at $k = 1$; entropy sampling at $k = 2$; and random sampling at $k = 3$"

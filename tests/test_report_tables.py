@@ -112,3 +112,32 @@ def test_macro_f1_table(bundle, tmp_path):
     assert f"{row['final_macro_f1_mean'] * 100:.1f} $\\pm$" in tex
     with pytest.raises(ValueError):
         report.write_macro_f1_table(s.drop(columns=["final_macro_f1_mean"]), tmp_path / "x.tex")
+
+
+def _regularisation_rows():
+    """A hand-made regularisation table: one experiment, two values of C, three strategies."""
+    rows = []
+    for c, dip, share, gains in ((0.01, 0.28, float("nan"), {"margin": (0.046, 20, 1), "entropy": (-0.123, 0, 3)}),
+                                 (1.0, 0.416, 0.30, {"margin": (0.021, 19, 1), "entropy": (-0.080, 0, 3)})):
+        rows.append({"experiment": "small", "C": c, "strategy": "random", "n_seeds": 20, "initial_accuracy": 0.4385,
+                     "dip_accuracy": dip, "dip_top_class_share": share, "aulc_gain": float("nan"),
+                     "aulc_gain_ci_lo": float("nan"), "aulc_gain_ci_hi": float("nan"),
+                     "aulc_seeds_better": float("nan"), "mean_rank": 2.0, "order": 2})
+        for strategy, (gain, better, order) in gains.items():
+            rows.append({"experiment": "small", "C": c, "strategy": strategy, "n_seeds": 20,
+                         "initial_accuracy": 0.4385, "dip_accuracy": dip - 0.05, "dip_top_class_share": share,
+                         "aulc_gain": gain, "aulc_gain_ci_lo": gain - 0.004, "aulc_gain_ci_hi": gain + 0.006,
+                         "aulc_seeds_better": better, "mean_rank": float(order), "order": order})
+    return pd.DataFrame(rows)
+
+
+def test_regularisation_table(tmp_path):
+    tex = report.write_regularisation_table(_regularisation_rows(), tmp_path / "reg.tex").read_text()
+    rows = [line[:-len(r" \\")].split(" & ") for line in _body_rows(tex) if not line.startswith(" &  &")]
+    # Random's dip, with the top-class share only where the runs record it; gains with seeds better.
+    assert rows[0] == ["Small", "0.01", "43.9", "28.0", r"\ensuremath{+}4.6 (20)", r"\ensuremath{-}12.3 (0)",
+                       "Margin"]
+    assert rows[1] == ["", "1", "43.9", "41.6 (30)", r"\ensuremath{+}2.1 (19)", r"\ensuremath{-}8.0 (0)", "Margin"]
+    assert "20 seeds" in tex and tex.count(r"\begin{tabular}") == 1
+    with pytest.raises(ValueError, match="empty"):
+        report.write_regularisation_table(_regularisation_rows().iloc[:0], tmp_path / "empty.tex")

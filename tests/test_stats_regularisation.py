@@ -103,3 +103,28 @@ def test_load_leaves_out_a_value_without_runs(tmp_path):
     assert set(table.loc[table["C"] == 1.0, "n_seeds"]) == {1}
     with pytest.raises(FileNotFoundError, match="no finished run"), pytest.warns(UserWarning):
         stats.load_regularisation({0.1: tmp_path / "nothing"}, grid)
+
+
+def test_compare_reads_every_value_on_disk_and_only_the_ablations_experiments(tmp_path):
+    assert stats.compare_regularisation(tmp_path, "mnist_logreg") is None  # no ablation
+    write_fake_tree(tmp_path, pairs=("mnist_logreg",), experiments=("small", "large"), seeds=(42, 43),
+                    reference=False)
+    assert stats.compare_regularisation(tmp_path, "mnist_logreg") is None  # the study's grid alone
+    (stats.regularisation_root(tmp_path, "mnist_logreg") / "C1").mkdir(parents=True)
+    assert stats.compare_regularisation(tmp_path, "mnist_logreg") is None  # a value folder without runs
+    write_fake_tree(stats.regularisation_root(tmp_path, "mnist_logreg") / "C1", pairs=("mnist_logreg",),
+                    experiments=("small",), seeds=(42, 43), reference=False)
+    table = stats.compare_regularisation(tmp_path, "mnist_logreg")
+    # The study's C and C = 1, in the ablation's experiment only (the study's large is left out).
+    assert sorted(set(table["C"])) == [stats.STUDY_C, 1.0] and set(table["experiment"]) == {"small"}
+    assert set(table["n_seeds"]) == {2}
+    with pytest.warns(stats.OutsideGridWarning, match="experiment large"):  # what compare leaves out
+        expected = stats.regularisation_table(stats.load_regularisation(
+            {stats.STUDY_C: tmp_path, 1.0: stats.regularisation_root(tmp_path, "mnist_logreg") / "C1"},
+            stats.RunGrid(pairs=["mnist_logreg"], experiments=["small"])))
+    pd.testing.assert_frame_equal(table, expected)
+    only = stats.compare_regularisation(tmp_path, "mnist_logreg",
+                                        stats.RunGrid(pairs=["mnist_logreg"], strategies=["random", "margin"]))
+    assert set(only["strategy"]) == {"random", "margin"}
+    assert stats.compare_regularisation(tmp_path, "mnist_logreg",
+                                        stats.RunGrid(pairs=["mnist_logreg"], experiments=["large"])) is None

@@ -58,6 +58,7 @@ from helpers.report.naming import (  # noqa: F401
     _ONES,
     _TENS,
     _number_word,
+    c_macro_part,
     macro_part,
     macro_name,
 )
@@ -68,6 +69,7 @@ from helpers.report.tables import (  # noqa: F401
     write_macro_f1_table,
     _RULE_LABELS,
     write_update_rule_table,
+    write_regularisation_table,
     _MODEL_TEX,
     _seeds_phrase,
     _model_tex,
@@ -90,6 +92,7 @@ from helpers.report.phrases import (  # noqa: F401
     experiment_phrase,
     change_phrase,
     per_experiment_phrase,
+    per_value_phrase,
     same_order_phrase,
     _order,
     order_agreement_phrase,

@@ -18,7 +18,7 @@ from helpers.report.output import _atomic_csv
 from helpers.report.pilots import PILOTS, write_pilot_tables
 from helpers.report.tables import (
     TABLE_TEST_METRICS, write_macro_f1_table, write_model_comparison_table, write_summary_table,
-    write_update_rule_table,
+    write_regularisation_table, write_update_rule_table,
 )
 
 
@@ -51,7 +51,10 @@ def write_all(results_root=None, out_dir=PAPER_GENERATED_DIR,
     :func:`helpers.stats.deficit_summary`), ``bootstrap_best.csv``
     (:func:`helpers.stats.bootstrap_best`) and, when two cells of the crossed design at the
     common schedule have runs, ``crossed_effects.csv`` (:func:`helpers.stats.crossed_effects`)
-    into ``out_dir``. Where a pair has a fine-tuning ablation (:func:`helpers.stats.update_rule_roots`)
+    into ``out_dir``. Where a pair has a regularisation (C) ablation
+    (:func:`helpers.stats.compare_regularisation`) it writes ``regularisation_<pair>.tex`` and
+    ``.csv``, and ``macros.tex`` switches ``\\ifHaveRegularisation`` on for the shallow pair.
+    Where a pair has a fine-tuning ablation (:func:`helpers.stats.update_rule_roots`)
     it also writes ``update_rules_<pair>.tex`` and ``.csv`` (the strategies under each update
     rule) and ``update_rule_rankings_<pair>.csv`` (whether the ranking changes). Where both a
     shallow and a deep pair exist (:func:`helpers.stats.comparison_roles`) it writes
@@ -98,6 +101,11 @@ def write_all(results_root=None, out_dir=PAPER_GENERATED_DIR,
         table = stats.compare_update_rules(results_root, pair, pairs if isinstance(pairs, stats.RunGrid) else None)
         if table is not None:
             update_rules[pair] = table
+    regularisation = {}
+    for pair in stats.ordered_pairs(summary["pair"]):
+        table = stats.compare_regularisation(results_root, pair, pairs if isinstance(pairs, stats.RunGrid) else None)
+        if table is not None:
+            regularisation[pair] = table
     pilots = write_pilot_tables(results_root, out)
     per_class, deficit = stats.class_table(meta), stats.deficit_summary(meta)
     bootstrap = stats.bootstrap_best(per_run)
@@ -105,7 +113,7 @@ def write_all(results_root=None, out_dir=PAPER_GENERATED_DIR,
     effects = stats.crossed_effects(per_run) if len(set(per_run["pair"]) & set(crossed)) >= 2 else None
     shallow = role_pair("Shallow", summary["pair"])
     comparison, comparison_best = _model_comparison(tests, ranks, summary["pair"])
-    switches = {"UpdateRules": shallow in update_rules, "Pilots": len(pilots) == len(PILOTS),
+    switches = {"UpdateRules": shallow in update_rules, "Regularisation": shallow in regularisation, "Pilots": len(pilots) == len(PILOTS),
                 "Comparison": comparison is not None}
     for stale in ([] if switches["Pilots"] else pilots):
         stale.unlink()  # all pilot tables or none: the appendix shows them together
@@ -114,7 +122,7 @@ def write_all(results_root=None, out_dir=PAPER_GENERATED_DIR,
                                 labels_table=labels_table, meta=meta, ranks=ranks, balance=balance,
                                 update_rules=update_rules, composition=stats.query_composition(meta, n_blocks=1),
                                 switches=switches, comparison_best=comparison_best, deficit=deficit,
-                                bootstrap=bootstrap))
+                                bootstrap=bootstrap, regularisation=regularisation))
     if comparison is not None:
         written.append(write_model_comparison_table(comparison, out / "shallow_vs_deep.tex"))
         written.append(_atomic_csv(comparison, out / "shallow_vs_deep.csv"))
@@ -126,6 +134,9 @@ def write_all(results_root=None, out_dir=PAPER_GENERATED_DIR,
     if effects is not None:
         written.append(_atomic_csv(effects, out / "crossed_effects.csv"))
     written.append(write_macro_f1_table(summary, out / "macro_f1.tex"))
+    for pair, table in regularisation.items():
+        written.append(write_regularisation_table(table, out / f"regularisation_{pair}.tex"))
+        written.append(_atomic_csv(table, out / f"regularisation_{pair}.csv"))
     for pair, table in update_rules.items():
         written.append(write_update_rule_table(table, out / f"update_rules_{pair}.tex"))
         written.append(_atomic_csv(table, out / f"update_rules_{pair}.csv"))

@@ -14,13 +14,13 @@ import pandas as pd
 
 from helpers import stats
 from helpers.config import PAIRS
-from helpers.report.naming import DATASET_TEX, ROLES, macro_name
+from helpers.report.naming import DATASET_TEX, ROLES, c_macro_part, macro_name
 from helpers.report.numbers import (
     _missing, experiment_digits, fmt_num, fmt_p, fmt_pct, fmt_sig, fmt_signed_pp, latex_escape,
 )
 from helpers.report.output import _atomic_write
 from helpers.report.phrases import (
-    change_phrase, order_agreement_phrase, per_experiment_phrase, same_order_phrase,
+    change_phrase, order_agreement_phrase, per_experiment_phrase, per_value_phrase, same_order_phrase,
     strategy_phrase,
 )
 
@@ -302,6 +302,44 @@ def _perclass_entries(deficit: pd.DataFrame | None, bootstrap: pd.DataFrame | No
     return entries
 
 
+def _regularisation_entries(regularisation: Mapping[str, pd.DataFrame] | None) -> list[tuple[str, str, str]]:
+    """Macros of the regularisation (C) ablation (see :func:`write_macros`)."""
+    entries: list[tuple[str, str, str]] = []
+    add = lambda parts, value, comment: entries.append((macro_name(*parts[:2]) + c_macro_part(parts[2])  # noqa: E731
+                                                        + macro_name(*parts[3:]), value, comment))
+    for pair, table in (regularisation or {}).items():
+        entries.append((macro_name(pair, "C", "Ablation", "N", "Seeds"), str(int(table["n_seeds"].min())),
+                        "seeds of every strategy at every C (fewest)"))
+        for experiment, block in table.groupby("experiment", sort=False):
+            best = {}
+            for c, rows in block.groupby("C", sort=True):
+                rows = rows.set_index("strategy")
+                base = [pair, experiment, c]
+                add(base + ["Initial", "Acc"], fmt_pct(rows["initial_accuracy"].mean()),
+                    "pre-trained model's test accuracy at this C, %")
+                if stats.REFERENCE_STRATEGY in rows.index:
+                    random = rows.loc[stats.REFERENCE_STRATEGY]
+                    add(base + ["Dip", "Acc"], fmt_pct(random["dip_accuracy"]),
+                        "random sampling's lowest mean test accuracy after a query at this C, %")
+                    add(base + ["Dip", "Top", "Class", "Share"], fmt_pct(random["dip_top_class_share"], 0),
+                        "share of test predictions of the most predicted class there, % (n/a: no run records it)")
+                for strategy, row in rows.iterrows():
+                    if strategy != stats.REFERENCE_STRATEGY:
+                        add(base + [strategy, "Aulc", "Gain"], fmt_signed_pp(row["aulc_gain"]),
+                            "mean paired AULC difference to random at this C, pp")
+                        add(base + [strategy, "Aulc", "Gain", "CI"],
+                            fmt_num((row["aulc_gain_ci_hi"] - row["aulc_gain_ci_lo"]) / 2, 1, scale=2),
+                            "half-width of its 95 % paired t interval, pp")
+                        add(base + [strategy, "Aulc", "Better"], fmt_num(row["aulc_seeds_better"], 0),
+                            "seeds on which the strategy's AULC beats random's at this C")
+                    add(base + [strategy, "Mean", "Rank"], fmt_num(row["mean_rank"], 2),
+                        "mean AULC rank at this C (1 = best)")
+                best[c] = ",".join(rows.index[rows["order"] == 1])
+            entries.append((macro_name(pair, experiment, "C", "Best"), per_value_phrase(best),
+                            "strategy with the best mean AULC rank at each value of C, as text"))
+    return entries
+
+
 def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
                  reference: pd.DataFrame | None = None, labels_table: pd.DataFrame | None = None,
                  meta: list[dict] | None = None, ranks: pd.DataFrame | None = None,
@@ -309,7 +347,8 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
                  update_rules: Mapping[str, pd.DataFrame] | None = None,
                  composition: pd.DataFrame | None = None, switches: Mapping[str, bool] | None = None,
                  comparison_best: pd.DataFrame | None = None, deficit: pd.DataFrame | None = None,
-                 bootstrap: pd.DataFrame | None = None) -> Path:
+                 bootstrap: pd.DataFrame | None = None,
+                 regularisation: Mapping[str, pd.DataFrame] | None = None) -> Path:
     """Write ``\\newcommand`` definitions for every number the paper text quotes.
 
     Naming rule (deterministic): a macro name is the concatenation of
@@ -360,6 +399,18 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
       ``WorstClassRefConfusionShare`` (%);
     * from ``bootstrap`` (:func:`helpers.stats.bootstrap_best`): ``<Pair><Experiment>BootstrapBest``
       (a strategy phrase), ``BootstrapBestP`` (%) and ``<Pair><Experiment><Strategy>PBest`` (%);
+    * from ``regularisation`` (pair -> :func:`helpers.stats.regularisation_table`), with the
+      value of C spelt by :func:`helpers.report.naming.c_macro_part` (``0.01`` ->
+      ``CHundredth``): ``<Pair>CAblationNSeeds``, ``<Pair><Experiment><C>InitialAcc``,
+      ``DipAcc`` and ``DipTopClassShare`` (random sampling's dip), ``<Strategy>AulcGain``,
+      ``AulcGainCI``, ``AulcBetter`` and ``<Strategy>MeanRank``, and
+      ``<Pair><Experiment>CBest`` (a phrase, :func:`per_value_phrase`);
+    * from ``regularisation`` (pair -> :func:`helpers.stats.regularisation_table`), with the
+      value of C spelt by :func:`helpers.report.naming.c_macro_part` (``0.01`` ->
+      ``CHundredth``): ``<Pair>CAblationNSeeds``, ``<Pair><Experiment><C>InitialAcc``,
+      ``DipAcc`` and ``DipTopClassShare`` (random sampling's dip), ``<Strategy>AulcGain``,
+      ``AulcGainCI``, ``AulcBetter`` and ``<Strategy>MeanRank``, and
+      ``<Pair><Experiment>CBest`` (a phrase, :func:`per_value_phrase`);
     * ``\\MacroFOneOrder`` (needs ``final_macro_f1_mean``): where macro-F1 orders the
       strategies as final accuracy does (:func:`order_agreement_phrase`). The best strategy of each role is
       ``\\<Role><Experiment>BestRankStrategy``, an alias of the pair's macro.
@@ -405,6 +456,7 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
     """
     entries = _macro_entries(strategy_summary, tests, reference, labels_table, meta)
     entries += _analysis_entries(ranks, balance, update_rules, composition)
+    entries += _regularisation_entries(regularisation)
     entries += _role_entries(entries, stats.ordered_pairs(strategy_summary["pair"]))
     entries += _comparison_entries(comparison_best)
     entries += _perclass_entries(deficit, bootstrap)

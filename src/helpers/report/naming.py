@@ -64,3 +64,18 @@ def macro_name(*parts: str) -> str:
     if not re.fullmatch(r"[A-Za-z]+", name):
         raise ValueError(f"cannot build a letters-only macro name from {parts!r}")
     return name
+
+
+#: How a value of the logistic regression's C reads in a macro name (the ablation's values).
+_C_WORDS = {0.001: "Thousandth", 0.01: "Hundredth", 0.1: "Tenth", 1.0: "One", 10.0: "Ten", 100.0: "Hundred"}
+
+
+def c_macro_part(value: float) -> str:
+    """Return the macro-name fragment of one value of C: ``0.01`` -> ``"CHundredth"``, ``1`` -> ``"COne"``.
+
+    Powers of ten from 0.001 to 100 read as words; any other value is spelt by
+    :func:`macro_part` of ``"C<value>"`` (``2.5`` -> ``"CTwoFive"``).
+    """
+    value = float(value)
+    word = _C_WORDS.get(value)
+    return "C" + word if word else macro_part(f"C{value:g}")

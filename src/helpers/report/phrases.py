@@ -124,6 +124,36 @@ def per_experiment_phrase(best: Mapping[str, str]) -> str:
     return join_phrases(parts) if len(parts) <= 2 else "; ".join(parts[:-1]) + "; and " + parts[-1]
 
 
+def per_value_phrase(best: Mapping[float, str], symbol: str = "C") -> str:
+    r"""Say which strategy holds a place at each value of a parameter, naming each strategy once.
+
+    Parameters
+    ----------
+    best
+        Value -> strategy (ties joined by ``","``), in the order the text lists them.
+    symbol
+        The parameter's symbol, set in math mode.
+
+    Returns
+    -------
+    str
+        ``"margin sampling at every value of $C$"`` when one strategy holds it at every value
+        (two or more); otherwise the values grouped by strategy, e.g. ``"margin sampling at
+        $C = 0.01$ and $0.1$ and entropy sampling at $C = 1$"``; ``"margin sampling at
+        $C = 0.1$"`` for one value.
+    """
+    groups: dict[str, list[float]] = {}
+    for value, strategy in best.items():
+        groups.setdefault(str(strategy), []).append(float(value))
+    if len(groups) == 1 and len(best) > 1:
+        (strategy,) = groups
+        return f"{strategy_phrase(strategy)} at every value of ${symbol}$"
+    parts = [f"{strategy_phrase(strategy)} at "
+             + join_phrases([f"${symbol} = {values[0]:g}$"] + [f"${v:g}$" for v in values[1:]])
+             for strategy, values in groups.items()]
+    return join_phrases(parts) if len(parts) <= 2 else "; ".join(parts[:-1]) + "; and " + parts[-1]
+
+
 def same_order_phrase(same: Mapping[str, bool], reference: str = "fixed") -> str:
     """Say whether other update rules rank the strategies as the reference rule does.
 

@@ -21,7 +21,7 @@ import pandas as pd
 
 from helpers.config import LOGREG_PARAMS
 from helpers.stats.inference import friedman_ranks, paired_tests
-from helpers.stats.loading import RunGrid, load_runs, runs_with_column
+from helpers.stats.loading import OutsideGridWarning, RunGrid, load_runs, runs_with_column
 from helpers.stats.metrics import curve_summary, per_run_metrics
 from helpers.stats.naming import EXPERIMENT_ORDER, REFERENCE_STRATEGY, ordered_strategies
 
@@ -137,6 +137,45 @@ def _dip(curves: pd.DataFrame, shares: pd.DataFrame) -> dict[str, float]:
     out.update(dip_accuracy=float(low["mean"]), dip_iteration=int(low["iteration"]),
                dip_top_class_share=float(share.iloc[0]) if len(share) and pd.notna(share.iloc[0]) else np.nan)
     return out
+
+
+def compare_regularisation(results_root: str | Path, pair: str, grid: RunGrid | None = None) -> pd.DataFrame | None:
+    """Return :func:`regularisation_table` of ``pair``'s C ablation, or None without one.
+
+    The summary covers every value of C with a folder on disk (the study's grid for
+    :data:`STUDY_C`), the experiments the ablation has runs for, and every seed on disk,
+    like the ablation script's own ``summary.csv``.
+
+    Parameters
+    ----------
+    results_root
+        The study's results root (the ablation lives under its ``ablations/`` folder).
+    pair
+        Model-dataset pair.
+    grid
+        Restricts experiments, strategies and iteration counts (its seeds are ignored: the
+        ablation has its own).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        None when no value of C besides the study's has a folder with runs of ``pair``.
+    """
+    roots = {c: Path(root) for c, root in regularisation_roots(results_root, pair, values=()).items()}
+    ablation = {c: root for c, root in roots.items() if c != STUDY_C and (root / pair).is_dir()}
+    experiments = sorted({e.name for root in ablation.values() for e in (root / pair).iterdir()
+                          if e.is_dir() and e.name in EXPERIMENT_ORDER}, key=EXPERIMENT_ORDER.index)
+    if grid is not None and grid.experiments is not None:
+        experiments = [e for e in experiments if e in grid.experiments]
+    if not experiments:
+        return None
+    wanted = RunGrid(pairs=(pair,), experiments=tuple(experiments),
+                     strategies=grid.strategies if grid is not None else None,
+                     n_iterations=grid.n_iterations if grid is not None else None)
+    with warnings.catch_warnings():  # the study's root holds the other experiments too: expected
+        warnings.simplefilter("ignore", OutsideGridWarning)
+        runs = load_regularisation({STUDY_C: roots[STUDY_C], **ablation}, wanted)
+    return regularisation_table(runs)
 
 
 def regularisation_table(runs: pd.DataFrame, reference: str = REFERENCE_STRATEGY) -> pd.DataFrame:
