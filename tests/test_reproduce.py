@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pandas as pd
@@ -70,3 +71,41 @@ def test_bad_input_is_one_error(tmp_path, capsys, name):
     assert reproduce.main([str(tmp_path / name), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("reproduce: error:") and len(err.strip().splitlines()) == 1
+
+
+def test_adopt_replaces_only_an_identical_run_with_its_recomputation(isolated_dirs, capsys):
+    """An older run lacks a column added since: --adopt writes the identical recomputation over it."""
+    same, changed = stored_run(isolated_dirs, seed=1), stored_run(isolated_dirs, seed=2)
+    for config in (same, changed):
+        stem = results.config_stem(config)
+        rows = pd.read_csv(stem.with_suffix(".csv")).drop(columns=["top_class_share"])  # as an older run wrote it
+        if config is changed:
+            rows.loc[rows["iteration"] == 1, "accuracy"] += 0.01
+        rows.to_csv(stem.with_suffix(".csv"), index=False)
+    before = {c.seed: results.config_stem(c).with_suffix(".csv").read_bytes() for c in (same, changed)}
+    paths = [str(results.config_stem(c).with_suffix(".json")) for c in (same, changed)]
+    assert reproduce.main([*paths, "--quiet", "--adopt"]) == 1  # one of them differs
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].endswith("identical; replaced by the recomputation")
+    assert any(line.endswith("differs") for line in out)
+    adopted = pd.read_csv(results.config_stem(same).with_suffix(".csv"))
+    assert "top_class_share" in adopted and adopted["top_class_share"].notna().all()
+    old = pd.read_csv(io.BytesIO(before[same.seed]))
+    assert reproduce.compare_rows(old, adopted) is None  # every column it had is unchanged
+    assert results.config_stem(changed).with_suffix(".csv").read_bytes() == before[changed.seed]  # never replaced
+    assert not list(results.config_stem(same).parent.glob("*.lock"))
+    meta = json.loads(results.config_stem(same).with_suffix(".json").read_text())
+    assert meta["complete"] and "data_root" not in meta["config"]
+    # Without --adopt nothing is written.
+    rows = adopted.drop(columns=["top_class_share"])
+    rows.to_csv(results.config_stem(same).with_suffix(".csv"), index=False)
+    assert reproduce.main([paths[0], "--quiet"]) == 0
+    assert "top_class_share" not in pd.read_csv(results.config_stem(same).with_suffix(".csv"))
+
+
+def test_every_path_is_checked_before_the_first_recomputation(isolated_dirs, tmp_path, capsys, monkeypatch):
+    config = stored_run(isolated_dirs)
+    monkeypatch.setattr(reproduce, "reproduce", lambda *a, **k: pytest.fail("recomputed before checking every path"))
+    good = str(results.config_stem(config).with_suffix(".json"))
+    assert reproduce.main([good, str(tmp_path / "missing.json"), "--quiet"]) == 2
+    assert "missing.json" in capsys.readouterr().err

@@ -16,7 +16,13 @@ The run is recomputed from the configuration its JSON records, into a temporary 
   the between-seed standard deviation of the same cell (the run's siblings in its folder),
   so a difference can be read against the noise the study already has.
 
-Exit status: 0 identical, 1 differs, 2 bad input (no such run, missing data, ...). Like
+Several runs may be given; each is recomputed and reported in turn. With ``--adopt``, a run
+that reproduces identically is replaced by its recomputation (under its lock): same rows,
+queries and confusion matrix, plus the columns and provenance fields added to the engine
+since the stored run was written (e.g. ``top_class_share`` or the stream's selectivity
+columns), and this machine's provenance. A run that differs is never replaced.
+
+Exit status: 0 identical (all of them), 1 differs (any), 2 bad input (no such run, missing data, ...). Like
 the grid, it runs with the pinned OpenBLAS kernel (:mod:`helpers.provenance`) unless the
 environment sets another.
 """
@@ -187,9 +193,27 @@ def cell_spread(json_path: Path) -> tuple[float, float, int]:
     return float(array[:, 0].std(ddof=1)), float(array[:, 1].std(ddof=1)), len(values)
 
 
+def results_root_of(json_path: Path) -> Path:
+    """Return the results root of a run's JSON (``<root>/<pair>/<experiment>/<strategy>/seed<k>.json``)."""
+    return Path(json_path).resolve().parents[3]
+
+
 def reproduce(json_path: str | os.PathLike[str], *, data_root: str | None = None,
-              progress: bool = True) -> dict[str, Any]:
+              progress: bool = True, adopt: bool = False) -> dict[str, Any]:
     """Recompute a stored run and compare it with what is stored.
+
+    Parameters
+    ----------
+    json_path
+        The stored run's JSON.
+    data_root
+        Where the datasets are.
+    progress
+        Show a progress bar.
+    adopt
+        When the recomputation is identical, write it over the stored run (under the run's
+        lock, so a grid never sees it half-written): it carries the columns the engine has
+        added since. A run that differs, or whose lock another process holds, is left as it is.
 
     Returns
     -------
@@ -197,8 +221,8 @@ def reproduce(json_path: str | os.PathLike[str], *, data_root: str | None = None
         ``identical`` (bool), ``first_difference`` (iteration or None), ``same_queries``
         (bool), ``provenance`` (:func:`provenance_differences`), ``stored`` and
         ``recomputed`` (AULC, final accuracy), ``spread`` (between-seed standard deviations
-        of the cell and its seed count) and ``identity_matches`` (None when the stored run
-        records no data identity).
+        of the cell and its seed count), ``identity_matches`` (None when the stored run
+        records no data identity) and ``adopted`` (whether the stored run was replaced).
 
     Raises
     ------
@@ -219,8 +243,13 @@ def reproduce(json_path: str | os.PathLike[str], *, data_root: str | None = None
     same_queries = list(meta.get("queried_indices", [])) == run.queried.tolist()
     same_confusion = meta.get("confusion_matrix") == run.meta["confusion_matrix"]
     sd_aulc, sd_final, n_seeds = cell_spread(json_path)
+    identical = first is None and same_queries and same_confusion
+    adopted = False
+    if adopt and identical:
+        adopted = _adopt(json_path, meta, run, data_root)
     return {
-        "identical": first is None and same_queries and same_confusion,
+        "adopted": adopted,
+        "identical": identical,
         "first_difference": first,
         "same_queries": same_queries,
         "provenance": provenance_differences(meta, run.meta),
@@ -231,9 +260,28 @@ def reproduce(json_path: str | os.PathLike[str], *, data_root: str | None = None
     }
 
 
+def _adopt(json_path: Path, meta: dict[str, Any], run, data_root: str | None) -> bool:
+    """Write the identical recomputation ``run`` over the stored run at ``json_path``; return whether it did."""
+    from helpers.locks import RunLock
+
+    config = stored_to_config(meta, data_root=data_root, results_dir=str(results_root_of(json_path)))
+    stem = results.config_stem(config)
+    if stem.resolve() != Path(json_path).resolve().with_suffix(""):
+        raise ReproduceError(f"{json_path}: its configuration belongs at {stem}.json; not replaced")
+    lock = RunLock(stem.with_suffix(".lock"))
+    if not lock.acquire():
+        return False
+    try:
+        results.write_run(config, run.rows, run.meta)
+    finally:
+        lock.release()
+    return True
+
+
 def format_report(json_path: Path, report: dict[str, Any]) -> str:
     """Return the report of :func:`reproduce` as the lines the command prints."""
-    lines = [f"{json_path}: {'identical' if report['identical'] else 'differs'}"]
+    verdict = "identical" if report["identical"] else "differs"
+    lines = [f"{json_path}: {verdict}" + ("; replaced by the recomputation" if report.get("adopted") else "")]
     if not report["identical"]:
         first = report["first_difference"]
         lines.append(f"  first differing iteration: {first if first is not None else 'none in the rows'}"
@@ -258,7 +306,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     argparse.Namespace
     """
     parser = argparse.ArgumentParser(prog="python -m helpers.reproduce", description=__doc__.split("\n\n")[0])
-    parser.add_argument("run", help="a stored run's JSON, e.g. results/mnist_logreg/small/margin/seed42.json")
+    parser.add_argument("run", nargs="+",
+                        help="stored runs' JSON files, e.g. results/mnist_logreg/small/margin/seed42.json")
+    parser.add_argument("--adopt", action="store_true",
+                        help="replace each run that reproduces identically by its recomputation, which carries "
+                             "the columns added to the engine since it was written")
     parser.add_argument("--data-root", default=os.environ.get("AL_DATA_DIR"),
                         help="where the datasets are (default $AL_DATA_DIR, else data/)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -277,13 +329,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv is None:
         provenance.reexec_pinned("helpers.reproduce", sys.argv[1:])
     args = parse_args(argv)
-    try:
-        report = reproduce(args.run, data_root=args.data_root, progress=not args.quiet)
-    except (ReproduceError, DataNotFoundError, CorruptDataError) as err:
-        print(f"reproduce: error: {err}", file=sys.stderr)
-        return 2
-    print(json.dumps(report, indent=1) if args.json else format_report(Path(args.run), report))
-    return 0 if report["identical"] else 1
+    for run in args.run:  # every path is checked before the first (expensive) recomputation
+        try:
+            load_stored(run)
+        except ReproduceError as err:
+            print(f"reproduce: error: {err}", file=sys.stderr)
+            return 2
+    reports = {}
+    for run in args.run:
+        try:
+            report = reproduce(run, data_root=args.data_root, progress=not args.quiet, adopt=args.adopt)
+        except (ReproduceError, DataNotFoundError, CorruptDataError) as err:
+            print(f"reproduce: error: {err}", file=sys.stderr)
+            return 2
+        reports[run] = report
+        if not args.json:
+            print(format_report(Path(run), report), flush=True)
+    if args.json:
+        print(json.dumps(reports[args.run[0]] if len(args.run) == 1 else reports, indent=1))
+    return 0 if all(r["identical"] for r in reports.values()) else 1
 
 
 if __name__ == "__main__":
