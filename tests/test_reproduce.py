@@ -73,8 +73,8 @@ def test_bad_input_is_one_error(tmp_path, capsys, name):
     assert err.startswith("reproduce: error:") and len(err.strip().splitlines()) == 1
 
 
-def test_adopt_replaces_only_an_identical_run_with_its_recomputation(isolated_dirs, capsys):
-    """An older run lacks a column added since: --adopt writes the identical recomputation over it."""
+def test_adopt_completes_only_an_identical_run_and_keeps_what_it_stored(isolated_dirs, capsys):
+    """An older run lacks a column added since: --adopt adds it from an identical recomputation."""
     same, changed = stored_run(isolated_dirs, seed=1), stored_run(isolated_dirs, seed=2)
     for config in (same, changed):
         stem = results.config_stem(config)
@@ -82,11 +82,12 @@ def test_adopt_replaces_only_an_identical_run_with_its_recomputation(isolated_di
         if config is changed:
             rows.loc[rows["iteration"] == 1, "accuracy"] += 0.01
         rows.to_csv(stem.with_suffix(".csv"), index=False)
+    stored_meta = json.loads(results.config_stem(same).with_suffix(".json").read_text())
     before = {c.seed: results.config_stem(c).with_suffix(".csv").read_bytes() for c in (same, changed)}
     paths = [str(results.config_stem(c).with_suffix(".json")) for c in (same, changed)]
     assert reproduce.main([*paths, "--quiet", "--adopt"]) == 1  # one of them differs
     out = capsys.readouterr().out.splitlines()
-    assert out[0].endswith("identical; replaced by the recomputation")
+    assert out[0].endswith("identical; added columns written")
     assert any(line.endswith("differs") for line in out)
     adopted = pd.read_csv(results.config_stem(same).with_suffix(".csv"))
     assert "top_class_share" in adopted and adopted["top_class_share"].notna().all()
@@ -94,8 +95,12 @@ def test_adopt_replaces_only_an_identical_run_with_its_recomputation(isolated_di
     assert reproduce.compare_rows(old, adopted) is None  # every column it had is unchanged
     assert results.config_stem(changed).with_suffix(".csv").read_bytes() == before[changed.seed]  # never replaced
     assert not list(results.config_stem(same).parent.glob("*.lock"))
+    pd.testing.assert_series_equal(adopted["fit_seconds"], old["fit_seconds"])  # the original run's timings
     meta = json.loads(results.config_stem(same).with_suffix(".json").read_text())
     assert meta["complete"] and "data_root" not in meta["config"]
+    assert meta["recomputed"]["added_columns"] == ["top_class_share"]
+    assert meta["recomputed"]["provenance"]["cpu"] and meta["recomputed"]["git_revision"]
+    assert meta["started_at"] == stored_meta["started_at"] and meta["timings"] == stored_meta["timings"]
     # Without --adopt nothing is written.
     rows = adopted.drop(columns=["top_class_share"])
     rows.to_csv(results.config_stem(same).with_suffix(".csv"), index=False)

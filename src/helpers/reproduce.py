@@ -17,10 +17,11 @@ The run is recomputed from the configuration its JSON records, into a temporary 
   so a difference can be read against the noise the study already has.
 
 Several runs may be given; each is recomputed and reported in turn. With ``--adopt``, a run
-that reproduces identically is replaced by its recomputation (under its lock): same rows,
-queries and confusion matrix, plus the columns and provenance fields added to the engine
-since the stored run was written (e.g. ``top_class_share`` or the stream's selectivity
-columns), and this machine's provenance. A run that differs is never replaced.
+that reproduces identically gains what the engine has added since it was written (under its
+lock): the new CSV columns (e.g. ``top_class_share`` or the stream's selectivity columns)
+and JSON fields. Everything it stored stays as it was, its timings included (they measure
+the original run); a ``recomputed`` record in the JSON says when, at which revision and on
+which machine the added values were computed. A run that differs is never changed.
 
 Exit status: 0 identical (all of them), 1 differs (any), 2 bad input (no such run, missing data, ...). Like
 the grid, it runs with the pinned OpenBLAS kernel (:mod:`helpers.provenance`) unless the
@@ -211,9 +212,11 @@ def reproduce(json_path: str | os.PathLike[str], *, data_root: str | None = None
     progress
         Show a progress bar.
     adopt
-        When the recomputation is identical, write it over the stored run (under the run's
-        lock, so a grid never sees it half-written): it carries the columns the engine has
-        added since. A run that differs, or whose lock another process holds, is left as it is.
+        When the recomputation is identical, add to the stored run what the engine computes
+        since it was written (CSV columns, JSON fields), keeping every stored value and
+        timing, with a ``recomputed`` record (time, revision, provenance, what was added);
+        written under the run's lock, so a grid never sees it half-written. A run that
+        differs, or whose lock another process holds, is left as it is.
 
     Returns
     -------
@@ -222,7 +225,7 @@ def reproduce(json_path: str | os.PathLike[str], *, data_root: str | None = None
         (bool), ``provenance`` (:func:`provenance_differences`), ``stored`` and
         ``recomputed`` (AULC, final accuracy), ``spread`` (between-seed standard deviations
         of the cell and its seed count), ``identity_matches`` (None when the stored run
-        records no data identity) and ``adopted`` (whether the stored run was replaced).
+        records no data identity) and ``adopted`` (whether the stored run was completed).
 
     Raises
     ------
@@ -268,11 +271,21 @@ def _adopt(json_path: Path, meta: dict[str, Any], run, data_root: str | None) ->
     stem = results.config_stem(config)
     if stem.resolve() != Path(json_path).resolve().with_suffix(""):
         raise ReproduceError(f"{json_path}: its configuration belongs at {stem}.json; not replaced")
+    stored_rows = _read_rows(stem.with_suffix(".csv"))
+    rows = run.rows[results.COLUMNS].copy()
+    for column in results.TIMING_COLUMNS:  # the stored run's measurements stay the run's measurements
+        if column in stored_rows and column in rows:
+            rows[column] = stored_rows[column].to_numpy()
+    added = [c for c in results.COLUMNS if c not in stored_rows.columns]
+    recomputed = {"at": run.meta.get("finished_at"), "git_revision": run.meta.get("git_revision"),
+                  "provenance": run.meta.get("provenance"), "added_columns": added,
+                  "added_fields": sorted(set(run.meta) - set(meta))}
+    merged = {**{k: v for k, v in run.meta.items() if k not in meta}, **meta, "recomputed": recomputed}
     lock = RunLock(stem.with_suffix(".lock"))
     if not lock.acquire():
         return False
     try:
-        results.write_run(config, run.rows, run.meta)
+        results.write_run(config, rows, merged)
     finally:
         lock.release()
     return True
@@ -281,7 +294,7 @@ def _adopt(json_path: Path, meta: dict[str, Any], run, data_root: str | None) ->
 def format_report(json_path: Path, report: dict[str, Any]) -> str:
     """Return the report of :func:`reproduce` as the lines the command prints."""
     verdict = "identical" if report["identical"] else "differs"
-    lines = [f"{json_path}: {verdict}" + ("; replaced by the recomputation" if report.get("adopted") else "")]
+    lines = [f"{json_path}: {verdict}" + ("; added columns written" if report.get("adopted") else "")]
     if not report["identical"]:
         first = report["first_difference"]
         lines.append(f"  first differing iteration: {first if first is not None else 'none in the rows'}"
@@ -309,8 +322,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("run", nargs="+",
                         help="stored runs' JSON files, e.g. results/mnist_logreg/small/margin/seed42.json")
     parser.add_argument("--adopt", action="store_true",
-                        help="replace each run that reproduces identically by its recomputation, which carries "
-                             "the columns added to the engine since it was written")
+                        help="add to each run that reproduces identically the columns and fields added to the "
+                             "engine since it was written (stored values and timings kept)")
     parser.add_argument("--data-root", default=os.environ.get("AL_DATA_DIR"),
                         help="where the datasets are (default $AL_DATA_DIR, else data/)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
