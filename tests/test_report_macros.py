@@ -169,3 +169,21 @@ def test_regularisation_macros_spell_c_and_say_the_best_strategy():
     table.loc[(table["C"] == 1.0) & (table["strategy"] == "random"), "order"] = 1
     entries = dict((name, value) for name, value, _ in rep._regularisation_entries({"mnist_logreg": table}))
     assert entries["MnistLogregSmallCBest"] == "margin sampling at $C = 0.01$ and random sampling at $C = 1$"
+
+
+def test_stream_selectivity_macros_only_where_runs_record_it(bundle, tmp_path):
+    summary = bundle["summary"].copy()
+    assert "StreamUncertaintyBudgetDiscardShare" not in "".join(_macros(report.write_macros(
+        summary, bundle["tests"], tmp_path / "none.tex")))  # the fake runs do not record it
+    stream = (summary["pair"] == "mnist_logreg") & (summary["experiment"] == "small") \
+        & (summary["strategy"] == "stream_uncertainty")
+    summary.loc[stream, ["budget_discard_share_mean", "confidence_discard_share_mean", "never_arrived_share_mean",
+                         "labeled_uncertainty_percentile_mean", "n_runs_selectivity"]] = [0.9456, 0.031, 0.00055,
+                                                                                           0.735, 3]
+    defs = _macros(report.write_macros(summary, bundle["tests"], tmp_path / "macros.tex"))
+    assert defs["MnistLogregSmallStreamUncertaintyBudgetDiscardShare"] == "94.6"
+    assert defs["MnistLogregSmallStreamUncertaintyConfidenceDiscardShare"] == "3.1"
+    assert defs["MnistLogregSmallStreamUncertaintyNeverArrivedShare"] == "0.06"  # 0.055 % rounds half up
+    assert defs["MnistLogregSmallStreamUncertaintyLabeledPercentile"] == "0.74"  # 0.735 half up
+    assert defs["MnistLogregSmallStreamUncertaintySelectivityNRuns"] == "3"
+    assert "MnistLogregLargeStreamUncertaintyBudgetDiscardShare" not in defs

@@ -358,6 +358,34 @@ def test_per_run_metrics(tree):
     assert per_run[per_run["strategy"] != "stream_uncertainty"]["total_inspected"].isna().all()
 
 
+def test_stream_selectivity_against_hand_counts():
+    """Two query iterations of a one-pass stream on a pool of 100 with 10 initial labels."""
+    def run(**columns):
+        base = {"pair": "p", "experiment": "small", "strategy": "stream_uncertainty", "seed": 1,
+                "iteration": [0, 1, 2], "n_labeled": [10, 15, 20], "frac_labeled": [0.1, 0.15, 0.2],
+                "n_queried": [0, 5, 5], "accuracy": [0.5, 0.6, 0.7], "macro_f1": 0.5, "train_accuracy": 1.0,
+                "fit_seconds": 0.0, "query_seconds": 0.0, "n_inspected": [np.nan, 20, 30], "n_fallback": [np.nan, 0, 0]}
+        return pd.DataFrame({**base, **columns})
+
+    full = stats.per_run_metrics(run(n_discarded_budget=[np.nan, 12, 20], n_discarded_confidence=[np.nan, 3, 5],
+                                     labeled_uncertainty_percentile=[np.nan, 0.8, 0.6])).iloc[0]
+    assert full["budget_discard_share"] == pytest.approx(32 / 50)  # 50 arrivals, 10 labelled
+    assert full["confidence_discard_share"] == pytest.approx(8 / 50)
+    assert full["labeled_uncertainty_percentile"] == pytest.approx(0.7)  # 5 labels at 0.8, 5 at 0.6
+    assert full["never_arrived_share"] == pytest.approx(1 - 50 / 90)  # 90 unlabelled, 50 arrived
+    weighted = stats.per_run_metrics(run(n_queried=[0, 2, 8], labeled_uncertainty_percentile=[np.nan, 1.0, 0.5]))
+    assert weighted["labeled_uncertainty_percentile"].iloc[0] == pytest.approx((2 * 1.0 + 8 * 0.5) / 10)
+    old = stats.per_run_metrics(run()).iloc[0]  # a run written before the columns existed
+    assert np.isnan(old["budget_discard_share"]) and np.isnan(old["labeled_uncertainty_percentile"])
+    assert old["never_arrived_share"] == pytest.approx(1 - 50 / 90)
+    both = pd.concat([stats.per_run_metrics(run(n_discarded_budget=[np.nan, 12, 20],
+                                                n_discarded_confidence=[np.nan, 3, 5])),
+                      stats.per_run_metrics(run(seed=2))])
+    summary = stats.strategy_summary(both).iloc[0]
+    assert summary["n_seeds"] == 2 and summary["n_runs_selectivity"] == 1
+    assert summary["budget_discard_share_mean"] == pytest.approx(32 / 50)  # the run that records it
+
+
 def test_strategy_summary(tree):
     summary = stats.strategy_summary(stats.per_run_metrics(stats.load_runs(tree)))
     assert len(summary) == 12 and (summary["n_seeds"] == 3).all()

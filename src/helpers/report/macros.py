@@ -148,6 +148,22 @@ def _macro_entries(strategy_summary: pd.DataFrame, tests: pd.DataFrame,
                 if "inspected_per_label_mean" in row and not _missing(row["inspected_per_label_mean"]):
                     add(s_base + ["Inspected", "Per", "Label"], fmt_num(row["inspected_per_label_mean"], 1),
                         "instances inspected per label obtained (mean over seeds)")
+                for metric, tag, comment in (
+                        ("budget_discard_share", ["Budget", "Discard", "Share"],
+                         "arrivals discarded because the label rate had reached the budget, % of arrivals"),
+                        ("confidence_discard_share", ["Confidence", "Discard", "Share"],
+                         "arrivals discarded with budget left because the model was confident, % of arrivals"),
+                        ("never_arrived_share", ["Never", "Arrived", "Share"],
+                         "unlabelled pool that never arrived (budget spent before), %")):
+                    if f"{metric}_mean" in row and not _missing(row[f"{metric}_mean"]):
+                        add(s_base + tag, fmt_pct(row[f"{metric}_mean"], 1 if metric != "never_arrived_share" else 2),
+                            comment + " (mean over the runs that record it)")
+                if "labeled_uncertainty_percentile_mean" in row and not _missing(row["labeled_uncertainty_percentile_mean"]):
+                    add(s_base + ["Labeled", "Percentile"], fmt_num(row["labeled_uncertainty_percentile_mean"], 2),
+                        "uncertainty percentile of the labelled arrivals among their iteration's arrivals "
+                        "(0.5 = random; mean over the runs that record it)")
+                    add(s_base + ["Selectivity", "N", "Runs"], str(int(row["n_runs_selectivity"])),
+                        "runs that record the stream's selectivity")
                 if "fallback_share_mean" in row and not _missing(row["fallback_share_mean"]):
                     add(s_base + ["Fallback", "Share"], fmt_pct(row["fallback_share_mean"]),
                         "labels filled in after the stream ran dry, % of labels acquired")
@@ -372,7 +388,9 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
       ``AulcCI``; for non-random strategies ``AulcDiff``, ``AulcP``, ``AulcBetter``
       (seeds on which it beats random), ``FinalAccDiff``, ``FinalAccP``,
       ``FinalAccBetter``, ``AulcChange`` and ``FinalAccChange`` (the difference as a verb
-      phrase, :func:`change_phrase`); ``InspectedPerLabel`` and ``FallbackShare`` (stream strategy);
+      phrase, :func:`change_phrase`); ``InspectedPerLabel`` and ``FallbackShare`` (stream strategy),
+      and where its runs record them ``BudgetDiscardShare``, ``ConfidenceDiscardShare``,
+      ``NeverArrivedShare`` (%), ``LabeledPercentile`` and ``SelectivityNRuns``;
       ``LabelsRatio`` (needs ``labels_table``);
     * from ``ranks`` (:func:`helpers.stats.friedman_ranks`, ``experiment`` ``"all"`` for a
       pair's whole grid): ``<Pair>[<Experiment>]FriedmanP``, ``RankCD``, ``NRankBlocks``,

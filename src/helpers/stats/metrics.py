@@ -214,6 +214,19 @@ def per_run_metrics(df: pd.DataFrame) -> pd.DataFrame:
             (``sum(n_fallback) / labels_acquired``): labels forced by the one-pass
             stream's deadline rule, or fill-ins of the ablation when its pool ran dry;
             NaN for pool strategies;
+        ``budget_discard_share``, ``confidence_discard_share``
+            of the arrivals the one-pass stream consumed, the shares it discarded because
+            the label rate had reached the budget, and with budget left because the model
+            was confident (NaN for pool strategies and for runs written before the
+            stream recorded them);
+        ``labeled_uncertainty_percentile``
+            mean uncertainty percentile of the stream's labelled arrivals among the
+            arrivals of their iteration (0.5: no more uncertain than a random arrival;
+            iterations weighted by their labels; NaN where not recorded);
+        ``never_arrived_share``
+            share of the stream's unlabelled pool that never arrived because the budget
+            was spent before (``1 - total_inspected / (n_pool - n_labeled_initial)``, the
+            pool size read from ``n_labeled / frac_labeled``; NaN for pool strategies);
         ``iterations``
             number of query iterations performed (largest ``iteration``);
         ``fit_seconds``, ``query_seconds``
@@ -226,6 +239,7 @@ def per_run_metrics(df: pd.DataFrame) -> pd.DataFrame:
         inspected = run["n_inspected"].sum(min_count=1)
         fallback = run["n_fallback"].sum(min_count=1)
         acquired = float(last["n_labeled"] - first["n_labeled"])
+        selectivity = _stream_selectivity(run, inspected)
         rows.append({
             **dict(zip(RUN_KEYS, key)),
             "aulc": aulc(run["n_labeled"], run["accuracy"]),
@@ -240,6 +254,7 @@ def per_run_metrics(df: pd.DataFrame) -> pd.DataFrame:
             "total_inspected": float(inspected),
             "inspected_per_label": float(inspected) / acquired if acquired > 0 else np.nan,
             "fallback_share": float(fallback) / acquired if acquired > 0 else np.nan,
+            **selectivity,
             "iterations": int(run["iteration"].max()),
             "fit_seconds": float(run["fit_seconds"].sum()),
             "query_seconds": float(run["query_seconds"].sum()),
@@ -247,10 +262,35 @@ def per_run_metrics(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _stream_selectivity(run: pd.DataFrame, inspected: float) -> dict[str, float]:
+    """The one-pass stream's selectivity columns of :func:`per_run_metrics` for one run."""
+    out = dict.fromkeys(("budget_discard_share", "confidence_discard_share", "labeled_uncertainty_percentile",
+                         "never_arrived_share"), np.nan)
+    if pd.isna(inspected) or inspected <= 0:
+        return out
+    for column, name in (("n_discarded_budget", "budget_discard_share"),
+                         ("n_discarded_confidence", "confidence_discard_share")):
+        if column in run:
+            total = run[column].sum(min_count=1)
+            out[name] = float(total) / float(inspected) if pd.notna(total) else np.nan
+    if "labeled_uncertainty_percentile" in run:
+        rows = run[run["labeled_uncertainty_percentile"].notna() & (run["n_queried"] > 0)]
+        if not rows.empty:
+            out["labeled_uncertainty_percentile"] = float(np.average(rows["labeled_uncertainty_percentile"],
+                                                                     weights=rows["n_queried"]))
+    first = run.iloc[0]
+    if "frac_labeled" in run and first["frac_labeled"] > 0:
+        n_pool = float(first["n_labeled"]) / float(first["frac_labeled"])
+        arrivals = round(n_pool) - int(first["n_labeled"])
+        out["never_arrived_share"] = 1.0 - float(inspected) / arrivals if arrivals > 0 else np.nan
+    return out
+
+
 def strategy_summary(per_run: pd.DataFrame,
                      metrics: Sequence[str] = ("aulc", "final_accuracy", "final_macro_f1", "final_train_accuracy",
                                                "initial_accuracy", "lowest_accuracy", "inspected_per_label",
-                                               "fallback_share"),
+                                               "fallback_share", "budget_discard_share", "confidence_discard_share",
+                                               "labeled_uncertainty_percentile", "never_arrived_share"),
                      confidence: float = 0.95) -> pd.DataFrame:
     """Mean and confidence interval over seeds of per-run metrics.
 
@@ -268,7 +308,8 @@ def strategy_summary(per_run: pd.DataFrame,
     pandas.DataFrame
         One row per (pair, experiment, strategy) in display order, with
         ``<metric>_mean``, ``<metric>_ci_lo``, ``<metric>_ci_hi`` for each metric
-        and ``n_seeds`` (number of runs).
+        and ``n_seeds`` (number of runs); ``n_runs_selectivity``: the runs that record the
+        stream's selectivity (the means of those metrics cover only them).
     """
     rows = []
     for key, group in per_run.groupby(_GROUP_KEYS, sort=False):
@@ -278,6 +319,8 @@ def strategy_summary(per_run: pd.DataFrame,
                 m, lo, hi = mean_ci(group[metric], confidence)
                 row.update({f"{metric}_mean": m, f"{metric}_ci_lo": lo, f"{metric}_ci_hi": hi})
         row["n_seeds"] = int(group["seed"].nunique())
+        if "budget_discard_share" in group.columns:  # runs written before the stream recorded it lack it
+            row["n_runs_selectivity"] = int(group["budget_discard_share"].notna().sum())
         rows.append(row)
     return _sort_display(pd.DataFrame(rows))
 
