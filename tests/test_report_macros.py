@@ -187,3 +187,17 @@ def test_stream_selectivity_macros_only_where_runs_record_it(bundle, tmp_path):
     assert defs["MnistLogregSmallStreamUncertaintyLabeledPercentile"] == "0.74"  # 0.735 half up
     assert defs["MnistLogregSmallStreamUncertaintySelectivityNRuns"] == "3"
     assert "MnistLogregLargeStreamUncertaintyBudgetDiscardShare" not in defs
+
+
+def test_noise_floor_macros():
+    from helpers.report import macros as rep
+
+    spread = pd.DataFrame([["cifar10_cnn", "large", 5, 5, 0.0061, 0.008, 0.0105]], columns=stats.SPREAD_COLUMNS)
+    drift = pd.DataFrame([["mnist_logreg", "large", 20, 0.91722, 0.91668, -0.00054, 15]], columns=stats.DRIFT_COLUMNS)
+    entries = dict((name, value) for name, value, _ in rep._noise_entries(spread, drift))
+    assert entries["CifarTenCnnLargeSameSetSpreadMin"] == "0.6" and entries["CifarTenCnnLargeSameSetSpreadMax"] == "1.1"
+    assert entries["CifarTenCnnLargeSameSetNSeeds"] == "5"
+    assert entries["MnistLogregLargeRandomDrift"] == r"\ensuremath{-}0.05"
+    assert entries["MnistLogregLargeRandomDeclinedSeeds"] == "15"
+    assert entries["MnistLogregLargeRandomDriftInitialAcc"] == "91.72"
+    assert entries["MnistLogregLargeRandomDriftFinalAcc"] == "91.67"

@@ -122,7 +122,8 @@ def write_all(results_root=None, out_dir=PAPER_GENERATED_DIR,
                                 labels_table=labels_table, meta=meta, ranks=ranks, balance=balance,
                                 update_rules=update_rules, composition=stats.query_composition(meta, n_blocks=1),
                                 switches=switches, comparison_best=comparison_best, deficit=deficit,
-                                bootstrap=bootstrap, regularisation=regularisation))
+                                bootstrap=bootstrap, regularisation=regularisation,
+                                spread=stats.exhausted_spread(per_run, meta), drift=stats.random_drift(per_run)))
     if comparison is not None:
         written.append(write_model_comparison_table(comparison, out / "shallow_vs_deep.tex"))
         written.append(_atomic_csv(comparison, out / "shallow_vs_deep.csv"))

@@ -156,8 +156,9 @@ def _macro_entries(strategy_summary: pd.DataFrame, tests: pd.DataFrame,
                         ("never_arrived_share", ["Never", "Arrived", "Share"],
                          "unlabelled pool that never arrived (budget spent before), %")):
                     if f"{metric}_mean" in row and not _missing(row[f"{metric}_mean"]):
-                        add(s_base + tag, fmt_pct(row[f"{metric}_mean"], 1 if metric != "never_arrived_share" else 2),
-                            comment + " (mean over the runs that record it)")
+                        never = metric == "never_arrived_share"  # every stream run has this one
+                        add(s_base + tag, fmt_pct(row[f"{metric}_mean"], 2 if never else 1),
+                            comment + (" (mean over seeds)" if never else " (mean over the runs that record it)"))
                 if "labeled_uncertainty_percentile_mean" in row and not _missing(row["labeled_uncertainty_percentile_mean"]):
                     add(s_base + ["Labeled", "Percentile"], fmt_num(row["labeled_uncertainty_percentile_mean"], 2),
                         "uncertainty percentile of the labelled arrivals among their iteration's arrivals "
@@ -356,6 +357,29 @@ def _regularisation_entries(regularisation: Mapping[str, pd.DataFrame] | None) -
     return entries
 
 
+def _noise_entries(spread: pd.DataFrame | None, drift: pd.DataFrame | None) -> list[tuple[str, str, str]]:
+    """Macros of the noise floors (:mod:`helpers.stats.noise`; see :func:`write_macros`)."""
+    entries = []
+    for row in ([] if spread is None else spread.itertuples(index=False)):
+        base = [row.pair, row.experiment, "Same", "Set"]
+        entries += [(macro_name(*base, "Spread", "Min"), fmt_num(row.spread_min, 1, scale=2),
+                     "smallest within-seed range of the strategies' final accuracies when all end on the whole "
+                     "pool, pp"),
+                    (macro_name(*base, "Spread", "Max"), fmt_num(row.spread_max, 1, scale=2), "largest such range, pp"),
+                    (macro_name(*base, "N", "Seeds"), str(int(row.n_seeds)), "seeds of that range")]
+    for row in ([] if drift is None else drift.itertuples(index=False)):
+        base = [row.pair, row.experiment, "Random"]
+        entries += [(macro_name(*base, "Drift"), fmt_signed_pp(row.drift, 2),
+                     "random sampling's mean change of test accuracy from the first to the last evaluation, pp"),
+                    (macro_name(*base, "Declined", "Seeds"), str(int(row.n_declined)),
+                     "seeds on which random sampling ends below its initial accuracy"),
+                    (macro_name(*base, "Drift", "Initial", "Acc"), fmt_pct(row.initial_accuracy, 2),
+                     "its initial accuracy, % (two decimals)"),
+                    (macro_name(*base, "Drift", "Final", "Acc"), fmt_pct(row.final_accuracy, 2),
+                     "its final accuracy, % (two decimals)")]
+    return entries
+
+
 def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
                  reference: pd.DataFrame | None = None, labels_table: pd.DataFrame | None = None,
                  meta: list[dict] | None = None, ranks: pd.DataFrame | None = None,
@@ -364,7 +388,8 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
                  composition: pd.DataFrame | None = None, switches: Mapping[str, bool] | None = None,
                  comparison_best: pd.DataFrame | None = None, deficit: pd.DataFrame | None = None,
                  bootstrap: pd.DataFrame | None = None,
-                 regularisation: Mapping[str, pd.DataFrame] | None = None) -> Path:
+                 regularisation: Mapping[str, pd.DataFrame] | None = None,
+                 spread: pd.DataFrame | None = None, drift: pd.DataFrame | None = None) -> Path:
     """Write ``\\newcommand`` definitions for every number the paper text quotes.
 
     Naming rule (deterministic): a macro name is the concatenation of
@@ -429,6 +454,11 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
       ``DipAcc`` and ``DipTopClassShare`` (random sampling's dip), ``<Strategy>AulcGain``,
       ``AulcGainCI``, ``AulcBetter`` and ``<Strategy>MeanRank``, and
       ``<Pair><Experiment>CBest`` (a phrase, :func:`per_value_phrase`);
+    * from ``spread`` (:func:`helpers.stats.exhausted_spread`):
+      ``<Pair><Experiment>SameSetSpreadMin``, ``SameSetSpreadMax`` (pp) and ``SameSetNSeeds``;
+      from ``drift`` (:func:`helpers.stats.random_drift`): ``<Pair><Experiment>RandomDrift``
+      (signed pp, two decimals), ``RandomDeclinedSeeds``, ``RandomDriftInitialAcc`` and
+      ``RandomDriftFinalAcc`` (%, two decimals);
     * ``\\MacroFOneOrder`` (needs ``final_macro_f1_mean``): where macro-F1 orders the
       strategies as final accuracy does (:func:`order_agreement_phrase`). The best strategy of each role is
       ``\\<Role><Experiment>BestRankStrategy``, an alias of the pair's macro.
@@ -475,6 +505,7 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
     entries = _macro_entries(strategy_summary, tests, reference, labels_table, meta)
     entries += _analysis_entries(ranks, balance, update_rules, composition)
     entries += _regularisation_entries(regularisation)
+    entries += _noise_entries(spread, drift)
     entries += _role_entries(entries, stats.ordered_pairs(strategy_summary["pair"]))
     entries += _comparison_entries(comparison_best)
     entries += _perclass_entries(deficit, bootstrap)

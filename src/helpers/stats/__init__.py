@@ -12,6 +12,7 @@ build on these functions. One module per concern:
 - :mod:`helpers.stats.ablation`     the same grid under several update rules of the model
 - :mod:`helpers.stats.regularisation` the same grid at several values of the logistic regression's C
 - :mod:`helpers.stats.comparison`   the shallow pair beside the deep one: gains, ranks, best strategies
+- :mod:`helpers.stats.noise`        noise floors: final-accuracy spread on one labelled set, random drift
 - :mod:`helpers.stats.perclass`     per-class recall, query share and share of the deficit to random
 - :mod:`helpers.stats.crossed`      the crossed design: model, data, interaction and schedule effects;
   bootstrap probability of the best strategy
@@ -49,6 +50,7 @@ from helpers.stats.crossed import (
     seed_gains,
     welch_interval,
 )
+from helpers.stats.noise import DRIFT_COLUMNS, SPREAD_COLUMNS, exhausted_spread, random_drift
 from helpers.stats.perclass import (
     DEFICIT_COLUMNS,
     PERCLASS_COLUMNS,
@@ -139,5 +141,5 @@ __all__ = [
     "regularisation_root", "regularisation_roots", "regularisation_table",
     "BOOTSTRAP_COLUMNS", "CROSSED_CELLS", "EFFECT_COLUMNS", "bootstrap_best", "crossed_effects", "paired_interval",
     "seed_gains", "welch_interval", "DEFICIT_COLUMNS", "PERCLASS_COLUMNS", "class_runs", "class_table",
-    "deficit_summary",
+    "deficit_summary", "DRIFT_COLUMNS", "SPREAD_COLUMNS", "exhausted_spread", "random_drift",
 ]
