@@ -141,3 +141,18 @@ def test_regularisation_table(tmp_path):
     assert "20 seeds" in tex and tex.count(r"\begin{tabular}") == 1
     with pytest.raises(ValueError, match="empty"):
         report.write_regularisation_table(_regularisation_rows().iloc[:0], tmp_path / "empty.tex")
+
+
+def test_update_rule_table_leaves_blank_what_a_rule_did_not_run(tmp_path):
+    rows = []
+    for experiment, rule, strategy, gain, rank in (("small", "fixed", "random", None, 2.0),
+                                                   ("small", "fixed", "margin", 0.046, 1.0),
+                                                   ("small", "cold", "random", None, 2.0),
+                                                   ("small", "cold", "margin", 0.041, 1.0),
+                                                   ("large", "fixed", "random", None, 2.0),
+                                                   ("large", "fixed", "margin", 0.0004, 1.0)):
+        rows.append({"experiment": experiment, "rule": rule, "strategy": strategy, "n_seeds": 3, "aulc": 0.9,
+                     "aulc_gain": gain, "mean_rank": rank})
+    tex = report.write_update_rule_table(pd.DataFrame(rows), tmp_path / "rules.tex").read_text()
+    large = [line for line in _body_rows(tex) if line.startswith("Large")][0]
+    assert large == r"Large & Random & (90.0) & 2.0 &  &  \\"

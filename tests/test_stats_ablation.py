@@ -28,6 +28,10 @@ def test_table_gains_are_paired_by_seed_and_orders_follow_ranks():
     assert row.loc[("cold", "entropy"), "order"] == 1
     assert row.loc[("fixed", "random"), "n_seeds"] == 3
     assert row.loc[("cold", "margin"), "lowest_accuracy"] == pytest.approx(0.45)
+    # final = aulc + 0.1 against an initial 0.5: seed 42 of cold margin ends at 0.55, entropy's at 0.5.
+    assert row.loc[("fixed", "entropy"), "final_change"] == pytest.approx(0.1 + 0.1)  # mean of 0.0, 0.2, 0.4
+    assert row.loc[("fixed", "entropy"), "n_declined"] == 0
+    assert row.loc[("cold", "margin"), "n_declined"] == 0
 
     agreement = stats.ranking_agreement(table).set_index("rule")
     assert agreement.loc["fixed", "ranking"] == "margin > random > entropy"
@@ -53,3 +57,32 @@ def test_load_update_rules_names_a_rule_without_runs(tmp_path):
     with pytest.raises(FileNotFoundError, match="rule 'cold'"):
         stats.load_update_rules({"fixed": tmp_path / "fixed", "cold": tmp_path / "cold"},
                                 stats.RunGrid(pairs=["mnist_logreg"]))
+
+
+def test_final_change_counts_the_seeds_that_decline():
+    fixed = _per_run("fixed", {"random": [0.3, 0.45, 0.5]})  # final 0.4, 0.55, 0.6 against 0.5
+    row = stats.update_rule_table(fixed).iloc[0]
+    assert row["final_change"] == pytest.approx((-0.1 + 0.05 + 0.1) / 3) and row["n_declined"] == 1
+
+
+def test_an_experiment_is_compared_over_the_rules_that_ran_it(tmp_path):
+    """The large ablation ran one rule, fewer strategies and seeds than the small one."""
+    write_fake_tree(tmp_path / "fixed", pairs=("mnist_logreg",), experiments=("small", "large"),
+                    strategies=("random", "margin", "stream_uncertainty"), seeds=(42, 43, 44), reference=False)
+    write_fake_tree(tmp_path / "converge", pairs=("mnist_logreg",), experiments=("small", "large"),
+                    strategies=("random", "margin", "stream_uncertainty"), seeds=(42, 43), reference=False)
+    write_fake_tree(tmp_path / "cold", pairs=("mnist_logreg",), experiments=("small",),
+                    strategies=("random", "margin", "stream_uncertainty"), seeds=(42, 43), reference=False)
+    # converge's large has only random and margin
+    for path in (tmp_path / "converge" / "mnist_logreg" / "large" / "stream_uncertainty").glob("*"):
+        path.unlink()
+    roots = {"fixed": tmp_path / "fixed", "converge": tmp_path / "converge", "cold": tmp_path / "cold"}
+    per_run = stats.load_update_rules(roots, stats.RunGrid(pairs=["mnist_logreg"]))
+    large = per_run[per_run["experiment"] == "large"]
+    assert set(large["rule"]) == {"fixed", "converge"} and set(large["strategy"]) == {"random", "margin"}
+    assert set(large["seed"]) == {42, 43}
+    small = per_run[per_run["experiment"] == "small"]
+    assert set(small["rule"]) == {"fixed", "converge", "cold"} and len(small) == 3 * 3 * 2
+    assert list(dict.fromkeys(per_run["rule"])) == ["fixed", "converge", "cold"]
+    table = stats.update_rule_table(per_run)
+    assert set(table.loc[table["experiment"] == "large", "rule"]) == {"fixed", "converge"}

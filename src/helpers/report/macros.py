@@ -256,12 +256,24 @@ def _analysis_entries(ranks: pd.DataFrame | None, balance: pd.DataFrame | None,
             else:
                 add(base + ["Aulc", "Gain"], fmt_signed_pp(row["aulc_gain"]),
                     "mean paired AULC difference to random under this update rule, pp")
+            if "final_change" in row:
+                add(base + ["Final", "Change"], fmt_signed_pp(row["final_change"], 2),
+                    "mean change of test accuracy from the first to the last evaluation under this rule, pp")
+                add(base + ["Declined", "Seeds"], str(int(row["n_declined"])),
+                    "seeds whose final accuracy is below their initial one under this rule")
         for (experiment, rule), block in table.groupby(["experiment", "rule"], sort=False):
             add([pair, experiment, rule, "Initial", "Acc"], fmt_pct(block["initial_accuracy"].mean()),
                 "pre-trained model's accuracy, % (mean over strategies and seeds)")
             add([pair, experiment, rule, "Lowest", "Acc"], fmt_pct(block["lowest_accuracy"].mean()),
                 "lowest accuracy after a query, % (mean over strategies and seeds)")
-        add([pair, "Update", "Rule", "N", "Seeds"], str(int(table["n_seeds"].min())), "seeds of the ablation")
+        rules = set(table["rule"])
+        complete = [e for e, block in table.groupby("experiment", sort=False) if set(block["rule"]) == rules]
+        add([pair, "Update", "Rule", "N", "Seeds"],
+            str(int(table.loc[table["experiment"].isin(complete), "n_seeds"].min())),
+            "seeds of the ablation in the experiments every rule ran")
+        for experiment, block in table.groupby("experiment", sort=False):
+            add([pair, experiment, "Update", "Rule", "N", "Seeds"], str(int(block["n_seeds"].min())),
+                "seeds of the ablation in this experiment")
     return entries
 
 
@@ -426,8 +438,10 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
       ``<Pair><Experiment><Strategy>FirstRoundsMaxShare`` (%) and ``FirstRoundsClasses``;
     * from ``update_rules`` (pair -> :func:`helpers.stats.update_rule_table`):
       ``<Pair><Experiment><Rule>Best``, ``SameOrder`` ("the same"/"a different"),
-      ``KendallTau``, ``<Strategy>AulcGain`` (random: ``Aulc``), and
-      ``<Pair>UpdateRuleNSeeds``, ``<Pair><Experiment>UpdateRulesOrder`` (a phrase,
+      ``KendallTau``, ``<Strategy>AulcGain`` (random: ``Aulc``), ``<Strategy>FinalChange``
+      (signed pp, two decimals) and ``<Strategy>DeclinedSeeds``, and
+      ``<Pair>UpdateRuleNSeeds`` (in the experiments every rule ran),
+      ``<Pair><Experiment>UpdateRuleNSeeds``, ``<Pair><Experiment>UpdateRulesOrder`` (a phrase,
       :func:`same_order_phrase`);
     * from ``composition`` (:func:`helpers.stats.query_composition` with one block: the
       whole run): ``<Pair><Experiment><Strategy>LeastQueriedClass``, ``LeastQueriedShare``

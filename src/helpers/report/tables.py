@@ -217,8 +217,9 @@ def write_update_rule_table(table: pd.DataFrame, path) -> Path:
     Rows: experiments, then strategies in display order. For each update rule (in the
     table's order, the study's first) two columns: the mean paired AULC difference to
     random in percentage points (random's own row shows its AULC in percent, in
-    parentheses) and the strategy's mean AULC rank over the seeds (1 = best). Only the
-    ``tabular``; the paper supplies the float.
+    parentheses) and the strategy's mean AULC rank over the seeds (1 = best); blank where
+    a rule did not run the strategy in that experiment. Only the ``tabular``; the paper
+    supplies the float.
 
     Parameters
     ----------
@@ -250,6 +251,9 @@ def write_update_rule_table(table: pd.DataFrame, path) -> Path:
         for r, strategy in enumerate(stats.ordered_strategies(block["strategy"])):
             cells = [latex_escape(experiment.capitalize()) if r == 0 else "", latex_escape(stats.strategy_label(strategy))]
             for rule in rules:
+                if (experiment, rule, strategy) not in indexed.index:  # a rule that did not run this cell
+                    cells += ["", ""]
+                    continue
                 row = indexed.loc[(experiment, rule, strategy)]
                 if strategy == stats.REFERENCE_STRATEGY:
                     cells.append(f"({fmt_pct(row['aulc'])})")

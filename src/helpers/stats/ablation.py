@@ -26,7 +26,8 @@ ABLATION_RULES: dict[str, tuple[str, ...]] = {"mnist_logreg": ("converge", "cold
 
 #: Columns of :func:`update_rule_table`.
 UPDATE_RULE_COLUMNS = ["experiment", "rule", "strategy", "n_seeds", "aulc", "final_accuracy", "aulc_gain",
-                       "final_gain", "mean_rank", "order", "initial_accuracy", "lowest_accuracy"]
+                       "final_gain", "mean_rank", "order", "initial_accuracy", "lowest_accuracy", "final_change",
+                       "n_declined"]
 
 
 def ablation_root(results_root: str | Path, pair: str) -> Path:
@@ -64,9 +65,11 @@ def load_update_rules(roots: Mapping[str, str | Path], grid: RunGrid) -> pd.Data
     Returns
     -------
     pandas.DataFrame
-        :func:`per_run_metrics` of every root with a ``rule`` column, only for the
-        (experiment, strategy, seed) runs that every rule has, so the rules are compared on
-        the same seeds.
+        :func:`per_run_metrics` of every root with a ``rule`` column. Within each experiment
+        only the (strategy, seed) runs that every rule with runs in that experiment has, so
+        the rules are compared on the same seeds and strategies; an experiment that a rule
+        did not run (the ``large`` ablation ran one rule, two strategies and three seeds) is
+        compared over the rules that ran it.
     """
     frames = []
     for rule, root in roots.items():
@@ -76,12 +79,17 @@ def load_update_rules(roots: Mapping[str, str | Path], grid: RunGrid) -> pd.Data
             raise FileNotFoundError(f"update rule {rule!r}: {err}") from None
         frames.append(per_run_metrics(runs).assign(rule=rule))
     keys = ["pair", "experiment", "strategy", "seed"]
-    common = None
-    for frame in frames:
-        index = pd.MultiIndex.from_frame(frame[keys])
-        common = index if common is None else common.intersection(index)
-    frames = [frame[pd.MultiIndex.from_frame(frame[keys]).isin(common)] for frame in frames]
-    return pd.concat(frames, ignore_index=True)
+    runs = pd.concat(frames, ignore_index=True)
+    kept = []
+    for _, block in runs.groupby("experiment", sort=False):
+        common = None
+        for _, frame in block.groupby("rule", sort=False):
+            index = pd.MultiIndex.from_frame(frame[keys])
+            common = index if common is None else common.intersection(index)
+        kept.append(block[pd.MultiIndex.from_frame(block[keys]).isin(common)])
+    rules = {rule: i for i, rule in enumerate(roots)}
+    return (pd.concat(kept).sort_values("rule", key=lambda c: c.map(rules), kind="stable")
+            .reset_index(drop=True))
 
 
 def update_rule_table(per_run: pd.DataFrame, reference: str = REFERENCE_STRATEGY) -> pd.DataFrame:
@@ -103,7 +111,10 @@ def update_rule_table(per_run: pd.DataFrame, reference: str = REFERENCE_STRATEGY
         the strategy's mean AULC rank over the seeds (1 = best); ``order`` its place when
         the strategies are sorted by mean rank (ties by mean AULC); ``initial_accuracy`` and
         ``lowest_accuracy`` the means over seeds of the pre-trained model's accuracy and of
-        the lowest accuracy after a query (a dip shows as the second below the first).
+        the lowest accuracy after a query (a dip shows as the second below the first);
+        ``final_change`` the mean of final minus initial accuracy and ``n_declined`` the
+        seeds on which the final accuracy is below the initial one (more labels, a worse
+        model: the update rule's drift).
     """
     rows = []
     rules = list(dict.fromkeys(per_run["rule"]))
@@ -112,6 +123,7 @@ def update_rule_table(per_run: pd.DataFrame, reference: str = REFERENCE_STRATEGY
         ranks = rank_blocks(block, "aulc").mean()
         means = block.groupby("strategy")[["aulc", "final_accuracy", "initial_accuracy", "lowest_accuracy"]].mean()
         order = sorted(means.index, key=lambda s: (ranks.get(s, np.inf), -means.loc[s, "aulc"]))
+        change = {s: g["final_accuracy"] - g["initial_accuracy"] for s, g in block.groupby("strategy")}
         for strategy in ordered_strategies(means.index):
             gain = {}
             for metric in ("aulc", "final_accuracy"):
@@ -127,7 +139,9 @@ def update_rule_table(per_run: pd.DataFrame, reference: str = REFERENCE_STRATEGY
                          "aulc_gain": gain["aulc"], "final_gain": gain["final_accuracy"],
                          "mean_rank": float(ranks.get(strategy, np.nan)), "order": order.index(strategy) + 1,
                          "initial_accuracy": float(means.loc[strategy, "initial_accuracy"]),
-                         "lowest_accuracy": float(means.loc[strategy, "lowest_accuracy"])})
+                         "lowest_accuracy": float(means.loc[strategy, "lowest_accuracy"]),
+                         "final_change": float(change[strategy].mean()),
+                         "n_declined": int((change[strategy] < 0).sum())})
     table = pd.DataFrame(rows, columns=UPDATE_RULE_COLUMNS)
     exp_order = {e: i for i, e in enumerate(EXPERIMENT_ORDER)}
     rule_order = {r: i for i, r in enumerate(rules)}
