@@ -8,8 +8,9 @@
 #                [--download | --no-download] [--check] [--help]
 #
 # Profiles
-#   paper  (default) the study's protocol: mnist_logreg and cifar10_cnn, experiments small,
-#          moderate and large, 5 strategies, seeds 42-61 (MNIST) and 42-46 (CIFAR-10).
+#   paper  (default) the study's protocol: mnist_logreg and cifar10_cnn, and the crossed
+#          design's cells mnist_logreg_b250, cifar10_logreg and mnist_cnn; experiments small,
+#          moderate and large, 5 strategies, seeds 42-61 (logistic regression) and 42-51 (CNN).
 #          Results go to results/, executed notebooks (+HTML) to results/notebooks/, figures
 #          to figures/, generated paper inputs to paper/generated/.
 #   smoke  the whole pipeline on scikit-learn's 8x8 digits (pairs digits_logreg and
