@@ -148,6 +148,7 @@ def _macro_entries(strategy_summary: pd.DataFrame, tests: pd.DataFrame,
                 if "inspected_per_label_mean" in row and not _missing(row["inspected_per_label_mean"]):
                     add(s_base + ["Inspected", "Per", "Label"], fmt_num(row["inspected_per_label_mean"], 1),
                         "instances inspected per label obtained (mean over seeds)")
+                stream_row = "inspected_per_label_mean" in row and not _missing(row["inspected_per_label_mean"])
                 for metric, tag, comment in (
                         ("budget_discard_share", ["Budget", "Discard", "Share"],
                          "arrivals discarded because the label rate had reached the budget, % of arrivals"),
@@ -155,15 +156,16 @@ def _macro_entries(strategy_summary: pd.DataFrame, tests: pd.DataFrame,
                          "arrivals discarded with budget left because the model was confident, % of arrivals"),
                         ("never_arrived_share", ["Never", "Arrived", "Share"],
                          "unlabelled pool that never arrived (budget spent before), %")):
-                    if f"{metric}_mean" in row and not _missing(row[f"{metric}_mean"]):
+                    # A stream row gets every selectivity macro ("n/a" where no run records it yet).
+                    if stream_row and f"{metric}_mean" in row:
                         never = metric == "never_arrived_share"  # every stream run has this one
                         add(s_base + tag, fmt_pct(row[f"{metric}_mean"], 2 if never else 1),
                             comment + (" (mean over seeds)" if never else " (mean over the runs that record it)"))
-                if "labeled_uncertainty_percentile_mean" in row and not _missing(row["labeled_uncertainty_percentile_mean"]):
+                if stream_row and "labeled_uncertainty_percentile_mean" in row:
                     add(s_base + ["Labeled", "Percentile"], fmt_num(row["labeled_uncertainty_percentile_mean"], 2),
                         "uncertainty percentile of the labelled arrivals among their iteration's arrivals "
                         "(0.5 = random; mean over the runs that record it)")
-                    add(s_base + ["Selectivity", "N", "Runs"], str(int(row["n_runs_selectivity"])),
+                    add(s_base + ["Selectivity", "N", "Runs"], str(int(row.get("n_runs_selectivity", 0) or 0)),
                         "runs that record the stream's selectivity")
                 if "fallback_share_mean" in row and not _missing(row["fallback_share_mean"]):
                     add(s_base + ["Fallback", "Share"], fmt_pct(row["fallback_share_mean"]),
@@ -520,9 +522,9 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
     entries += _analysis_entries(ranks, balance, update_rules, composition)
     entries += _regularisation_entries(regularisation)
     entries += _noise_entries(spread, drift)
+    entries += _perclass_entries(deficit, bootstrap)
     entries += _role_entries(entries, stats.ordered_pairs(strategy_summary["pair"]))
     entries += _comparison_entries(comparison_best)
-    entries += _perclass_entries(deficit, bootstrap)
     if {"final_macro_f1_mean", "final_accuracy_mean"} <= set(strategy_summary.columns):
         entries.append(("MacroFOneOrder", order_agreement_phrase(strategy_summary),
                         "where final macro-F1 orders the strategies as final accuracy does, and where not, as text "
