@@ -136,7 +136,11 @@ summary.collapse
 #
 # Per stream run: the pool instances that arrived (each at most once) and were labelled or
 # discarded, labels forced by the deadline rule, and any shortfall of the label budget (when
-# the budget exceeds what the pool can still give, every arrival is labelled).
+# the budget exceeds what the pool can still give, every arrival is labelled). Then how
+# selective it was: the shares of arrivals discarded because the label rate had reached the
+# budget and because the model was confident, the labelled arrivals' mean uncertainty
+# percentile among their round's arrivals (0.5 = picked at random), and the share of the pool
+# that never arrived (runs written before these were recorded show NaN).
 
 # %%
 summary.stream

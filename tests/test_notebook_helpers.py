@@ -152,10 +152,25 @@ def test_run_experiment_tidies_up_and_summaries_keep_to_the_asked_grid(isolated_
         summary = notebook.summarize_experiment(root, "digits_logreg", "small", strategies=["random", "margin"],
                                                 seeds=[42, 43], n_iterations=3)
     assert set(summary.runs["seed"]) == {42, 43} and len(summary.meta) == 4
+    assert summary.stream.empty  # no stream run asked
     assert sorted(summary.reference["seed"]) == [42, 43]
     with pytest.raises(FileNotFoundError):  # nothing at the protocol's 20 iterations
         with pytest.warns(stats.OutsideGridWarning, match=r"n_iterations 3 \(asked 20\): 5"):
             notebook.summarize_experiment(root, "digits_logreg", "small")
+
+
+def test_stream_table_puts_the_selectivity_beside_the_account(isolated_dirs):
+    root = isolated_dirs["results"]
+    notebook.run_experiment("digits_logreg", "small", ["random", "stream_uncertainty"], [42], n_iterations=3,
+                            progress=False, reference=False, results_dir=str(root))
+    summary = notebook.summarize_experiment(root, "digits_logreg", "small", n_iterations=3)
+    stream = summary.stream
+    assert list(stream["strategy"]) == ["stream_uncertainty"] and stream["seed"].tolist() == [42]
+    assert set(notebook.experiment.SELECTIVITY_COLUMNS) <= set(stream.columns)
+    row, metrics = stream.iloc[0], summary.per_run.set_index("strategy").loc["stream_uncertainty"]
+    for column in notebook.experiment.SELECTIVITY_COLUMNS:
+        assert row[column] == pytest.approx(metrics[column])
+    assert 0 <= row["budget_discard_share"] + row["confidence_discard_share"] <= 1
 
 
 def test_failed_run_leaves_no_empty_folder(isolated_dirs, monkeypatch):

@@ -82,7 +82,7 @@ class ExperimentSummary:
         (:func:`helpers.stats.first_rounds_balance`).
     stream : DataFrame
         The stream strategies' account per run: arrivals consumed, labels obtained and
-        forced, shortfall (empty without stream runs).
+        forced, shortfall, and its selectivity (:func:`stream_table`; empty without stream runs).
     ranks : DataFrame
         Mean AULC rank per strategy over the seeds and the bootstrap probability that it has
         the best mean rank (:func:`helpers.stats.bootstrap_best`).
@@ -246,13 +246,35 @@ def summarize_experiment(results_root, pair: str, experiment: str, *, strategies
         meta=meta,
         composition=stats.query_composition(meta),
         balance=_balance_table(stats.first_rounds_balance(meta)),
-        stream=pd.DataFrame([{"strategy": m["strategy"], "seed": m["seed"], **m["stream"]}
-                             for m in meta if m.get("stream")]),
+        stream=stream_table(meta, per_run),
         ranks=stats.bootstrap_best(per_run),
         per_class=stats.class_table(meta),
         deficit=stats.deficit_summary(meta),
         collapse=collapse_table(runs),
     )
+
+
+#: The stream's selectivity per run (:func:`helpers.stats.per_run_metrics`), shown beside its account.
+SELECTIVITY_COLUMNS = ["budget_discard_share", "confidence_discard_share", "labeled_uncertainty_percentile",
+                       "never_arrived_share"]
+
+
+def stream_table(meta: list, per_run: pd.DataFrame) -> pd.DataFrame:
+    """Return the stream's account per run, with how selective it was.
+
+    Returns
+    -------
+    DataFrame
+        One row per stream run: its JSON ``stream`` record (arrivals consumed, labels
+        obtained and forced, shortfall) and :data:`SELECTIVITY_COLUMNS` (NaN for a run
+        written before the stream recorded them); empty without stream runs.
+    """
+    account = pd.DataFrame([{"strategy": m["strategy"], "seed": m["seed"], **m["stream"]}
+                            for m in meta if m.get("stream")])
+    if account.empty:
+        return account
+    columns = [c for c in SELECTIVITY_COLUMNS if c in per_run]
+    return account.merge(per_run[["strategy", "seed", *columns]], on=["strategy", "seed"], how="left")
 
 
 def collapse_table(runs: pd.DataFrame) -> pd.DataFrame:
