@@ -202,3 +202,16 @@ def test_noise_floor_macros():
     assert entries["MnistLogregLargeRandomDeclinedSeeds"] == "15"
     assert entries["MnistLogregLargeRandomDriftInitialAcc"] == "91.72"
     assert entries["MnistLogregLargeRandomDriftFinalAcc"] == "91.67"
+
+
+def test_crossed_macros_name_effect_and_level():
+    from helpers.report import macros as rep
+    from test_report_tables import _effects
+
+    entries = dict((name, value) for name, value, _ in rep._crossed_entries(_effects()))
+    assert entries["CrossedSmallMarginModelMnist"] == r"\ensuremath{-}1.20"
+    assert entries["CrossedSmallMarginModelMnistInterval"] == r"[\ensuremath{-}2.00, \ensuremath{-}0.40]"
+    assert entries["CrossedSmallMarginModelMnistExcludes"] == "excludes"
+    assert entries["CrossedSmallMarginModelCifarTenExcludes"] == "includes"
+    assert entries["CrossedSmallMarginSchedule"] == r"\ensuremath{+}0.46"
+    assert entries["CrossedSmallEntropyInteraction"] == r"\ensuremath{-}5.00"

@@ -156,3 +156,30 @@ def test_update_rule_table_leaves_blank_what_a_rule_did_not_run(tmp_path):
     tex = report.write_update_rule_table(pd.DataFrame(rows), tmp_path / "rules.tex").read_text()
     large = [line for line in _body_rows(tex) if line.startswith("Large")][0]
     assert large == r"Large & Random & (90.0) & 2.0 &  &  \\"
+
+
+def _effects():
+    cols = stats.EFFECT_COLUMNS
+    return pd.DataFrame([["model", "mnist", "small", "margin", -0.012, -0.02, -0.004, 10, 10, True, "a - b"],
+                         ["model", "cifar10", "small", "margin", 0.003, -0.001, 0.007, 10, 10, True, "c - d"],
+                         ["schedule", "logreg/mnist", "small", "margin", 0.00456, -0.0001, 0.0092, 20, 20, True, "e"],
+                         ["interaction", "all", "small", "entropy", -0.05, -0.08, -0.02, 10, 10, False, "f"]],
+                        columns=cols)
+
+
+def test_crossed_table(tmp_path):
+    tex = report.write_crossed_table(_effects(), tmp_path / "crossed.tex").read_text()
+    rows = _body_rows(tex)
+    # Margin before entropy (display order); estimate on one line, its interval below it.
+    margin = [r for r in rows if "& Margin &" in r][0].split(" & ")
+    assert margin[:2] == ["Small", "Margin"]
+    assert margin[2] == r"\textbf{\ensuremath{-}1.20}"  # excludes zero
+    assert margin[3] == r"\ensuremath{+}0.30"  # includes zero: not bold
+    assert margin[4:7] == ["", "", ""] and margin[7].startswith(r"\ensuremath{+}0.46")
+    lines = tex.splitlines()
+    below = lines[lines.index([r for r in rows if "& Margin &" in r][0]) + 1]
+    assert r"\scriptsize[\ensuremath{-}2.00, \ensuremath{-}0.40]" in below
+    entropy = [r for r in rows if "& Entropy &" in r][0].split(" & ")
+    assert entropy[6] == r"\textbf{\ensuremath{-}5.00}"
+    with pytest.raises(ValueError, match="empty"):
+        report.write_crossed_table(_effects().iloc[:0], tmp_path / "empty.tex")

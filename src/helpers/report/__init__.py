@@ -70,6 +70,7 @@ from helpers.report.tables import (  # noqa: F401
     _RULE_LABELS,
     write_update_rule_table,
     write_regularisation_table,
+    write_crossed_table,
     _MODEL_TEX,
     _seeds_phrase,
     _model_tex,

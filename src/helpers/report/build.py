@@ -18,7 +18,7 @@ from helpers.report.output import _atomic_csv
 from helpers.report.pilots import PILOTS, write_pilot_tables
 from helpers.report.tables import (
     TABLE_TEST_METRICS, write_macro_f1_table, write_model_comparison_table, write_summary_table,
-    write_regularisation_table, write_update_rule_table,
+    write_crossed_table, write_regularisation_table, write_update_rule_table,
 )
 
 
@@ -50,7 +50,9 @@ def write_all(results_root=None, out_dir=PAPER_GENERATED_DIR,
     ``per_class.csv`` and ``per_class_deficit.csv`` (:func:`helpers.stats.class_table`,
     :func:`helpers.stats.deficit_summary`), ``bootstrap_best.csv``
     (:func:`helpers.stats.bootstrap_best`) and, when two cells of the crossed design at the
-    common schedule have runs, ``crossed_effects.csv`` (:func:`helpers.stats.crossed_effects`)
+    common schedule have runs, ``crossed_effects.csv`` (:func:`helpers.stats.crossed_effects`) and
+    ``crossed_effects.tex`` (:func:`write_crossed_table`; ``\\ifHaveCrossed`` is on once the model
+    effect exists on both datasets)
     into ``out_dir``. Where a pair has a regularisation (C) ablation
     (:func:`helpers.stats.compare_regularisation`) it writes ``regularisation_<pair>.tex`` and
     ``.csv``, and ``macros.tex`` switches ``\\ifHaveRegularisation`` on for the shallow pair.
@@ -113,7 +115,9 @@ def write_all(results_root=None, out_dir=PAPER_GENERATED_DIR,
     effects = stats.crossed_effects(per_run) if len(set(per_run["pair"]) & set(crossed)) >= 2 else None
     shallow = role_pair("Shallow", summary["pair"])
     comparison, comparison_best = _model_comparison(tests, ranks, summary["pair"])
-    switches = {"UpdateRules": shallow in update_rules, "Regularisation": shallow in regularisation, "Pilots": len(pilots) == len(PILOTS),
+    full_cross = effects is not None and {"mnist", "cifar10"} <= set(effects.loc[effects["effect"] == "model", "level"])
+    switches = {"UpdateRules": shallow in update_rules, "Regularisation": shallow in regularisation,
+                "Crossed": full_cross, "Pilots": len(pilots) == len(PILOTS),
                 "Comparison": comparison is not None}
     for stale in ([] if switches["Pilots"] else pilots):
         stale.unlink()  # all pilot tables or none: the appendix shows them together
@@ -123,7 +127,8 @@ def write_all(results_root=None, out_dir=PAPER_GENERATED_DIR,
                                 update_rules=update_rules, composition=stats.query_composition(meta, n_blocks=1),
                                 switches=switches, comparison_best=comparison_best, deficit=deficit,
                                 bootstrap=bootstrap, regularisation=regularisation,
-                                spread=stats.exhausted_spread(per_run, meta), drift=stats.random_drift(per_run)))
+                                spread=stats.exhausted_spread(per_run, meta), drift=stats.random_drift(per_run),
+                                effects=effects))
     if comparison is not None:
         written.append(write_model_comparison_table(comparison, out / "shallow_vs_deep.tex"))
         written.append(_atomic_csv(comparison, out / "shallow_vs_deep.csv"))
@@ -132,8 +137,9 @@ def write_all(results_root=None, out_dir=PAPER_GENERATED_DIR,
                         ("friedman_ranks", ranks), ("query_balance", balance), ("per_class", per_class),
                         ("per_class_deficit", deficit), ("bootstrap_best", bootstrap)):
         written.append(_atomic_csv(frame, out / f"{name}.csv"))
-    if effects is not None:
+    if effects is not None and not effects.empty:
         written.append(_atomic_csv(effects, out / "crossed_effects.csv"))
+        written.append(write_crossed_table(effects, out / "crossed_effects.tex"))
     written.append(write_macro_f1_table(summary, out / "macro_f1.tex"))
     for pair, table in regularisation.items():
         written.append(write_regularisation_table(table, out / f"regularisation_{pair}.tex"))

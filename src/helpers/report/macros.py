@@ -394,6 +394,21 @@ def _noise_entries(spread: pd.DataFrame | None, drift: pd.DataFrame | None) -> l
     return entries
 
 
+def _crossed_entries(effects: pd.DataFrame | None) -> list[tuple[str, str, str]]:
+    """Macros of the crossed design's effects (see :func:`write_macros`)."""
+    entries = []
+    for row in ([] if effects is None else effects.itertuples(index=False)):
+        level = [] if row.level in ("all", "logreg/mnist") else [row.level]
+        name = macro_name("Crossed", row.experiment, row.strategy, row.effect, *level)
+        entries += [(name, fmt_signed_pp(row.estimate, 2),
+                     f"{row.effect} effect on the AULC gain over random ({row.contrast}), pp"),
+                    (name + "Interval", f"[{fmt_signed_pp(row.ci_low, 2)}, {fmt_signed_pp(row.ci_high, 2)}]",
+                     "its 95 % interval, pp"),
+                    (name + "Excludes", "excludes" if row.ci_low > 0 or row.ci_high < 0 else "includes",
+                     "whether that interval excludes or includes zero")]
+    return entries
+
+
 def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
                  reference: pd.DataFrame | None = None, labels_table: pd.DataFrame | None = None,
                  meta: list[dict] | None = None, ranks: pd.DataFrame | None = None,
@@ -403,7 +418,8 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
                  comparison_best: pd.DataFrame | None = None, deficit: pd.DataFrame | None = None,
                  bootstrap: pd.DataFrame | None = None,
                  regularisation: Mapping[str, pd.DataFrame] | None = None,
-                 spread: pd.DataFrame | None = None, drift: pd.DataFrame | None = None) -> Path:
+                 spread: pd.DataFrame | None = None, drift: pd.DataFrame | None = None,
+                 effects: pd.DataFrame | None = None) -> Path:
     """Write ``\\newcommand`` definitions for every number the paper text quotes.
 
     Naming rule (deterministic): a macro name is the concatenation of
@@ -470,6 +486,10 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
       ``DipAcc`` and ``DipTopClassShare`` (random sampling's dip), ``<Strategy>AulcGain``,
       ``AulcGainCI``, ``AulcBetter`` and ``<Strategy>MeanRank``, and
       ``<Pair><Experiment>CBest`` (a phrase, :func:`per_value_phrase`);
+    * from ``effects`` (:func:`helpers.stats.crossed_effects`):
+      ``Crossed<Experiment><Strategy><Effect>[<Level>]`` (signed pp, two decimals; the level
+      is the dataset of a model effect or the model of a data effect),
+      ``...Interval`` (``[lo, hi]``) and ``...Excludes`` ("excludes"/"includes" zero);
     * from ``spread`` (:func:`helpers.stats.exhausted_spread`):
       ``<Pair><Experiment>SameSetSpreadMin``, ``SameSetSpreadMax`` (pp) and ``SameSetNSeeds``;
       from ``drift`` (:func:`helpers.stats.random_drift`): ``<Pair><Experiment>RandomDrift``
@@ -525,6 +545,7 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
     entries += _perclass_entries(deficit, bootstrap)
     entries += _role_entries(entries, stats.ordered_pairs(strategy_summary["pair"]))
     entries += _comparison_entries(comparison_best)
+    entries += _crossed_entries(effects)
     if {"final_macro_f1_mean", "final_accuracy_mean"} <= set(strategy_summary.columns):
         entries.append(("MacroFOneOrder", order_agreement_phrase(strategy_summary),
                         "where final macro-F1 orders the strategies as final accuracy does, and where not, as text "
