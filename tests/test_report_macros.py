@@ -63,6 +63,10 @@ def test_roles_prefer_study_pairs_and_may_be_empty(bundle, tmp_path):
     assert report.role_pair("Shallow", ["digits_logreg", "digits_cnn"]) == "digits_logreg"
     assert report.role_pair("Deep", ["digits_logreg", "digits_cnn"]) == "digits_cnn"
     assert report.role_pair("Deep", ["mnist_logreg"]) is None
+    # The study's pairs keep their roles beside the crossed design's cells, in any order.
+    assert report.role_pair("Shallow", ["mnist_logreg_b250", "cifar10_logreg", "mnist_logreg"]) == "mnist_logreg"
+    assert report.role_pair("Deep", ["mnist_cnn", "cifar10_cnn"]) == "cifar10_cnn"
+    assert report.role_pair("Deep", ["mnist_cnn", "digits_cnn"]) == "mnist_cnn"
     only_shallow = bundle["summary"][bundle["summary"]["pair"] == "mnist_logreg"]
     path = report.write_macros(only_shallow, bundle["tests"], tmp_path / "macros.tex")
     assert _switches(path) == {"Shallow": True, "Deep": False}
@@ -215,3 +219,12 @@ def test_crossed_macros_name_effect_and_level():
     assert entries["CrossedSmallMarginModelCifarTenExcludes"] == "includes"
     assert entries["CrossedSmallMarginSchedule"] == r"\ensuremath{+}0.46"
     assert entries["CrossedSmallEntropyInteraction"] == r"\ensuremath{-}5.00"
+
+
+def test_role_aliases_stay_with_their_own_pair():
+    from helpers.report import macros as rep
+
+    entries = [("MnistLogregSmallMarginAulc", "84.1", "x"), ("MnistLogregBTwoFiveZeroSmallMarginAulc", "80.0", "y")]
+    aliases = {name: value for name, value, _ in rep._role_entries(entries, ["mnist_logreg", "mnist_logreg_b250"])}
+    assert aliases["ShallowSmallMarginAulc"] == r"\MnistLogregSmallMarginAulc"
+    assert not any(name.startswith("ShallowBTwoFiveZero") for name in aliases)

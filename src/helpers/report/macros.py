@@ -585,6 +585,13 @@ def _role_entries(entries: list[tuple[str, str, str]], pairs: Sequence[str]) -> 
     identifier, for file names) and ``\\<Role>Dataset`` (the dataset's display name).
     """
     out: list[tuple[str, str, str]] = []
+    # A macro belongs to the pair with the longest matching prefix: MnistLogregBTwoFiveZero...
+    # is mnist_logreg_b250's, not mnist_logreg's.
+    prefixes = sorted({macro_name(p) for p in PAIRS}, key=len, reverse=True)
+
+    def owner(name: str) -> str | None:
+        return next((p for p in prefixes if name.startswith(p)), None)
+
     for role in ROLES:
         pair = role_pair(role, pairs)
         if pair is None:
@@ -594,6 +601,6 @@ def _role_entries(entries: list[tuple[str, str, str]], pairs: Sequence[str]) -> 
         out.append((f"{role}Dataset", DATASET_TEX.get(PAIRS[pair].dataset, latex_escape(PAIRS[pair].dataset)),
                     f"dataset of the {role.lower()} role"))
         for name, _, comment in entries:
-            if name.startswith(prefix) and name != prefix:
+            if name != prefix and owner(name) == prefix:
                 out.append((role + name[len(prefix):], f"\\{name}", f"{role.lower()} role: {comment}"))
     return out

@@ -107,16 +107,19 @@ def role_pair(role: str, pairs: Iterable[str]) -> str | None:
     """Return the pair that fills ``role`` (``"Shallow"`` or ``"Deep"``, see :data:`ROLES`), or None.
 
     The pair whose model is the role's; a study pair wins over a smoke pair, so the
-    paper describes MNIST and CIFAR-10 whenever their results exist.
+    paper describes MNIST and CIFAR-10 whenever their results exist, and the study's own
+    pairs win over the crossed design's cells (:data:`PAIR_ORDER`), whatever order
+    ``pairs`` comes in.
 
     Returns
     -------
     str or None
-        The first such pair in the order given (study pairs before smoke pairs);
-        None when no pair of ``pairs`` has the role's model.
+        The first such pair in display order (study pairs before smoke pairs, the rest in
+        the order given); None when no pair of ``pairs`` has the role's model.
     """
     candidates = [p for p in dict.fromkeys(pairs) if p in PAIRS and PAIRS[p].model == ROLES[role]]
-    candidates.sort(key=lambda p: PAIRS[p].smoke)  # stable: display order within each kind
+    rank = {p: i for i, p in enumerate(PAIR_ORDER)}
+    candidates.sort(key=lambda p: (PAIRS[p].smoke, rank.get(p, len(rank))))  # stable within equal keys
     return candidates[0] if candidates else None
 
 
