@@ -143,17 +143,31 @@ def _fit_lines(fig, text: str, width: float, sep: str = " (", new: str = "\n(") 
                      for line in text.split("\n"))
 
 
-def _panel_title(pair: str, experiment: str, n_pairs: int, split: bool = False) -> str:
-    """Panel title; ``split`` puts the experiment's parenthesis on a line of its own."""
+def _panel_title(pair: str, experiment: str, n_pairs: int, split: bool = False, fig=None,
+                 width: float | None = None) -> str:
+    """Panel title; ``split`` puts the experiment's parenthesis on a line of its own.
+
+    With ``fig`` and ``width`` (inches), a pair label wider than the panel (a crossed cell's
+    "MNIST, logistic regression, 250 x 50") breaks before its last part.
+    """
     title = stats.experiment_label(experiment)
     if split:
         title = title.replace(" (", "\n(", 1)
     if n_pairs == 1:
         return title
-    return f"{stats.pair_label(pair)}\n{title}"
+    label = stats.pair_label(pair)
+    if fig is not None and width is not None and _text_width(fig, label) > width and ", " in label:
+        head, tail = label.rsplit(", ", 1)
+        label = f"{head}\n{tail}"
+    return f"{label}\n{title}"
+
+
+def _panel_width(experiments) -> float:
+    """Width in inches of one panel of :func:`_facet_grid` with ``experiments`` as columns."""
+    return (FULL_WIDTH - 1.2) / max(len(experiments), 1) - 0.15  # strategy names take ~1.2 in
 
 
 def _split_titles(fig, experiments) -> bool:
     """Whether an experiment name is too wide for a panel of :func:`_facet_grid` (then all split)."""
-    width = (FULL_WIDTH - 1.2) / max(len(experiments), 1) - 0.15  # strategy names take ~1.2 in
+    width = _panel_width(experiments)
     return any(_text_width(fig, stats.experiment_label(e)) > width for e in experiments)

@@ -22,7 +22,7 @@ import pandas as pd
 from helpers import stats
 from helpers.figures import style as fig_style
 from helpers.figures.style import (
-    RC, STRATEGY_COLORS, _facet_grid, _facet_keys, _panel_title, _split_titles, strategy_color,
+    RC, STRATEGY_COLORS, _facet_grid, _facet_keys, _panel_title, _panel_width, _split_titles, strategy_color,
     strategy_marker,
 )
 
@@ -90,7 +90,7 @@ def plot_aulc_summary(strategy_summary: pd.DataFrame, out_dir=None) -> list[Path
                                color=STRATEGY_COLORS["random"], alpha=0.12, linewidth=0)
                 _strategy_dotplot(ax, frame, "aulc_mean", "aulc_ci_lo", "aulc_ci_hi",
                                   strategies, scale=100)
-                ax.set_title(_panel_title(pair, experiment, len(pairs), split))
+                ax.set_title(_panel_title(pair, experiment, len(pairs), split, fig, _panel_width(experiments)))
                 ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(3))  # 9-pt labels stay apart
                 if i == len(pairs) - 1:
                     ax.set_xlabel("AULC (mean accuracy, %)")
@@ -159,7 +159,7 @@ def plot_labels_to_target(table: pd.DataFrame, out_dir=None) -> list[Path]:
                                 va="center", color=strategy_color(strategy), style="italic",
                                 zorder=4, bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
                 ax.set_xlim(0, x_max)
-                ax.set_title(_panel_title(pair, experiment, len(pairs), split))
+                ax.set_title(_panel_title(pair, experiment, len(pairs), split, fig, _panel_width(experiments)))
                 if i == len(pairs) - 1:
                     ax.set_xlabel("Labels needed / random's")
         return fig_style._save(fig, out_dir, "labels_to_target")
