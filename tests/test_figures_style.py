@@ -85,3 +85,21 @@ def test_rc_fonts_are_at_least_caption_size():
             "legend.fontsize", "legend.title_fontsize", "figure.titlesize", "figure.labelsize")
     assert all(float(figures.RC[k]) >= figures.MIN_FONT_SIZE == 9 for k in keys)
     assert figures.SINGLE_COLUMN <= 3.25 and figures.FULL_WIDTH <= 6.75
+
+
+def test_a_pair_label_wider_than_its_panel_breaks_before_its_last_part():
+    import matplotlib.pyplot as plt
+
+    from helpers.figures import style
+
+    fig = plt.figure()
+    try:
+        narrow = style._panel_title("mnist_logreg_b250", "small", 2, fig=fig, width=1.0)
+        assert narrow.split("\n")[:2] == ["MNIST, logistic regression", "250 x 50"]
+        wide = style._panel_title("mnist_logreg_b250", "small", 2, fig=fig, width=20.0)
+        assert wide.split("\n")[0] == "MNIST, logistic regression, 250 x 50"
+        assert style._panel_title("mnist_logreg", "small", 2, fig=fig, width=1.0).split("\n")[:2] == \
+            ["MNIST", "logistic regression"]
+        assert style._panel_title("mnist_logreg", "small", 2).split("\n")[0] == "MNIST, logistic regression"
+    finally:
+        plt.close(fig)
