@@ -234,6 +234,41 @@ def test_fine_tuned_net_pretrains_then_fine_tunes_without_reinit(images, monkeyp
     assert (tuned - pretrained).abs().max() < (tuned - fresh_weight).abs().max()
 
 
+class _Interrupt(KeyboardInterrupt):
+    """What the grid's SIGTERM handler raises (grid.GridInterrupted is a KeyboardInterrupt too)."""
+
+
+@pytest.mark.parametrize("interrupt", [KeyboardInterrupt, _Interrupt])
+def test_an_interrupted_fit_propagates_instead_of_returning_a_half_trained_net(images, interrupt):
+    """skorch's own partial_fit swallows KeyboardInterrupt; a reference fit SIGTERMed after one
+    epoch was stored as finished. The interrupt must reach the caller, the very same object."""
+    from skorch.callbacks import Callback
+
+    X, y, _, _ = images
+    seen = []
+
+    class StopAfterFirstEpoch(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            if armed:
+                raise raised
+
+        def on_train_end(self, net, **kwargs):
+            seen.append("train_end")  # skorch's clean-up still runs
+
+    raised, armed = interrupt("stop"), [True]
+    torch.manual_seed(0)
+    net = make_cnn(SMALL_CNN, (1, 8, 8), 10, device="cpu")
+    net.set_params(callbacks=[("stop", StopAfterFirstEpoch())])
+    with pytest.raises(interrupt) as info:
+        net.fit(X, y)
+    assert info.value is raised and seen == ["train_end"] and len(net.history) == 1
+    with pytest.raises(interrupt):
+        net.partial_fit(X, y, epochs=2)
+    armed.clear()
+    assert net.partial_fit(X, y, epochs=1) is net  # without an interrupt nothing is left over
+    assert len(net.history) == 3
+
+
 def test_fine_tuned_net_predicts(images):
     X, y, _, _ = images
     torch.manual_seed(0)
