@@ -140,6 +140,14 @@ def ssh_banner_service():
     service.close()
 
 
+# A pytest started in the background by a non-interactive shell (``cmd &``) inherits SIGINT
+# ignored, and Python then installs no KeyboardInterrupt handler: the tests that interrupt a
+# grid (``_thread.interrupt_main``, Ctrl-C to a ``run_all.sh`` they start, which inherits the
+# disposition) could not work. Give the test process Python's own handler, whoever started it.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 @pytest.fixture(autouse=True)
 def _signal_handlers_restored():
     """Give every test the SIGINT and SIGTERM handlers it found back.
