@@ -72,3 +72,12 @@ def test_write_all_writes_the_comparison_with_both_models(bundle, tmp_path):
         assert defs[f"Shallow{e}BestRankStrategy"] == rf"\MnistLogreg{e}BestRankStrategy"
         assert defs[f"Deep{e}BestRankStrategy"] == rf"\CifarTenCnn{e}BestRankStrategy"
         assert defs[f"Comparison{e}SameBest"] == ("the same" if row.same_best else "a different")
+
+
+@pytest.mark.parametrize("seeds, shown", [((42,), False), ((42, 43), True)])
+def test_crossed_design_is_shown_once_its_model_effects_have_intervals(tmp_path, seeds, shown):
+    cells = ("mnist_logreg_b250", "cifar10_logreg", "mnist_cnn", "cifar10_cnn")
+    write_fake_tree(tmp_path / "results", pairs=cells, experiments=("small",), seeds=seeds, reference=False)
+    report.write_all(tmp_path / "results", tmp_path / "generated")
+    assert _switches(tmp_path / "generated" / "macros.tex")["Crossed"] is shown
+    assert (tmp_path / "generated" / "crossed_effects.tex").exists()  # the table, whatever the seeds

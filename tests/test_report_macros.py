@@ -219,6 +219,10 @@ def test_crossed_macros_name_effect_and_level():
     assert entries["CrossedSmallMarginModelCifarTenExcludes"] == "includes"
     assert entries["CrossedSmallMarginSchedule"] == r"\ensuremath{+}0.46"
     assert entries["CrossedSmallEntropyInteraction"] == r"\ensuremath{-}5.00"
+    one_seed = _effects().assign(ci_low=float("nan"), ci_high=float("nan"), n_a=1, n_b=1)
+    entries = dict((name, value) for name, value, _ in rep._crossed_entries(one_seed))
+    assert entries["CrossedSmallMarginModelMnistExcludes"] == "n/a"
+    assert entries["CrossedSmallMarginModelMnistInterval"] == "[n/a, n/a]"
 
 
 def test_role_aliases_stay_with_their_own_pair():

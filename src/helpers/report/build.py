@@ -52,7 +52,7 @@ def write_all(results_root=None, out_dir=PAPER_GENERATED_DIR,
     (:func:`helpers.stats.bootstrap_best`) and, when two cells of the crossed design at the
     common schedule have runs, ``crossed_effects.csv`` (:func:`helpers.stats.crossed_effects`) and
     ``crossed_effects.tex`` (:func:`write_crossed_table`; ``\\ifHaveCrossed`` is on once the model
-    effect exists on both datasets)
+    effect has an interval, two seeds or more, on both datasets)
     into ``out_dir``. Where a pair has a regularisation (C) ablation
     (:func:`helpers.stats.compare_regularisation`) it writes ``regularisation_<pair>.tex`` and
     ``.csv``, and ``macros.tex`` switches ``\\ifHaveRegularisation`` on for the shallow pair.
@@ -115,7 +115,9 @@ def write_all(results_root=None, out_dir=PAPER_GENERATED_DIR,
     effects = stats.crossed_effects(per_run) if len(set(per_run["pair"]) & set(crossed)) >= 2 else None
     shallow = role_pair("Shallow", summary["pair"])
     comparison, comparison_best = _model_comparison(tests, ranks, summary["pair"])
-    full_cross = effects is not None and {"mnist", "cifar10"} <= set(effects.loc[effects["effect"] == "model", "level"])
+    # The crossed design is shown once the model effect has an interval (two seeds) on both datasets.
+    full_cross = effects is not None and {"mnist", "cifar10"} <= set(
+        effects.loc[(effects["effect"] == "model") & (effects["n_a"] >= 2), "level"])
     switches = {"UpdateRules": shallow in update_rules, "Regularisation": shallow in regularisation,
                 "Crossed": full_cross, "Pilots": len(pilots) == len(PILOTS),
                 "Comparison": comparison is not None}
