@@ -18,15 +18,21 @@ Files
 ``shallow_vs_deep.tex``, ``shallow_vs_deep.csv``
     :func:`write_model_comparison_table`, a whole ``table*`` float (caption included), and
     the frame behind it, when both a shallow and a deep pair have results.
+``regularisation_<pair>.tex``, ``crossed_effects.tex`` (and their ``.csv``)
+    :func:`write_regularisation_table` (the C ablation) and :func:`write_crossed_table` (the
+    crossed design's effects), when their runs exist.
 
 Layout:
 
 - :mod:`~helpers.report.numbers`: the one number formatter (``round_half_up``, ``fmt_*``)
 - :mod:`~helpers.report.output`: atomic writes
 - :mod:`~helpers.report.naming`: roles, dataset names, macro names
-- :mod:`~helpers.report.tables`: summary, macro-F1, update-rule, model-comparison tables
+- :mod:`~helpers.report.tables`: summary, macro-F1, update-rule, regularisation, model-comparison
+  and crossed-effects tables
 - :mod:`~helpers.report.pilots`: pilot tables
 - :mod:`~helpers.report.phrases`: generated prose phrases
+- :mod:`~helpers.report.analysis_macros`: the analyses' macros (comparison, per class, C ablation,
+  noise floors, crossed design)
 - :mod:`~helpers.report.macros`: ``macros.tex`` (its entries and role aliases)
 - :mod:`~helpers.report.build`: :func:`write_all`
 

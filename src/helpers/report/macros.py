@@ -1,6 +1,9 @@
 """``macros.tex``: every number (and generated phrase) the paper text quotes, as LaTeX macros,
 plus the role aliases (``\\Shallow...``, ``\\Deep...``).
 
+The analyses' own macros (comparison, per class, regularisation, noise floors, crossed design)
+are built in :mod:`helpers.report.analysis_macros`.
+
 May import: the other ``helpers.report`` modules except :mod:`helpers.report.build`,
 :mod:`helpers.stats`, :mod:`helpers.config`, :mod:`helpers.paths`.
 """
@@ -14,15 +17,15 @@ import pandas as pd
 
 from helpers import stats
 from helpers.config import PAIRS
-from helpers.report.naming import DATASET_TEX, ROLES, c_macro_part, macro_name
+from helpers.report.naming import DATASET_TEX, ROLES, macro_name
 from helpers.report.numbers import (
     _missing, experiment_digits, fmt_num, fmt_p, fmt_pct, fmt_sig, fmt_signed_pp, latex_escape,
 )
-from helpers.report.output import _atomic_write
-from helpers.report.phrases import (
-    change_phrase, order_agreement_phrase, per_experiment_phrase, per_value_phrase, same_order_phrase,
-    strategy_phrase,
+from helpers.report.analysis_macros import (  # noqa: F401  (re-exported: tests use them from here)
+    _comparison_entries, _crossed_entries, _noise_entries, _perclass_entries, _regularisation_entries,
 )
+from helpers.report.output import _atomic_write
+from helpers.report.phrases import change_phrase, order_agreement_phrase, per_experiment_phrase, same_order_phrase
 
 
 def _macro_entries(strategy_summary: pd.DataFrame, tests: pd.DataFrame,
@@ -282,132 +285,6 @@ def _analysis_entries(ranks: pd.DataFrame | None, balance: pd.DataFrame | None,
 def _strategy_names(joined: str) -> str:
     """Display names of ``","``-joined strategies (ties of :func:`helpers.stats.best_by_rank`) joined by "and"."""
     return " and ".join(latex_escape(stats.strategy_label(s)) for s in str(joined).split(","))
-
-
-def _comparison_entries(best: pd.DataFrame | None) -> list[tuple[str, str, str]]:
-    """Macros of the shallow-versus-deep comparison (see :func:`write_macros`)."""
-    if best is None or best.empty:
-        return []
-    entries = []
-    for row in best.itertuples():
-        entries.append((macro_name("Comparison", row.experiment, "Same", "Best"),
-                        "the same" if row.same_best else "a different",
-                        "best strategy by mean AULC rank, deep model compared with the shallow one"))
-    entries.append((macro_name("Comparison", "Best", "Changes"), str(int((~best["same_best"].astype(bool)).sum())),
-                    "experiments whose best strategy by mean AULC rank differs between the models"))
-    entries.append((macro_name("Comparison", "N", "Experiments"), str(len(best)),
-                    "experiments compared between the models"))
-    return entries
-
-
-def _perclass_entries(deficit: pd.DataFrame | None, bootstrap: pd.DataFrame | None) -> list[tuple[str, str, str]]:
-    """Macros of the per-class account and of the bootstrap probability of the best strategy."""
-    entries = []
-    for row in ([] if deficit is None else deficit.itertuples(index=False)):
-        base = [row.pair, row.experiment, row.strategy]
-        for quantity, value, comment in (
-                ("ClassGap", fmt_signed_pp(row.gap_points / 100), "final-accuracy difference to random (pp), "
-                                                                   "the sum of the per-class terms"),
-                ("WorstClass", latex_escape(str(row.worst_class_name)), "class with the most negative term of "
-                                                                         "the difference to random"),
-                ("WorstClassGap", fmt_signed_pp(row.worst_gap_points / 100), "that class's term (pp)"),
-                ("WorstClassShareOfGap", fmt_num(row.worst_share_of_gap, 0, scale=2),
-                 "that term as a share of the whole difference (%)"),
-                ("WorstClassConfusedAs", latex_escape(str(row.confused_as_name)),
-                 "predicted class whose count in that class's row grew most against random"),
-                ("WorstClassConfusionShare", fmt_num(row.confusion_share, 0, scale=2),
-                 "share of that class's images predicted as it (%)"),
-                ("WorstClassRefConfusionShare", fmt_num(row.reference_confusion_share, 0, scale=2),
-                 "the same share under random sampling (%)")):
-            entries.append((macro_name(*base, quantity), value, comment))
-    for (pair, experiment), block in ([] if bootstrap is None else bootstrap.groupby(["pair", "experiment"],
-                                                                                     sort=False)):
-        best = block.loc[block["p_best"].idxmax()]
-        entries.append((macro_name(pair, experiment, "BootstrapBest"), strategy_phrase(best["strategy"]),
-                        "strategy most often best by mean AULC rank when seeds are resampled"))
-        entries.append((macro_name(pair, experiment, "BootstrapBestP"), fmt_num(best["p_best"], 0, scale=2),
-                        "how often it is best in the resamples (%)"))
-        for row in block.itertuples(index=False):
-            entries.append((macro_name(pair, experiment, row.strategy, "PBest"), fmt_num(row.p_best, 0, scale=2),
-                            "share of seed resamples in which the strategy has the best mean AULC rank (%)"))
-    return entries
-
-
-def _regularisation_entries(regularisation: Mapping[str, pd.DataFrame] | None) -> list[tuple[str, str, str]]:
-    """Macros of the regularisation (C) ablation (see :func:`write_macros`)."""
-    entries: list[tuple[str, str, str]] = []
-    add = lambda parts, value, comment: entries.append((macro_name(*parts[:2]) + c_macro_part(parts[2])  # noqa: E731
-                                                        + macro_name(*parts[3:]), value, comment))
-    for pair, table in (regularisation or {}).items():
-        entries.append((macro_name(pair, "C", "Ablation", "N", "Seeds"), str(int(table["n_seeds"].min())),
-                        "seeds of every strategy at every C (fewest)"))
-        for experiment, block in table.groupby("experiment", sort=False):
-            best = {}
-            for c, rows in block.groupby("C", sort=True):
-                rows = rows.set_index("strategy")
-                base = [pair, experiment, c]
-                add(base + ["Initial", "Acc"], fmt_pct(rows["initial_accuracy"].mean()),
-                    "pre-trained model's test accuracy at this C, %")
-                if stats.REFERENCE_STRATEGY in rows.index:
-                    random = rows.loc[stats.REFERENCE_STRATEGY]
-                    add(base + ["Dip", "Acc"], fmt_pct(random["dip_accuracy"]),
-                        "random sampling's lowest mean test accuracy after a query at this C, %")
-                    add(base + ["Dip", "Top", "Class", "Share"], fmt_pct(random["dip_top_class_share"], 0),
-                        "share of test predictions of the most predicted class there, % (n/a: no run records it)")
-                for strategy, row in rows.iterrows():
-                    if strategy != stats.REFERENCE_STRATEGY:
-                        add(base + [strategy, "Aulc", "Gain"], fmt_signed_pp(row["aulc_gain"]),
-                            "mean paired AULC difference to random at this C, pp")
-                        add(base + [strategy, "Aulc", "Gain", "CI"],
-                            fmt_num((row["aulc_gain_ci_hi"] - row["aulc_gain_ci_lo"]) / 2, 1, scale=2),
-                            "half-width of its 95 % paired t interval, pp")
-                        add(base + [strategy, "Aulc", "Better"], fmt_num(row["aulc_seeds_better"], 0),
-                            "seeds on which the strategy's AULC beats random's at this C")
-                    add(base + [strategy, "Mean", "Rank"], fmt_num(row["mean_rank"], 2),
-                        "mean AULC rank at this C (1 = best)")
-                best[c] = ",".join(rows.index[rows["order"] == 1])
-            entries.append((macro_name(pair, experiment, "C", "Best"), per_value_phrase(best),
-                            "strategy with the best mean AULC rank at each value of C, as text"))
-    return entries
-
-
-def _noise_entries(spread: pd.DataFrame | None, drift: pd.DataFrame | None) -> list[tuple[str, str, str]]:
-    """Macros of the noise floors (:mod:`helpers.stats.noise`; see :func:`write_macros`)."""
-    entries = []
-    for row in ([] if spread is None else spread.itertuples(index=False)):
-        base = [row.pair, row.experiment, "Same", "Set"]
-        entries += [(macro_name(*base, "Spread", "Min"), fmt_num(row.spread_min, 1, scale=2),
-                     "smallest within-seed range of the strategies' final accuracies when all end on the whole "
-                     "pool, pp"),
-                    (macro_name(*base, "Spread", "Max"), fmt_num(row.spread_max, 1, scale=2), "largest such range, pp"),
-                    (macro_name(*base, "N", "Seeds"), str(int(row.n_seeds)), "seeds of that range")]
-    for row in ([] if drift is None else drift.itertuples(index=False)):
-        base = [row.pair, row.experiment, "Random"]
-        entries += [(macro_name(*base, "Drift"), fmt_signed_pp(row.drift, 2),
-                     "random sampling's mean change of test accuracy from the first to the last evaluation, pp"),
-                    (macro_name(*base, "Declined", "Seeds"), str(int(row.n_declined)),
-                     "seeds on which random sampling ends below its initial accuracy"),
-                    (macro_name(*base, "Drift", "Initial", "Acc"), fmt_pct(row.initial_accuracy, 2),
-                     "its initial accuracy, % (two decimals)"),
-                    (macro_name(*base, "Drift", "Final", "Acc"), fmt_pct(row.final_accuracy, 2),
-                     "its final accuracy, % (two decimals)")]
-    return entries
-
-
-def _crossed_entries(effects: pd.DataFrame | None) -> list[tuple[str, str, str]]:
-    """Macros of the crossed design's effects (see :func:`write_macros`)."""
-    entries = []
-    for row in ([] if effects is None else effects.itertuples(index=False)):
-        level = [] if row.level in ("all", "logreg/mnist") else [row.level]
-        name = macro_name("Crossed", row.experiment, row.strategy, row.effect, *level)
-        entries += [(name, fmt_signed_pp(row.estimate, 2),
-                     f"{row.effect} effect on the AULC gain over random ({row.contrast}), pp"),
-                    (name + "Interval", f"[{fmt_signed_pp(row.ci_low, 2)}, {fmt_signed_pp(row.ci_high, 2)}]",
-                     "its 95 % interval, pp"),
-                    (name + "Excludes", "n/a" if _missing(row.ci_low) or _missing(row.ci_high)
-                     else "excludes" if row.ci_low > 0 or row.ci_high < 0 else "includes",
-                     "whether that interval excludes or includes zero (n/a: no interval with one seed)")]
-    return entries
 
 
 def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
