@@ -56,9 +56,17 @@ generated_out = Path(generated_dir) if generated_dir else paths.PAPER_GENERATED_
 
 # %%
 written = figures.make_all_figures(results_root, out_dir=figures_out, pairs=grid)
-for png in sorted(p for p in written if p.suffix == ".png"):
+# The figures of one experiment (``*_small``, ``*_moderate``, ``*_large``) are shown in that
+# experiment's notebook; here they are listed only, which keeps this notebook small.
+per_experiment = tuple(f"_{e}" for e in experiments)
+pngs = sorted(p for p in written if p.suffix == ".png")
+for png in pngs:
+    if png.stem.endswith(per_experiment):
+        continue
     print(png.name)
     display(Image(filename=str(png)))
+print("per-experiment figures (shown in the experiment notebooks):",
+      ", ".join(p.name for p in pngs if p.stem.endswith(per_experiment)))
 
 # %% [markdown]
 # ## Mean ranks across experiments
