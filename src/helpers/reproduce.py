@@ -249,7 +249,7 @@ def reproduce(json_path: str | os.PathLike[str], *, data_root: str | None = None
     identical = first is None and same_queries and same_confusion
     adopted = False
     if adopt and identical:
-        adopted = _adopt(json_path, meta, run, data_root)
+        adopted = _adopt(json_path, meta, stored_rows, run, data_root)
     return {
         "adopted": adopted,
         "identical": identical,
@@ -263,15 +263,17 @@ def reproduce(json_path: str | os.PathLike[str], *, data_root: str | None = None
     }
 
 
-def _adopt(json_path: Path, meta: dict[str, Any], run, data_root: str | None) -> bool:
-    """Write the identical recomputation ``run`` over the stored run at ``json_path``; return whether it did."""
+def _adopt(json_path: Path, meta: dict[str, Any], stored_rows: pd.DataFrame, run, data_root: str | None) -> bool:
+    """Add what the identical recomputation ``run`` has and the stored run lacks; return whether it did.
+
+    ``stored_rows`` are the stored run's rows as :func:`load_stored` read them (not read again).
+    """
     from helpers.locks import RunLock
 
     config = stored_to_config(meta, data_root=data_root, results_dir=str(results_root_of(json_path)))
     stem = results.config_stem(config)
     if stem.resolve() != Path(json_path).resolve().with_suffix(""):
         raise ReproduceError(f"{json_path}: its configuration belongs at {stem}.json; not replaced")
-    stored_rows = _read_rows(stem.with_suffix(".csv"))
     rows = run.rows[results.COLUMNS].copy()
     for column in results.TIMING_COLUMNS:  # the stored run's measurements stay the run's measurements
         if column in stored_rows and column in rows:
