@@ -72,8 +72,13 @@ def test_crossed_gains_puts_each_cell_in_its_panel(full, tmp_path, monkeypatch):
     figures.plot_crossed_gains(tests, out_dir=tmp_path)
     fig = seen["crossed_gains"]
     titles = [ax.get_title() for ax in fig.axes]
-    assert titles[3].startswith("CNN, CIFAR-10 (") and "no runs yet" in titles[0]
+    assert titles[3] == "CNN, CIFAR-10 (2 seeds)" and "no runs yet" in titles[0]
     assert len(fig.axes[3].lines) > 0 and not [l for l in fig.axes[0].lines if len(l.get_xdata()) == 1]
     plt.close(fig)
+    one_seed = tests[tests["pair"] == "cifar10_cnn"].assign(n_pairs=1)
+    seen.clear()
+    figures.plot_crossed_gains(one_seed, out_dir=tmp_path)
+    assert seen["crossed_gains"].axes[3].get_title() == "CNN, CIFAR-10 (1 seed)"
+    plt.close(seen["crossed_gains"])
     with pytest.raises(ValueError):
         figures.plot_crossed_gains(tests[tests["pair"] == "nothing"], out_dir=tmp_path)

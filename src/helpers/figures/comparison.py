@@ -241,7 +241,7 @@ def plot_crossed_gains(tests: pd.DataFrame, cells=None, out_dir=None) -> list[Pa
                 rows = tests[tests["pair"] == pair] if pair else tests.iloc[0:0]
                 n_seeds = int(rows["n_pairs"].max()) if not rows.empty else 0
                 ax.set_title(f"{_MODEL_TITLES[model]}, {_DATASET_TITLES[dataset]}"
-                             + (f" ({n_seeds} seeds)" if n_seeds else " (no runs yet)"))
+                             + (f" ({n_seeds} seed{'s' if n_seeds != 1 else ''})" if n_seeds else " (no runs yet)"))
                 for y, strategy in enumerate(strategies):
                     for experiment in experiments:
                         row = rows[(rows["strategy"] == strategy) & (rows["experiment"] == experiment)]
