@@ -81,3 +81,4 @@ def test_crossed_design_is_shown_once_its_model_effects_have_intervals(tmp_path,
     report.write_all(tmp_path / "results", tmp_path / "generated")
     assert _switches(tmp_path / "generated" / "macros.tex")["Crossed"] is shown
     assert (tmp_path / "generated" / "crossed_effects.tex").exists()  # the table, whatever the seeds
+    assert "Small &" in (tmp_path / "generated" / "best_by_cell.tex").read_text()

@@ -25,6 +25,15 @@ def test_write_macros_content(bundle, tmp_path):
     assert defs["MnistLogregRefAcc"] == "92.1"  # mean of 0.920, 0.921, 0.922
     assert defs["CifarTenCnnRefAcc"] == "92.1"
     assert defs["NSeeds"] == "3" and defs["MinAttainableP"] == "0.25"
+    # Holm over the fixture's compared strategies multiplies 2 / 2**n by their number m;
+    # the fewest seeds that can reach 0.05 is the smallest n with m * 2 / 2**n < 0.05.
+    m = int(bundle["tests"].groupby(["pair", "experiment", "metric"])["strategy"].nunique().max())
+    assert defs["MinSeedsForSignificance"] == str(min(n for n in range(1, 64) if m * 2 / 2 ** n < 0.05))
+    assert defs["MnistLogregNSeedsWord"] == "three"
+    assert float(defs["MnistLogregHolmFloor"]) == min(1.0, m * 2 / 2 ** 3)
+    assert defs["MnistLogregNSeeds"] == "3"
+    assert defs["MnistLogregSeedRange"] == report.seed_range(
+        r["seed"] for r in bundle["meta"] if r["pair"] == "mnist_logreg") == "42--44"
     assert defs["MnistLogregSmallMinP"] == "0.25"
     assert defs["MnistLogregSmallBestStrategy"] == "Margin"
     e = s[(s["pair"] == "mnist_logreg") & (s["experiment"] == "small")]
@@ -223,6 +232,26 @@ def test_crossed_macros_name_effect_and_level():
     entries = dict((name, value) for name, value, _ in rep._crossed_entries(one_seed))
     assert entries["CrossedSmallMarginModelMnistExcludes"] == "n/a"
     assert entries["CrossedSmallMarginModelMnistInterval"] == "[n/a, n/a]"
+
+
+def test_crossed_phrase_macros():
+    from helpers.report import macros as rep
+    from test_report_tables import _effects
+
+    boot = pd.DataFrame([["mnist_cnn", "small", "margin", 1.0, 1.0, 2, 10],
+                         ["mnist_cnn", "small", "random", 2.0, 0.0, 2, 10],
+                         ["cifar10_cnn", "small", "margin", 1.5, 0.5, 2, 10],
+                         ["cifar10_cnn", "small", "random", 1.5, 0.5, 2, 10],
+                         ["digits_cnn", "small", "random", 1.0, 1.0, 2, 10]], columns=stats.BOOTSTRAP_COLUMNS)
+    entries = dict((name, value) for name, value, _ in rep._crossed_phrase_entries(_effects(), boot))
+    assert entries["CrossedNCells"] == "two"  # the smoke pair is not a cell
+    assert entries["CrossedSmallBestPhrase"] == ("margin sampling for the network on MNIST and random sampling "
+                                                 "and margin sampling (tied) for the network on CIFAR-10")
+    assert entries["CrossedSmallModelMnistResolved"] == r"margin sampling (\ensuremath{-}1.20)"
+    assert entries["CrossedSmallModelCifarTenResolved"] == "no strategy"
+    assert entries["CrossedSmallScheduleResolved"] == "no strategy"
+    assert entries["CrossedSmallInteractionResolved"] == r"entropy sampling (\ensuremath{-}5.00)"
+    assert rep._crossed_phrase_entries(None, None) == []
 
 
 def test_role_aliases_stay_with_their_own_pair():

@@ -47,4 +47,11 @@ def test_formatters_share_the_half_up_rule():
     assert report.fmt_num(204570, 2, scale=-6) == "0.20"
     assert report.fmt_sig(2 / 2 ** 20, 4) == "1.907e-06" and report.fmt_sig(0.00125, 2) == "0.0013"
     assert report.fmt_num(float("nan")) == report.fmt_sig(None) == "n/a"
+
+
+def test_fmt_sig_tex_writes_exponents_as_latex():
+    assert report.fmt_sig_tex(0.25) == "0.25" and report.fmt_sig_tex(8 / 2 ** 10) == "0.0078"
+    assert report.fmt_sig_tex(8 / 2 ** 20) == r"\ensuremath{7.6 \cdot 10^{-6}}"
+    assert report.fmt_sig_tex(0.000125) == "0.00013"  # half up, no exponent yet
+    assert report.fmt_sig_tex(float("nan")) == "n/a"
     assert "half" in report.fmt_num.__doc__ + report.round_half_up.__doc__

@@ -60,10 +60,17 @@ def test_order_agreement_phrase_names_the_swapped_strategies():
         "random sampling")
 
 
+def test_seed_range_is_a_range_only_without_gaps():
+    assert report.seed_range([46, 42, 43, 44, 45, 44]) == "42--46"
+    assert report.seed_range([42, 43, 45]) == "42, 43, 45"
+    assert report.seed_range([42]) == "42" and report.seed_range([]) == ""
+
+
 def test_join_phrases_and_number_words():
     assert report.join_phrases([]) == "" and report.join_phrases(["a"]) == "a"
     assert report.join_phrases(["a", "b"]) == "a and b" and report.join_phrases(["a", "b", "c"]) == "a, b and c"
-    assert report.number_word(3) == "three" and report.number_word(20) == "20"
+    assert report.number_word(3) == "three" and report.number_word(20) == "twenty"
+    assert report.number_word(21) == "21"
     assert report.all_experiments_phrase(2) == "both experiments"
     assert report.all_experiments_phrase(3) == "all three experiments"
 
@@ -79,3 +86,37 @@ def test_per_value_phrase_groups_the_values_of_c_by_strategy():
         "margin sampling and the stream (tied) at $C = 0.1$"
     assert report.per_value_phrase({1.0: "margin", 2.0: "entropy", 3.0: "random"}, symbol="k") == \
         "margin sampling at $k = 1$; entropy sampling at $k = 2$; and random sampling at $k = 3$"
+
+
+def test_cell_phrase_names_the_schedule_only_where_two_cells_share_model_and_data():
+    assert report.cell_phrase("cifar10_cnn") == "the network on CIFAR-10"
+    assert report.cell_phrase("cifar10_logreg", ["cifar10_logreg", "mnist_logreg"]) == \
+        "the logistic regression on CIFAR-10"
+    assert report.cell_phrase("mnist_logreg", ["mnist_logreg", "mnist_logreg_b250"]) == \
+        "the logistic regression on MNIST at $k = 5$"
+    assert report.cell_phrase("not_a_pair") == r"not\_a\_pair"
+
+
+def test_best_by_cell_phrase_reads_as_a_sentence():
+    assert report.best_by_cell_phrase({}) == ""
+    assert report.best_by_cell_phrase({"mnist_cnn": "margin"}) == "margin sampling in the one cell"
+    assert report.best_by_cell_phrase({"mnist_cnn": "margin", "cifar10_cnn": "margin"}) == "margin sampling in both cells"
+    five = {"mnist_logreg": "margin", "mnist_logreg_b250": "margin", "cifar10_logreg": "margin",
+            "mnist_cnn": "least_confident", "cifar10_cnn": "entropy,margin"}
+    assert report.best_by_cell_phrase(five) == (
+        "margin sampling in three cells, least confidence for the network on MNIST and "
+        "entropy sampling and margin sampling (tied) for the network on CIFAR-10")
+    assert report.best_by_cell_phrase(dict.fromkeys(five, "margin")) == "margin sampling in all five cells"
+
+
+def test_resolved_phrase_lists_the_intervals_that_exclude_zero():
+    rows = pd.DataFrame({"strategy": ["entropy", "margin", "least_confident"],
+                         "estimate": [0.0633, -0.002, 0.0348], "ci_low": [0.01, -0.01, 0.02],
+                         "ci_high": [0.1, 0.005, 0.05]})
+    # Study order (least confidence before entropy), the estimate in points with its sign.
+    assert report.resolved_phrase(rows) == (r"least confidence (\ensuremath{+}3.48) and "
+                                            r"entropy sampling (\ensuremath{+}6.33)")
+    assert report.resolved_phrase(rows.iloc[[1]]) == "no strategy"
+    assert report.resolved_phrase(rows.assign(ci_low=float("nan"))) == "n/a"
+    negative = rows.assign(ci_low=[-0.1, -0.03, 0.0], ci_high=[-0.01, 0.01, 0.05])
+    assert report.resolved_phrase(negative) == r"entropy sampling (\ensuremath{+}6.33)"

@@ -183,3 +183,22 @@ def test_crossed_table(tmp_path):
     assert entropy[6] == r"\textbf{\ensuremath{-}5.00}"
     with pytest.raises(ValueError, match="empty"):
         report.write_crossed_table(_effects().iloc[:0], tmp_path / "empty.tex")
+
+
+def test_best_by_cell_table(tmp_path):
+    rows = []
+    for pair, ranks in (("cifar10_cnn", {"random": 3.0, "margin": 1.5, "entropy": 1.5}),
+                        ("mnist_logreg", {"random": 2.0, "margin": 1.0, "entropy": 3.0})):
+        p_best = {"cifar10_cnn": {"margin": 0.6, "entropy": 0.4}, "mnist_logreg": {"margin": 1.0}}[pair]
+        for strategy, rank in ranks.items():
+            rows.append([pair, "small", strategy, rank, p_best.get(strategy, 0.0), 4 if pair == "cifar10_cnn" else 20,
+                         2000])
+    boot = pd.DataFrame(rows, columns=stats.BOOTSTRAP_COLUMNS)
+    lines = report.write_best_by_cell_table(boot, tmp_path / "best.tex").read_text().splitlines()
+    # Columns in the design's order: the 5 x 250 MNIST cell before the CNN on CIFAR-10.
+    assert r"Model & LogReg & CNN \\" in lines and r"Labels per query & $k = 5$ & $k = 250$ \\" in lines
+    assert r"Seeds & 20 & 4 \\" in lines
+    small = lines.index(r"Small & Margin & Margin/Entropy \\")  # a tie lists both, in study order
+    assert lines[small + 1] == r" & \scriptsize 100\,\% & \scriptsize 60\,\% \\[2pt]"
+    with pytest.raises(ValueError, match="no cell"):
+        report.write_best_by_cell_table(boot.assign(pair="digits_logreg"), tmp_path / "none.tex")

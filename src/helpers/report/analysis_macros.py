@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from typing import Mapping
 
+import numpy as np
 import pandas as pd
 
 from helpers import stats
 from helpers.report.naming import c_macro_part, macro_name
 from helpers.report.numbers import _missing, fmt_num, fmt_pct, fmt_signed_pp, latex_escape
-from helpers.report.phrases import per_value_phrase, strategy_phrase
+from helpers.report.phrases import (
+    best_by_cell_phrase, number_word, per_value_phrase, resolved_phrase, strategy_phrase,
+)
 
 
 def _comparison_entries(best: pd.DataFrame | None) -> list[tuple[str, str, str]]:
@@ -141,4 +144,34 @@ def _crossed_entries(effects: pd.DataFrame | None) -> list[tuple[str, str, str]]
                     (name + "Excludes", "n/a" if _missing(row.ci_low) or _missing(row.ci_high)
                      else "excludes" if row.ci_low > 0 or row.ci_high < 0 else "includes",
                      "whether that interval excludes or includes zero (n/a: no interval with one seed)")]
+    return entries
+
+
+def _crossed_phrase_entries(effects: pd.DataFrame | None, bootstrap: pd.DataFrame | None,
+                            cells: Mapping[str, tuple[str, str, str]] | None = None) -> list[tuple[str, str, str]]:
+    """Sentence macros of the crossed design: which strategy leads in which cell, which effects are
+    resolved (see :func:`write_macros`)."""
+    cells = stats.CROSSED_CELLS if cells is None else cells
+    entries = []
+    if bootstrap is not None and not bootstrap.empty:
+        present = [p for p in cells if p in set(bootstrap["pair"])]
+        if present:
+            entries.append((macro_name("Crossed", "N", "Cells"), number_word(len(present)),
+                            "cells of the crossed design with runs, as a word"))
+        for experiment in stats.ordered_experiments(bootstrap["experiment"]):
+            best = {}
+            for pair in present:
+                block = bootstrap[(bootstrap["pair"] == pair) & (bootstrap["experiment"] == experiment)]
+                if not block.empty:
+                    tied = block[np.isclose(block["mean_rank"], block["mean_rank"].min(), rtol=0, atol=1e-12)]
+                    best[pair] = ",".join(stats.ordered_strategies(tied["strategy"]))
+            if best:
+                entries.append((macro_name("Crossed", experiment, "Best", "Phrase"), best_by_cell_phrase(best),
+                                "strategy with the best mean AULC rank in each cell, as text"))
+    for (experiment, effect, level), rows in ([] if effects is None or effects.empty
+                                              else effects.groupby(["experiment", "effect", "level"], sort=False)):
+        parts = [] if level in ("all", "logreg/mnist") else [level]
+        entries.append((macro_name("Crossed", experiment, effect, *parts, "Resolved"), resolved_phrase(rows),
+                        f"strategies whose {effect} effect on the AULC gain has a 95 % interval excluding zero, "
+                        "with the estimate (pp), as text"))
     return entries

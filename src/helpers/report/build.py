@@ -18,7 +18,7 @@ from helpers.report.output import _atomic_csv
 from helpers.report.pilots import PILOTS, write_pilot_tables
 from helpers.report.tables import (
     TABLE_TEST_METRICS, write_macro_f1_table, write_model_comparison_table, write_summary_table,
-    write_crossed_table, write_regularisation_table, write_update_rule_table,
+    write_best_by_cell_table, write_crossed_table, write_regularisation_table, write_update_rule_table,
 )
 
 
@@ -52,7 +52,8 @@ def write_all(results_root=None, out_dir=PAPER_GENERATED_DIR,
     (:func:`helpers.stats.bootstrap_best`) and, when two cells of the crossed design at the
     common schedule have runs, ``crossed_effects.csv`` (:func:`helpers.stats.crossed_effects`) and
     ``crossed_effects.tex`` (:func:`write_crossed_table`; ``\\ifHaveCrossed`` is on once the model
-    effect has an interval, two seeds or more, on both datasets)
+    effect has an interval, two seeds or more, on both datasets) and ``best_by_cell.tex``
+    (:func:`write_best_by_cell_table`)
     into ``out_dir``. Where a pair has a regularisation (C) ablation
     (:func:`helpers.stats.compare_regularisation`) it writes ``regularisation_<pair>.tex`` and
     ``.csv``, and ``macros.tex`` switches ``\\ifHaveRegularisation`` on for the shallow pair.
@@ -142,6 +143,7 @@ def write_all(results_root=None, out_dir=PAPER_GENERATED_DIR,
     if effects is not None and not effects.empty:
         written.append(_atomic_csv(effects, out / "crossed_effects.csv"))
         written.append(write_crossed_table(effects, out / "crossed_effects.tex"))
+        written.append(write_best_by_cell_table(bootstrap, out / "best_by_cell.tex"))
     written.append(write_macro_f1_table(summary, out / "macro_f1.tex"))
     for pair, table in regularisation.items():
         written.append(write_regularisation_table(table, out / f"regularisation_{pair}.tex"))

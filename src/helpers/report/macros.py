@@ -19,13 +19,16 @@ from helpers import stats
 from helpers.config import PAIRS
 from helpers.report.naming import DATASET_TEX, ROLES, macro_name
 from helpers.report.numbers import (
-    _missing, experiment_digits, fmt_num, fmt_p, fmt_pct, fmt_sig, fmt_signed_pp, latex_escape,
+    _missing, experiment_digits, fmt_num, fmt_p, fmt_pct, fmt_sig, fmt_sig_tex, fmt_signed_pp, latex_escape,
 )
 from helpers.report.analysis_macros import (  # noqa: F401  (re-exported: tests use them from here)
-    _comparison_entries, _crossed_entries, _noise_entries, _perclass_entries, _regularisation_entries,
+    _comparison_entries, _crossed_entries, _crossed_phrase_entries, _noise_entries, _perclass_entries,
+    _regularisation_entries,
 )
 from helpers.report.output import _atomic_write
-from helpers.report.phrases import change_phrase, order_agreement_phrase, per_experiment_phrase, same_order_phrase
+from helpers.report.phrases import (
+    change_phrase, number_word, order_agreement_phrase, per_experiment_phrase, same_order_phrase, seed_range,
+)
 
 
 def _macro_entries(strategy_summary: pd.DataFrame, tests: pd.DataFrame,
@@ -44,6 +47,14 @@ def _macro_entries(strategy_summary: pd.DataFrame, tests: pd.DataFrame,
             fmt_sig(stats.min_attainable_p(max(all_seeds)), 4) if max(all_seeds) >= 2 else "n/a",
             "smallest two-sided exact Wilcoxon p with that many seeds")
     add(["Significance", "Level"], "0.05", "significance level (Holm-corrected p)")
+    # Holm multiplies the smallest of m p-values by m: with m compared strategies the
+    # smallest attainable corrected p is m * 2 / 2**n.
+    n_compared = (int(tests.groupby(["pair", "experiment", "metric"])["strategy"].nunique().max())
+                  if not tests.empty else 4)
+    add(["Min", "Seeds", "For", "Significance"],
+        str(next(n for n in range(1, 64) if n_compared * stats.min_attainable_p(n) < 0.05)),
+        f"fewest seeds with which a Holm-corrected exact Wilcoxon test over {n_compared} strategies "
+        "can reach p < 0.05")
 
     ref_summary = (stats.reference_summary(reference)
                    if reference is not None and not reference.empty else None)
@@ -72,6 +83,16 @@ def _macro_entries(strategy_summary: pd.DataFrame, tests: pd.DataFrame,
                 if len(ref_seconds) else "n/a",
                 "the runs' wall times plus the training times of the pair's full-pool references "
                 "(one core each), minutes; n/a without references")
+        n_pair = int(p_rows["n_seeds"].min())
+        add([pair, "N", "Seeds", "Word"], number_word(n_pair),
+            "seeds of every configuration of the pair (fewest), as the text writes the number")
+        add([pair, "N", "Seeds"], str(n_pair), "seeds of every configuration of the pair (fewest)")
+        add([pair, "Holm", "Floor"], fmt_sig_tex(min(1.0, n_compared * stats.min_attainable_p(n_pair)))
+            if n_pair >= 1 else "n/a",
+            f"smallest Holm-corrected exact Wilcoxon p over {n_compared} strategies with that many seeds")
+        pair_seeds = [m["seed"] for m in meta or [] if m.get("pair") == pair and m.get("seed") is not None]
+        if pair_seeds:
+            add([pair, "Seed", "Range"], seed_range(pair_seeds), "the seeds of the pair's runs ('42--46')")
         if ref_summary is not None and pair in set(ref_summary["pair"]):
             r = ref_summary[ref_summary["pair"] == pair].iloc[0]
             add([pair, "Ref", "Acc"], fmt_pct(r["accuracy_mean"]), "full-pool reference accuracy, %")
@@ -307,8 +328,13 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
     at ``_`` and capitalised; digits are spelled out (``cifar10`` -> ``CifarTen``),
     because LaTeX control words can contain letters only. Defined macros:
 
-    * global: ``\\NSeeds``, ``\\MinAttainableP``, ``\\SignificanceLevel``;
-    * per pair: ``<Pair>NPool`` (needs ``meta``), ``<Pair>GridCoreMinutes`` (the runs' wall
+    * global: ``\\NSeeds``, ``\\MinAttainableP``, ``\\SignificanceLevel``,
+      ``\\MinSeedsForSignificance`` (fewest seeds with which a Holm-corrected exact test over
+      the compared strategies can reach 0.05);
+    * per pair: ``<Pair>NSeeds`` and ``<Pair>NSeedsWord`` (fewest seeds of any configuration,
+      as digits and as a word),
+      ``<Pair>HolmFloor`` (smallest Holm-corrected exact p with them), ``<Pair>SeedRange``
+      (needs ``meta``), ``<Pair>NPool`` (needs ``meta``), ``<Pair>GridCoreMinutes`` (the runs' wall
       times, references excluded; needs ``meta``), ``<Pair>GridAndReferencesCoreMinutes``
       (the same plus the full-pool references' training times; needs ``meta`` and
       ``reference``), ``<Pair>RefAcc``, ``<Pair>RefNSeeds`` (need ``reference``),
@@ -358,16 +384,14 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
       ``DipAcc`` and ``DipTopClassShare`` (random sampling's dip), ``<Strategy>AulcGain``,
       ``AulcGainCI``, ``AulcBetter`` and ``<Strategy>MeanRank``, and
       ``<Pair><Experiment>CBest`` (a phrase, :func:`per_value_phrase`);
-    * from ``regularisation`` (pair -> :func:`helpers.stats.regularisation_table`), with the
-      value of C spelt by :func:`helpers.report.naming.c_macro_part` (``0.01`` ->
-      ``CHundredth``): ``<Pair>CAblationNSeeds``, ``<Pair><Experiment><C>InitialAcc``,
-      ``DipAcc`` and ``DipTopClassShare`` (random sampling's dip), ``<Strategy>AulcGain``,
-      ``AulcGainCI``, ``AulcBetter`` and ``<Strategy>MeanRank``, and
-      ``<Pair><Experiment>CBest`` (a phrase, :func:`per_value_phrase`);
     * from ``effects`` (:func:`helpers.stats.crossed_effects`):
       ``Crossed<Experiment><Strategy><Effect>[<Level>]`` (signed pp, two decimals; the level
       is the dataset of a model effect or the model of a data effect),
-      ``...Interval`` (``[lo, hi]``) and ``...Excludes`` ("excludes"/"includes" zero);
+      ``...Interval`` (``[lo, hi]``) and ``...Excludes`` ("excludes"/"includes" zero), and
+      ``Crossed<Experiment><Effect>[<Level>]Resolved`` (the strategies whose interval excludes
+      zero, with their estimates, :func:`resolved_phrase`); with ``bootstrap``,
+      ``CrossedNCells`` (a word) and ``Crossed<Experiment>BestPhrase`` (the best strategy by mean
+      AULC rank in each cell, :func:`best_by_cell_phrase`);
     * from ``spread`` (:func:`helpers.stats.exhausted_spread`):
       ``<Pair><Experiment>SameSetSpreadMin``, ``SameSetSpreadMax`` (pp) and ``SameSetNSeeds``;
       from ``drift`` (:func:`helpers.stats.random_drift`): ``<Pair><Experiment>RandomDrift``
@@ -424,6 +448,7 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
     entries += _role_entries(entries, stats.ordered_pairs(strategy_summary["pair"]))
     entries += _comparison_entries(comparison_best)
     entries += _crossed_entries(effects)
+    entries += _crossed_phrase_entries(effects, bootstrap)
     if {"final_macro_f1_mean", "final_accuracy_mean"} <= set(strategy_summary.columns):
         entries.append(("MacroFOneOrder", order_agreement_phrase(strategy_summary),
                         "where final macro-F1 orders the strategies as final accuracy does, and where not, as text "

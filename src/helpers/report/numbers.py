@@ -106,6 +106,22 @@ def fmt_sig(value, significant: int = 3) -> str:
     return f"{float(rounded):.{significant}g}"
 
 
+def fmt_sig_tex(value, significant: int = 2) -> str:
+    """Format a number for running text: as :func:`fmt_sig`, with an exponent written as LaTeX's
+    ``\\ensuremath{7.6 \\cdot 10^{-6}}`` (below 0.0001; mantissa rounded half up).
+
+    Returns
+    -------
+    str
+        ``"0.25"``, ``"0.0078"``, ``"\\ensuremath{7.6 \\cdot 10^{-6}}"``; ``"n/a"`` for NaN or None.
+    """
+    text = fmt_sig(value, significant)
+    if "e" not in text:
+        return text
+    mantissa, exponent = text.split("e")
+    return f"\\ensuremath{{{mantissa} \\cdot 10^{{{int(exponent)}}}}}"
+
+
 def fmt_pct(value, digits: int = 1) -> str:
     """Format a fraction as a percentage number without the sign (0.9123 -> ``"91.2"``); NaN -> ``"n/a"``.
 

@@ -14,7 +14,7 @@ import pandas as pd
 from helpers import stats
 from helpers.config import PAIRS
 from helpers.report.naming import DATASET_TEX
-from helpers.report.numbers import _missing, experiment_digits, fmt_num, latex_escape, round_half_up
+from helpers.report.numbers import _missing, experiment_digits, fmt_num, fmt_signed_pp, latex_escape, round_half_up
 
 
 # --------------------------------------------------------------------------- prose
@@ -27,13 +27,31 @@ STRATEGY_PHRASES = {"random": "random sampling", "margin": "margin sampling", "l
 RULE_PHRASES = {"fixed": "the fixed budget", "converge": "fine-tuning to convergence", "cold": "the cold refit"}
 
 _NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
-                 "twelve")
+                 "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+                 "twenty")
 
 
 def number_word(n: int) -> str:
-    """Return ``n`` as the text writes it: a word up to twelve (``3 -> "three"``), digits beyond."""
+    """Return ``n`` as the text writes it: a word up to twenty (``3 -> "three"``), digits beyond."""
     n = int(n)
     return _NUMBER_WORDS[n] if 0 <= n < len(_NUMBER_WORDS) else str(n)
+
+
+def seed_range(seeds: Iterable[int]) -> str:
+    """Return a set of seeds as the text writes it.
+
+    Returns
+    -------
+    str
+        ``"42--46"`` (a LaTeX en dash) for consecutive seeds, ``"42"`` for one, the seeds
+        joined by ``", "`` when there are gaps, ``""`` for none.
+    """
+    seeds = sorted({int(s) for s in seeds})
+    if not seeds:
+        return ""
+    if len(seeds) > 1 and seeds[-1] - seeds[0] == len(seeds) - 1:
+        return f"{seeds[0]}--{seeds[-1]}"
+    return ", ".join(str(s) for s in seeds)
 
 
 def all_experiments_phrase(n: int) -> str:
@@ -229,3 +247,90 @@ def order_agreement_phrase(strategy_summary: pd.DataFrame, metric: str = "final_
     if not differing:
         return f"in {all_experiments_phrase(n)}" if n > 1 else "in this experiment"
     return f"in {number_word(n - len(differing))} of the {number_word(n)} experiments; " + "; ".join(differing)
+
+
+#: How the running text names a model.
+MODEL_PHRASES = {"logreg": "the logistic regression", "cnn": "the network"}
+
+
+def cell_phrase(pair: str, pairs: Iterable[str] = ()) -> str:
+    r"""Return the running text's name of a cell of the crossed design.
+
+    ``"the network on CIFAR-10"``; when another of ``pairs`` has the same model and dataset
+    the query size is added (``"the logistic regression on MNIST at $k = 5$"``). A pair outside
+    the registry is named by its escaped identifier.
+    """
+    spec = PAIRS.get(pair)
+    if spec is None:
+        return latex_escape(pair)
+    text = (f"{MODEL_PHRASES.get(spec.model, latex_escape(spec.model))} on "
+            f"{DATASET_TEX.get(spec.dataset, latex_escape(spec.dataset))}")
+    twins = [p for p in pairs if p != pair and p in PAIRS
+             and (PAIRS[p].model, PAIRS[p].dataset) == (spec.model, spec.dataset)]
+    return text + (f" at $k = {spec.query_size}$" if twins else "")
+
+
+def best_by_cell_phrase(best: Mapping[str, str]) -> str:
+    """Say which strategy is best in which cell.
+
+    Parameters
+    ----------
+    best
+        pair -> best strategy (tied ones joined by ``","``), in the order the text lists cells.
+
+    Returns
+    -------
+    str
+        ``"margin sampling in all five cells"`` (``"in both cells"``, ``"in the one cell"``) when
+        one strategy leads everywhere; otherwise the strategy of most cells first, ``"margin
+        sampling in three cells, least confidence for the network on MNIST and entropy
+        sampling for the network on CIFAR-10"``; ``""`` for no cells.
+    """
+    if not best:
+        return ""
+    groups: dict[str, list[str]] = {}
+    for pair, strategy in best.items():
+        groups.setdefault(str(strategy), []).append(pair)
+    n = len(best)
+    if len(groups) == 1:
+        (strategy,) = groups
+        where = "in the one cell" if n == 1 else "in both cells" if n == 2 else f"in all {number_word(n)} cells"
+        return f"{strategy_phrase(strategy)} {where}"
+    ordered = sorted(groups.items(), key=lambda item: -len(item[1]))  # stable: ties keep the cells' order
+    parts = []
+    for strategy, cells in ordered:
+        if len(cells) == 1:
+            parts.append(f"{strategy_phrase(strategy)} for {cell_phrase(cells[0], best)}")
+        else:
+            parts.append(f"{strategy_phrase(strategy)} in {number_word(len(cells))} cells")
+    return join_phrases(parts)
+
+
+def resolved_phrase(rows: pd.DataFrame, digits: int = 2) -> str:
+    r"""List the strategies whose effect has a 95 % interval that excludes zero.
+
+    Parameters
+    ----------
+    rows
+        Rows of :func:`helpers.stats.crossed_effects` for one experiment, effect and level
+        (columns ``strategy``, ``estimate``, ``ci_low``, ``ci_high``).
+    digits
+        Decimals of the estimates (percentage points).
+
+    Returns
+    -------
+    str
+        ``"least confidence (\ensuremath{+}3.48) and entropy sampling (\ensuremath{+}6.33)"`` in the
+        study's strategy order; ``"no strategy"`` when every interval includes zero; ``"n/a"``
+        when no row has an interval (one seed).
+    """
+    with_interval = rows[~rows["ci_low"].map(_missing) & ~rows["ci_high"].map(_missing)]
+    if with_interval.empty:
+        return "n/a"
+    resolved = with_interval[(with_interval["ci_low"] > 0) | (with_interval["ci_high"] < 0)]
+    if resolved.empty:
+        return "no strategy"
+    order = {s: i for i, s in enumerate(stats.ordered_strategies(resolved["strategy"]))}
+    resolved = resolved.sort_values("strategy", key=lambda col: col.map(order))
+    return join_phrases(f"{strategy_phrase(r.strategy)} ({fmt_signed_pp(r.estimate, digits)})"
+                        for r in resolved.itertuples(index=False))
