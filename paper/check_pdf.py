@@ -152,24 +152,53 @@ def expand(name: str, macros: dict[str, str], depth: int = 10) -> str:
     return name
 
 
+_CONDITIONAL_RE = re.compile(r"\\(if[A-Za-z]*|else|fi)(?![A-Za-z])")
+
+
 def apply_switches(text: str, switches: dict[str, bool], keep_lines: bool = False) -> str:
-    """Keep only the branch of each (non-nested) ``\\if<Switch>...\\else...\\fi`` that TeX takes.
+    """Keep only the branch of each ``\\if<Switch>...\\else...\\fi`` that TeX takes.
 
-    With ``keep_lines`` the dropped branch leaves its line breaks behind, so
-    that every kept character stays on its line number.
+    Conditionals nest as TeX nests them: every ``\\if...`` (``\\ifnum``, ``\\ifdefined``, a
+    switch) opens a level that its own ``\\else`` and ``\\fi`` close, so a switch's branch ends
+    at its own ``\\fi``, not at the first one. The switches named in ``switches`` are resolved
+    (their tokens and untaken branches dropped); any other conditional is kept as text. An
+    ``\\if...`` right after ``\\newif`` declares a switch and opens nothing.
+
+    With ``keep_lines`` the dropped text leaves its line breaks behind, so that every kept
+    character stays on its line number.
     """
-    def taken(m: re.Match, state: bool) -> str:
-        kept, dropped = (m.group(1), m.group(2) or "") if state else (m.group(2) or "", m.group(1))
-        if not keep_lines:
-            return kept
-        gap = "\n" * dropped.count("\n")
-        return kept + gap if state else gap + kept
+    out: list[str] = []
+    stack: list[tuple[str | None, bool, bool]] = []  # (switch or None, its state, in its \else branch)
 
-    for switch, state in switches.items():
-        pattern = re.compile(r"\\if" + switch + r"(?![A-Za-z])(.*?)(?:\\else(?![A-Za-z])(.*?))?\\fi(?![A-Za-z])",
-                             re.DOTALL)
-        text = pattern.sub(lambda m: taken(m, state), text)
-    return text
+    def live() -> bool:
+        return all(name is None or state != in_else for name, state, in_else in stack)
+
+    def emit(piece: str, keep: bool) -> None:
+        out.append(piece if keep else ("\n" * piece.count("\n") if keep_lines else ""))
+
+    pos = 0
+    for m in _CONDITIONAL_RE.finditer(text):
+        word = m.group(1)
+        if word.startswith("if") and text[max(0, m.start() - 7):m.start()] == "\\newif":
+            continue
+        emit(text[pos:m.start()], live())
+        pos = m.end()
+        if word.startswith("if"):
+            name = word[2:]
+            known = name in switches
+            emit(m.group(0), live() and not known)
+            stack.append((name if known else None, bool(switches.get(name)), False))
+        elif not stack:  # an \else or \fi without its \if: keep it as text
+            emit(m.group(0), live())
+        elif word == "else":
+            name, state, _ = stack.pop()
+            emit(m.group(0), live() and name is None)
+            stack.append((name, state, True))
+        else:
+            name, state, in_else = stack.pop()
+            emit(m.group(0), live() and name is None)
+    emit(text[pos:], live())
+    return "".join(out)
 
 
 def referenced_files(tex_files: list[Path], root: Path) -> tuple[list[str], list[Path]]:

@@ -38,6 +38,17 @@ def test_switches_keep_the_taken_branch(check_pdf):
     assert check_pdf.apply_switches(text, {"HaveDeep": True, "HaveShallow": False}) == "A B D F"
 
 
+def test_switches_nest_as_tex_nests_them(check_pdf):
+    # The inner \ifnum's \fi must not end the outer switch's \else branch.
+    text = r"A\ifHaveCrossed B\else C\ifnum\N=0 D\fi E\fi F\ifHaveDeep G\ifHaveCrossed H\fi\fi I"
+    assert check_pdf.apply_switches(text, {"HaveCrossed": True, "HaveDeep": True}) == "A B F G H I"
+    assert check_pdf.apply_switches(text, {"HaveCrossed": False, "HaveDeep": True}) == \
+        r"A C\ifnum\N=0 D\fi E F G I"
+    assert check_pdf.apply_switches(text, {"HaveCrossed": False, "HaveDeep": False}) == r"A C\ifnum\N=0 D\fi E F I"
+    assert check_pdf.apply_switches(r"\newif\ifHaveDeep\HaveDeeptrue x", {"HaveDeep": False}) == \
+        r"\newif\ifHaveDeep\HaveDeeptrue x"
+
+
 def write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
