@@ -7,6 +7,9 @@ import matplotlib
 
 matplotlib.use("Agg")  # headless; must precede pyplot's import inside helpers.figures
 
+import pandas as pd
+import pytest
+
 from helpers import figures, stats
 from figures_fixtures import _check, close_figures, data  # noqa: F401  (close_figures: autouse)
 
@@ -16,6 +19,20 @@ def test_critical_difference(data, tmp_path):
     assert set(ranks["strategy"]) == {"random", "margin", "entropy", "stream_uncertainty"}
     paths = figures.plot_critical_difference(ranks, out_dir=tmp_path)
     _check(paths, ["critical_difference.pdf", "critical_difference.png"])
+
+
+def test_critical_difference_draws_only_the_pairs_asked_for(data, tmp_path, monkeypatch):
+    seen = {}
+    monkeypatch.setattr(figures.style, "_save", lambda fig, out_dir, stem: seen.setdefault(stem, fig) and [])
+    ranks = stats.friedman_ranks(data["per_run"])
+    other = ranks.assign(pair="cifar10_cnn")
+    both = pd.concat([ranks, other], ignore_index=True)
+    figures.plot_critical_difference(both, out_dir=tmp_path)
+    assert len(seen.pop("critical_difference").axes) == 2
+    figures.plot_critical_difference(both, out_dir=tmp_path, pairs=["cifar10_cnn"])
+    assert len(seen.pop("critical_difference").axes) == 1
+    with pytest.raises(ValueError, match="no ranks"):
+        figures.plot_critical_difference(both, out_dir=tmp_path, pairs=["mnist_cnn"])
 
 
 def test_rank_labels_cross_no_leader_line():

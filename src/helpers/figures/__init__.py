@@ -96,7 +96,6 @@ from helpers.figures.comparison import (  # noqa: F401
     _EXPERIMENT_COLORS,
     _MODEL_TITLES,
     _DATASET_TITLES,
-    _large_note,
     plot_crossed_gains,
 )
 from helpers.figures.make_all import (  # noqa: F401

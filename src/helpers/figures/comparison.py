@@ -181,11 +181,6 @@ _MODEL_TITLES = {"logreg": "Logistic regression", "cnn": "CNN"}
 _DATASET_TITLES = {"mnist": "MNIST", "cifar10": "CIFAR-10"}
 
 
-def _large_note(label: str) -> str:
-    """``Large start (80 % of pool)`` -> ``Large start (80 % of pool; the pool runs out)``."""
-    return label[:-1] + "; the pool runs out)" if label.endswith(")") else label + " (the pool runs out)"
-
-
 def plot_crossed_gains(tests: pd.DataFrame, cells=None, out_dir=None) -> list[Path]:
     """The crossed design at a glance: each strategy's AULC gain over random, model x data.
 
@@ -232,7 +227,7 @@ def plot_crossed_gains(tests: pd.DataFrame, cells=None, out_dir=None) -> list[Pa
     span = (max(hi_all, 0) - min(lo_all, 0)) or 1.0
     with plt.rc_context(RC):
         fig, axes = plt.subplots(2, 2, squeeze=False, sharey=True, sharex=True,
-                                 figsize=(FULL_WIDTH, 1.2 + 2 * (0.32 * len(strategies) + 0.5)),
+                                 figsize=(FULL_WIDTH, 0.9 + 2 * (0.26 * len(strategies) + 0.45)),
                                  constrained_layout=True)
         for i, model in enumerate(("logreg", "cnn")):
             for j, dataset in enumerate(("mnist", "cifar10")):
@@ -262,15 +257,15 @@ def plot_crossed_gains(tests: pd.DataFrame, cells=None, out_dir=None) -> list[Pa
                     ax.set_xlabel("AULC gain over random (pp)")
         handles = [matplotlib.lines.Line2D([], [], linestyle="none", marker=_EXPERIMENT_MARKERS.get(e, "o"),
                                            color=_EXPERIMENT_COLORS.get(e, "0.3"), markersize=5,
-                                           label=_large_note(stats.experiment_label(e)) if e == "large"
-                                           else stats.experiment_label(e))
+                                           label=stats.experiment_label(e))  # the caption says the pool runs out
                    for e in experiments]
         handles += [matplotlib.lines.Line2D([], [], linestyle="none", marker="o", color="0.3", markersize=5,
                                             markerfacecolor=face, label=label)
                     for face, label in (("0.3", "Holm p < 0.05"), ("white", "not significant"))]
-        # Experiments in the first column, the fillings in the second (three would not fit the page).
+        # Legend columns fill top to bottom: interleaving puts the experiments in the first row
+        # and the fillings in the second.
         n_exp = len(experiments)
         order = [h for pair in zip(handles[:n_exp], handles[n_exp:] + [None] * n_exp) for h in pair if h is not None]
-        fig.legend(handles=order, loc="outside upper center", ncol=2, frameon=False,
+        fig.legend(handles=order, loc="outside upper center", ncol=max(n_exp, 2), frameon=False,
                    handletextpad=0.3, columnspacing=1.2)
         return fig_style._save(fig, out_dir, "crossed_gains")

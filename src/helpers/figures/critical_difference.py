@@ -59,7 +59,7 @@ def _place_rank_labels(positions: list[float], widths: list[float]) -> list[tupl
     return placed
 
 
-def plot_critical_difference(ranks: pd.DataFrame, out_dir=None) -> list[Path]:
+def plot_critical_difference(ranks: pd.DataFrame, out_dir=None, pairs=None) -> list[Path]:
     """Mean rank of every strategy with the Nemenyi critical difference, one panel per pair.
 
     Writes ``critical_difference.pdf/.png``. Ranks come from
@@ -79,12 +79,23 @@ def plot_critical_difference(ranks: pd.DataFrame, out_dir=None) -> list[Path]:
         Output of :func:`helpers.stats.friedman_ranks` grouped by pair.
     out_dir
         Output directory (default :data:`helpers.paths.FIGURES_DIR`).
+    pairs
+        The pairs drawn, one panel each (default: every pair of ``ranks``).
 
     Returns
     -------
     list of pathlib.Path
         The PDF and PNG written.
+
+    Raises
+    ------
+    ValueError
+        If none of ``pairs`` has ranks.
     """
+    if pairs is not None:
+        ranks = ranks[ranks["pair"].isin(list(pairs))]
+        if ranks.empty:
+            raise ValueError(f"no ranks for the pairs {list(pairs)}")
     pairs = stats.ordered_pairs(ranks["pair"])
     with plt.rc_context(RC):
         row_pt = 1.2 * MIN_FONT_SIZE  # label rows under the axis line, in points

@@ -32,7 +32,8 @@ def make_all_figures(results_root=None, out_dir=FIGURES_DIR,
     (all experiments side by side) and, for every pair x experiment present,
     ``learning_curves_*``, ``learning_curves_frac_*`` and ``confusion_*``; then ``aulc_summary``,
     ``labels_to_target``, ``stream_cost``, ``query_composition_<pair>``,
-    ``critical_difference``, ``per_class_<pair>`` (every pair with random and another
+    ``critical_difference`` (the shallow and the deep role's pairs where they exist, else every
+    pair), ``per_class_<pair>`` (every pair with random and another
     strategy), ``crossed_gains`` (when two cells of the crossed design at the common
     schedule have runs) and, when both a shallow and a deep pair are present
     (:func:`helpers.stats.comparison_roles`), ``shallow_vs_deep``. A figure whose data is
@@ -84,7 +85,9 @@ def make_all_figures(results_root=None, out_dir=FIGURES_DIR,
         written += plot_query_composition(composition, pair, out_dir=out_dir)
     ranks = stats.friedman_ranks(per_run)
     if not ranks.empty:
-        written += plot_critical_difference(ranks, out_dir=out_dir)
+        # The paper's diagram shows the study's two cells; the crossed cells have their own figure.
+        study = [p for p in (stats.role_pair(role, ranks["pair"]) for role in ("Shallow", "Deep")) if p]
+        written += plot_critical_difference(ranks, out_dir=out_dir, pairs=study or None)
     per_class = stats.class_table(meta)
     for pair in stats.ordered_pairs(per_class.loc[per_class["gap_points"].notna(), "pair"]):
         written += plot_per_class_deficit(per_class, pair, out_dir=out_dir)
