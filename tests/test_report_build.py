@@ -72,6 +72,7 @@ def test_write_all_writes_the_comparison_with_both_models(bundle, tmp_path):
         assert defs[f"Shallow{e}BestRankStrategy"] == rf"\MnistLogreg{e}BestRankStrategy"
         assert defs[f"Deep{e}BestRankStrategy"] == rf"\CifarTenCnn{e}BestRankStrategy"
         assert defs[f"Comparison{e}SameBest"] == ("the same" if row.same_best else "a different")
+        assert defs[f"Comparison{e}SameOrder"] == ("the same" if row.same_order else "different")
 
 
 @pytest.mark.parametrize("seeds, shown", [((42,), False), ((42, 43), True)])

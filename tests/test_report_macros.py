@@ -135,6 +135,16 @@ def test_sentence_macros_are_written(bundle, tmp_path):
                                        ranks=stats.friedman_ranks(bundle["per_run"], by=("pair", "experiment"))))
     assert defs["MnistLogregSmallMarginAulcChange"].startswith(("gains ", "loses ", "neither"))
     assert defs["MnistLogregBestRankByExperiment"] == "margin sampling in both experiments"  # the fake tree's best
+    # The order from best to worst mean rank, as the text lists it.
+    ranks = stats.friedman_ranks(bundle["per_run"], by=("pair", "experiment"))
+    block = ranks[(ranks["pair"] == "mnist_logreg") & (ranks["experiment"] == "small")].sort_values("mean_rank")
+    assert defs["MnistLogregSmallRankOrder"] == report.join_phrases(report.strategy_phrase(s)
+                                                                   for s in block["strategy"])
+    assert defs["MnistLogregSmallRankOrder"].startswith("margin sampling, ")
+    tied = pd.DataFrame({"pair": "cifar10_cnn", "experiment": "small", "strategy": ["entropy", "random", "margin"],
+                         "mean_rank": [1.5, 3.0, 1.5], "n_blocks": 2, "friedman_p": 0.5, "cd": 1.0})
+    entries = dict((n, v) for n, v, _ in report._analysis_entries(tied, None, None))
+    assert entries["CifarTenCnnSmallRankOrder"] == "margin sampling, entropy sampling and random sampling"
     if "final_macro_f1_mean" in bundle["summary"]:
         assert defs["MacroFOneOrder"].startswith("in ")
 

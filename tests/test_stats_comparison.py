@@ -150,6 +150,8 @@ def test_best_strategies_flags_a_change_ties_and_random():
     assert by.loc["small", "shallow_best"] == "margin,entropy" == by.loc["small", "deep_best"]
     assert by.loc["small", "same_best"] and by.loc["moderate", "same_best"]
     assert int((~best["same_best"]).sum()) == 1
+    # Same places for every strategy: only moderate (small's places agree too, ties included).
+    assert by["same_order"].tolist() == [True, True, False]
     overall = stats.best_by_rank(ranks)
     assert overall[(overall["pair"] == DEEP) & (overall["experiment"] == "all")]["best"].tolist() == ["margin"]
     assert overall[overall["experiment"] == "small"]["n_best"].tolist() == [2, 2]

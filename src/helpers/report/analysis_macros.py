@@ -30,6 +30,10 @@ def _comparison_entries(best: pd.DataFrame | None) -> list[tuple[str, str, str]]
         entries.append((macro_name("Comparison", row.experiment, "Same", "Best"),
                         "the same" if row.same_best else "a different",
                         "best strategy by mean AULC rank, deep model compared with the shallow one"))
+        if "same_order" in best.columns:
+            entries.append((macro_name("Comparison", row.experiment, "Same", "Order"),
+                            "the same" if row.same_order else "different",
+                            "order of all strategies by mean AULC rank, deep model compared with the shallow one"))
     entries.append((macro_name("Comparison", "Best", "Changes"), str(int((~best["same_best"].astype(bool)).sum())),
                     "experiments whose best strategy by mean AULC rank differs between the models"))
     entries.append((macro_name("Comparison", "N", "Experiments"), str(len(best)),

@@ -27,7 +27,8 @@ from helpers.report.analysis_macros import (  # noqa: F401  (re-exported: tests 
 )
 from helpers.report.output import _atomic_write
 from helpers.report.phrases import (
-    change_phrase, number_word, order_agreement_phrase, per_experiment_phrase, same_order_phrase, seed_range,
+    change_phrase, join_phrases, number_word, order_agreement_phrase, per_experiment_phrase, same_order_phrase,
+    seed_range, strategy_phrase,
 )
 
 
@@ -244,6 +245,11 @@ def _analysis_entries(ranks: pd.DataFrame | None, balance: pd.DataFrame | None,
             for _, row in block.iterrows():
                 add(base + [row["strategy"], "Mean", "Rank"], fmt_num(row["mean_rank"], 2),
                     "mean AULC rank (1 = best)")
+            study_order = {s: i for i, s in enumerate(stats.ordered_strategies(block["strategy"]))}
+            by_rank = sorted(block.itertuples(index=False), key=lambda r: (round(r.mean_rank, 9),
+                                                                          study_order[r.strategy]))
+            add(base + ["Rank", "Order"], join_phrases(strategy_phrase(r.strategy) for r in by_rank),
+                "the strategies from the best mean AULC rank to the worst, as text (ties in the study's order)")
         best_rows = stats.best_by_rank(ranks)
         for row in best_rows.itertuples():
             base = [row.pair] + ([] if row.experiment == "all" else [row.experiment])
@@ -353,7 +359,8 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
       ``LabelsRatio`` (needs ``labels_table``);
     * from ``ranks`` (:func:`helpers.stats.friedman_ranks`, ``experiment`` ``"all"`` for a
       pair's whole grid): ``<Pair>[<Experiment>]FriedmanP``, ``RankCD``, ``NRankBlocks``,
-      ``<Strategy>MeanRank``, ``BestRankStrategy`` (display name of the strategy with the
+      ``<Strategy>MeanRank``, ``RankOrder`` (the strategies from best to worst mean rank, as text),
+      ``BestRankStrategy`` (display name of the strategy with the
       best mean AULC rank, :func:`helpers.stats.best_by_rank`; tied ones joined by "and"),
       ``<Pair>BestRankByExperiment`` (a phrase, :func:`per_experiment_phrase`);
     * from ``balance`` (:func:`helpers.stats.first_rounds_balance`):
@@ -371,7 +378,8 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
     * from ``comparison_best`` (:func:`helpers.stats.best_strategies`, shallow against deep
       pair): ``Comparison<Experiment>SameBest`` ("the same"/"a different" best strategy by
       mean AULC rank), ``ComparisonBestChanges`` (experiments where it differs, digits) and
-      ``ComparisonNExperiments``;
+      ``ComparisonNExperiments``; ``Comparison<Experiment>SameOrder`` ("the same"/"different" order
+      of all strategies);
     * from ``deficit`` (:func:`helpers.stats.deficit_summary`):
       ``<Pair><Experiment><Strategy>ClassGap`` (pp), ``WorstClass``, ``WorstClassGap`` (pp),
       ``WorstClassShareOfGap`` (%), ``WorstClassConfusedAs``, ``WorstClassConfusionShare`` and

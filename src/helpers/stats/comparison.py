@@ -30,7 +30,7 @@ COMPARISON_COLUMNS = (["experiment", "strategy", "metric"]
 
 #: Columns of :func:`best_strategies`, in order.
 BEST_COLUMNS = ["experiment", "shallow_pair", "shallow_best", "shallow_best_rank", "shallow_n_blocks",
-                "deep_pair", "deep_best", "deep_best_rank", "deep_n_blocks", "same_best"]
+                "deep_pair", "deep_best", "deep_best_rank", "deep_n_blocks", "same_best", "same_order"]
 
 _TIE = 1e-9  # mean ranks closer than this are a tie
 
@@ -189,7 +189,8 @@ def best_strategies(ranks: pd.DataFrame, shallow: str, deep: str) -> pd.DataFram
         ``best`` (strategy name; names tied for the best mean rank joined by ``","``),
         ``best_rank`` (its mean rank, 1 = best) and ``n_blocks`` (seeds ranked);
         ``same_best`` is True when both pairs have the same best strategy (the same set,
-        when tied).
+        when tied); ``same_order`` is True when both pairs rank the same strategies in the same
+        places (ties included).
 
     Raises
     ------
@@ -206,6 +207,12 @@ def best_strategies(ranks: pd.DataFrame, shallow: str, deep: str) -> pd.DataFram
                                           "best_rank": f"{role}_best_rank", "n_blocks": f"{role}_n_blocks"}))
     table = sides[0].merge(sides[1], on="experiment", how="inner")
     table["same_best"] = (table["shallow_best"] == table["deep_best"]).astype(bool)
+    aulc = _aulc_ranks(ranks)
+
+    def places(pair, experiment):
+        return _places(aulc[(aulc["pair"] == pair) & (aulc["experiment"] == experiment)]).sort_index()
+
+    table["same_order"] = [bool(places(shallow, e).equals(places(deep, e))) for e in table["experiment"]]
     return _sort_display(table.reindex(columns=BEST_COLUMNS))
 
 
