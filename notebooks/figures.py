@@ -109,7 +109,7 @@ else:
 # one query schedule (250 labels x 50 queries, a 10,000-image pool subset scored per query);
 # `mnist_logreg` against `mnist_logreg_b250` changes the schedule alone. The first table is
 # each cell's best strategy by mean AULC rank with the share of seed resamples in which it
-# is best; the second gives the effects on each strategy's AULC gain over random sampling
+# is best (and the cell's seeds); the second gives the effects on each strategy's AULC gain over random sampling
 # (percentage points, 95 % interval): the model on each dataset (paired by seed), the data
 # for each model (independent samples, Welch), their interaction, and the schedule (paired).
 # In `large` the pool runs out before the budget in every cell at this schedule: the labelled
@@ -118,13 +118,23 @@ else:
 # %%
 cells = [p for p in stats.CROSSED_CELLS if p in set(per_run["pair"])]
 boot = stats.bootstrap_best(per_run[per_run["pair"].isin(cells)])
-display(boot.loc[boot.groupby(["pair", "experiment"])["p_best"].idxmax()].reset_index(drop=True))
+best = boot.loc[boot.groupby(["pair", "experiment"])["mean_rank"].idxmin()]
+display(best.assign(best=best["strategy"] + " (" + (100 * best["p_best"]).round().astype(int).astype(str) + " %, "
+                    + best["n_seeds"].astype(str) + " seeds)")
+        .pivot(index="experiment", columns="pair", values="best")
+        .reindex(index=stats.ordered_experiments(best["experiment"]), columns=cells))
 effects = stats.crossed_effects(per_run)
 if effects.empty:
     print(f"no effect of the crossed design can be computed yet: cells with results: {', '.join(cells) or 'none'}")
 else:
-    in_points = ["estimate", "ci_low", "ci_high"]
-    display(effects.assign(**{c: effects[c] * 100 for c in in_points}).round(3))
+    pp = lambda v: f"{100 * v:+.2f}"  # noqa: E731
+    shown = effects.assign(effect=effects["effect"] + " " + effects["level"],
+                           value=[f"{pp(e)} [{pp(lo)}, {pp(hi)}]" if pd.notna(lo) else pp(e)
+                                  for e, lo, hi in zip(effects["estimate"], effects["ci_low"], effects["ci_high"])])
+    display(shown.pivot(index=["experiment", "strategy"], columns="effect", values="value")
+            .reindex(index=pd.MultiIndex.from_tuples(
+                [(e, s) for e in stats.ordered_experiments(effects["experiment"])
+                 for s in stats.ordered_strategies(effects["strategy"])], names=["experiment", "strategy"])))
 
 # %% [markdown]
 # ## Per class: which classes carry each strategy's difference to random sampling
