@@ -34,3 +34,19 @@ def test_make_all_figures_draws_the_comparison_only_with_both_models(tmp_path):
                            seeds=(42, 43), n_iterations=4)
     names = {p.name for p in figures.make_all_figures(root, out_dir=tmp_path / "figures")}
     assert {"shallow_vs_deep.pdf", "shallow_vs_deep.png"} <= names
+
+
+def test_summary_figures_show_the_study_cells_beside_the_crossed_ones(tmp_path, monkeypatch):
+    """With a crossed cell on disk, the critical-difference, labels-to-target and stream-cost
+    figures still show only the study's two cells; the crossed cell gets the crossed figure."""
+    root = write_fake_tree(tmp_path / "results", pairs=("mnist_logreg", "cifar10_cnn", "mnist_cnn"),
+                           experiments=("small",), seeds=(42, 43), n_iterations=4)
+    drawn = {}
+    monkeypatch.setattr(figures.style, "_save", lambda fig, out_dir, stem: drawn.setdefault(stem, fig) and [])
+    figures.make_all_figures(root, out_dir=tmp_path / "figures")
+    assert len(drawn["critical_difference"].axes) == 2
+    titles = " ".join(ax.get_title() for ax in drawn["labels_to_target"].axes)
+    assert "MNIST, CNN" not in titles and "CNN, MNIST" not in titles and "CIFAR-10" in titles
+    stream = " ".join(t.get_text() for ax in drawn["stream_cost"].axes for t in ax.get_yticklabels() + ax.get_xticklabels())
+    assert "CNN, MNIST" not in stream and "MNIST, CNN" not in stream
+    assert "crossed_gains" in drawn

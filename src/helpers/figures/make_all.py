@@ -31,9 +31,9 @@ def make_all_figures(results_root=None, out_dir=FIGURES_DIR,
     writes, for every pair, ``learning_curves_<pair>`` and ``learning_curves_frac_<pair>``
     (all experiments side by side) and, for every pair x experiment present,
     ``learning_curves_*``, ``learning_curves_frac_*`` and ``confusion_*``; then ``aulc_summary``,
-    ``labels_to_target``, ``stream_cost``, ``query_composition_<pair>``,
-    ``critical_difference`` (the shallow and the deep role's pairs where they exist, else every
-    pair), ``per_class_<pair>`` (every pair with random and another
+    ``labels_to_target``, ``stream_cost`` and ``critical_difference`` (these three for the
+    shallow and the deep role's pairs where they exist, else every pair),
+    ``query_composition_<pair>``, ``per_class_<pair>`` (every pair with random and another
     strategy), ``crossed_gains`` (when two cells of the crossed design at the common
     schedule have runs) and, when both a shallow and a deep pair are present
     (:func:`helpers.stats.comparison_roles`), ``shallow_vs_deep``. A figure whose data is
@@ -74,20 +74,24 @@ def make_all_figures(results_root=None, out_dir=FIGURES_DIR,
             if _confusion_for(meta, pair, experiment, None):
                 written += plot_confusion_matrices(meta, pair, experiment, out_dir=out_dir)
     written += plot_aulc_summary(stats.strategy_summary(per_run), out_dir=out_dir)
-    table = stats.labels_to_target_table(runs)
+    # The paper's summary figures show the study's two cells (its shallow and deep roles) where
+    # they exist; the crossed cells have their own figure, and each pair its own curves.
+    study = [p for p in (stats.role_pair(role, runs["pair"]) for role in ("Shallow", "Deep")) if p] \
+        or stats.ordered_pairs(runs["pair"])
+    table = stats.labels_to_target_table(runs[runs["pair"].isin(study)])
     if not table.empty:
         written += plot_labels_to_target(table, out_dir=out_dir)
-    stream = per_run[(per_run["strategy"] == STREAM_STRATEGY) & per_run["inspected_per_label"].notna()]
+    stream = per_run[(per_run["strategy"] == STREAM_STRATEGY) & per_run["inspected_per_label"].notna()
+                     & per_run["pair"].isin(study)]
     if not stream.empty:
-        written += plot_stream_cost(per_run, out_dir=out_dir)
+        written += plot_stream_cost(per_run[per_run["pair"].isin(study)], out_dir=out_dir)
     composition = stats.query_composition(meta)
     for pair in stats.ordered_pairs(composition["pair"]):
         written += plot_query_composition(composition, pair, out_dir=out_dir)
     ranks = stats.friedman_ranks(per_run)
     if not ranks.empty:
-        # The paper's diagram shows the study's two cells; the crossed cells have their own figure.
-        study = [p for p in (stats.role_pair(role, ranks["pair"]) for role in ("Shallow", "Deep")) if p]
-        written += plot_critical_difference(ranks, out_dir=out_dir, pairs=study or None)
+        written += plot_critical_difference(ranks, out_dir=out_dir,
+                                            pairs=[p for p in study if p in set(ranks["pair"])] or None)
     per_class = stats.class_table(meta)
     for pair in stats.ordered_pairs(per_class.loc[per_class["gap_points"].notna(), "pair"]):
         written += plot_per_class_deficit(per_class, pair, out_dir=out_dir)
