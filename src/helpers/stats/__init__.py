@@ -86,6 +86,7 @@ from helpers.stats.loading import (
     runs_with_column,
 )
 from helpers.stats.metrics import (
+    accuracy_change,
     aulc,
     curve_summary,
     labels_to_target,

@@ -18,7 +18,7 @@ import scipy.stats as sps
 
 from helpers.stats.inference import rank_blocks
 from helpers.stats.loading import RunGrid, load_runs
-from helpers.stats.metrics import per_run_metrics
+from helpers.stats.metrics import accuracy_change, per_run_metrics
 from helpers.stats.naming import EXPERIMENT_ORDER, REFERENCE_STRATEGY, ordered_strategies
 
 #: Update rules of each pair's fine-tuning ablation besides the study's own (``"fixed"``).
@@ -123,7 +123,7 @@ def update_rule_table(per_run: pd.DataFrame, reference: str = REFERENCE_STRATEGY
         ranks = rank_blocks(block, "aulc").mean()
         means = block.groupby("strategy")[["aulc", "final_accuracy", "initial_accuracy", "lowest_accuracy"]].mean()
         order = sorted(means.index, key=lambda s: (ranks.get(s, np.inf), -means.loc[s, "aulc"]))
-        change = {s: g["final_accuracy"] - g["initial_accuracy"] for s, g in block.groupby("strategy")}
+        change = {s: accuracy_change(g) for s, g in block.groupby("strategy")}
         for strategy in ordered_strategies(means.index):
             gain = {}
             for metric in ("aulc", "final_accuracy"):
@@ -140,8 +140,7 @@ def update_rule_table(per_run: pd.DataFrame, reference: str = REFERENCE_STRATEGY
                          "mean_rank": float(ranks.get(strategy, np.nan)), "order": order.index(strategy) + 1,
                          "initial_accuracy": float(means.loc[strategy, "initial_accuracy"]),
                          "lowest_accuracy": float(means.loc[strategy, "lowest_accuracy"]),
-                         "final_change": float(change[strategy].mean()),
-                         "n_declined": int((change[strategy] < 0).sum())})
+                         "final_change": change[strategy][0], "n_declined": change[strategy][1]})
     table = pd.DataFrame(rows, columns=UPDATE_RULE_COLUMNS)
     exp_order = {e: i for i, e in enumerate(EXPERIMENT_ORDER)}
     rule_order = {r: i for i, r in enumerate(rules)}

@@ -286,6 +286,24 @@ def _stream_selectivity(run: pd.DataFrame, inspected: float) -> dict[str, float]
     return out
 
 
+def accuracy_change(runs: pd.DataFrame) -> tuple[float, int]:
+    """How the runs' test accuracy moved from the first evaluation to the last.
+
+    Parameters
+    ----------
+    runs
+        Rows of :func:`per_run_metrics` (columns ``initial_accuracy`` and ``final_accuracy``).
+
+    Returns
+    -------
+    tuple of (float, int)
+        The mean of final minus initial accuracy (fractions; NaN without runs) and the number
+        of runs that end below their initial accuracy.
+    """
+    change = runs["final_accuracy"] - runs["initial_accuracy"]
+    return (float(change.mean()) if len(change) else float("nan")), int((change < 0).sum())
+
+
 def strategy_summary(per_run: pd.DataFrame,
                      metrics: Sequence[str] = ("aulc", "final_accuracy", "final_macro_f1", "final_train_accuracy",
                                                "initial_accuracy", "lowest_accuracy", "inspected_per_label",

@@ -15,8 +15,8 @@ Two measured floors, beside which the strategies' small effects should be read:
   model that more data should leave as good or better.
 
 Pure functions of :func:`helpers.stats.per_run_metrics` rows and run JSONs
-(:func:`helpers.stats.loading.load_run_meta`); imports only numpy, pandas and
-:mod:`helpers.stats.naming`.
+(:func:`helpers.stats.loading.load_run_meta`); imports only numpy, pandas,
+:mod:`helpers.stats.naming` and :func:`helpers.stats.metrics.accuracy_change`.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
+from helpers.stats.metrics import accuracy_change
 from helpers.stats.naming import REFERENCE_STRATEGY
 
 #: Columns of :func:`exhausted_spread`.
@@ -96,7 +97,6 @@ def random_drift(per_run: pd.DataFrame, reference: str = REFERENCE_STRATEGY) -> 
     runs = per_run[per_run["strategy"] == reference]
     rows = []
     for (pair, experiment), block in runs.groupby(["pair", "experiment"], sort=False):
-        change = block["final_accuracy"] - block["initial_accuracy"]
         rows.append([pair, experiment, int(block["seed"].nunique()), float(block["initial_accuracy"].mean()),
-                     float(block["final_accuracy"].mean()), float(change.mean()), int((change < 0).sum())])
+                     float(block["final_accuracy"].mean()), *accuracy_change(block)])
     return pd.DataFrame(rows, columns=DRIFT_COLUMNS)
