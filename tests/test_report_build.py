@@ -83,3 +83,14 @@ def test_crossed_design_is_shown_once_its_model_effects_have_intervals(tmp_path,
     assert _switches(tmp_path / "generated" / "macros.tex")["Crossed"] is shown
     assert (tmp_path / "generated" / "crossed_effects.tex").exists()  # the table, whatever the seeds
     assert "Small &" in (tmp_path / "generated" / "best_by_cell.tex").read_text()
+
+
+def test_macro_f1_table_and_sentence_cover_the_study_cells(tmp_path):
+    write_fake_tree(tmp_path / "results", pairs=("mnist_logreg", "cifar10_cnn", "mnist_cnn"),
+                    experiments=("small",), seeds=(42, 43), reference=False)
+    report.write_all(tmp_path / "results", tmp_path / "generated")
+    tex = (tmp_path / "generated" / "macro_f1.tex").read_text()
+    assert "MNIST, logistic regression" in tex and "CIFAR-10, CNN" in tex and "MNIST, CNN" not in tex
+    summary = pd.read_csv(tmp_path / "generated" / "strategy_summary.csv")
+    assert "mnist_cnn" in set(summary["pair"])  # the crossed cell is summarised, only not in this table
+    assert sorted(report.study_rows(summary)["pair"].unique()) == ["cifar10_cnn", "mnist_logreg"]

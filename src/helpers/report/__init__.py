@@ -120,6 +120,7 @@ from helpers.report.macros import (  # noqa: F401
     _perclass_entries,
     write_macros,
     role_pair,
+    study_rows,
     _role_entries,
 )
 from helpers.report.build import (  # noqa: F401

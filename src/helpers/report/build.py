@@ -13,7 +13,7 @@ import pandas as pd
 
 from helpers import stats
 from helpers.paths import PAPER_GENERATED_DIR
-from helpers.report.macros import role_pair, write_macros
+from helpers.report.macros import role_pair, study_rows, write_macros
 from helpers.report.output import _atomic_csv
 from helpers.report.pilots import PILOTS, write_pilot_tables
 from helpers.report.tables import (
@@ -63,6 +63,8 @@ def write_all(results_root=None, out_dir=PAPER_GENERATED_DIR,
     shallow and a deep pair exist (:func:`helpers.stats.comparison_roles`) it writes
     ``shallow_vs_deep.tex`` (:func:`write_model_comparison_table`) and ``shallow_vs_deep.csv``
     (:func:`helpers.stats.model_comparison`), and ``macros.tex`` switches ``\\ifHaveComparison`` on.
+    ``macro_f1.tex`` (:func:`write_macro_f1_table`) covers the study's two cells
+    (:func:`helpers.report.macros.study_rows`), every pair when neither role is filled.
 
     Parameters
     ----------
@@ -144,7 +146,7 @@ def write_all(results_root=None, out_dir=PAPER_GENERATED_DIR,
         written.append(_atomic_csv(effects, out / "crossed_effects.csv"))
         written.append(write_crossed_table(effects, out / "crossed_effects.tex"))
         written.append(write_best_by_cell_table(bootstrap, out / "best_by_cell.tex"))
-    written.append(write_macro_f1_table(summary, out / "macro_f1.tex"))
+    written.append(write_macro_f1_table(study_rows(summary), out / "macro_f1.tex"))
     for pair, table in regularisation.items():
         written.append(write_regularisation_table(table, out / f"regularisation_{pair}.tex"))
         written.append(_atomic_csv(table, out / f"regularisation_{pair}.csv"))

@@ -405,7 +405,8 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
       from ``drift`` (:func:`helpers.stats.random_drift`): ``<Pair><Experiment>RandomDrift``
       (signed pp, two decimals), ``RandomDeclinedSeeds``, ``RandomDriftInitialAcc`` and
       ``RandomDriftFinalAcc`` (%, two decimals);
-    * ``\\MacroFOneOrder`` (needs ``final_macro_f1_mean``): where macro-F1 orders the
+    * ``\\MacroFOneOrder`` (needs ``final_macro_f1_mean``; the study's two cells, :func:`study_rows`):
+      where macro-F1 orders the
       strategies as final accuracy does (:func:`order_agreement_phrase`). The best strategy of each role is
       ``\\<Role><Experiment>BestRankStrategy``, an alias of the pair's macro.
 
@@ -458,7 +459,7 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
     entries += _crossed_entries(effects)
     entries += _crossed_phrase_entries(effects, bootstrap)
     if {"final_macro_f1_mean", "final_accuracy_mean"} <= set(strategy_summary.columns):
-        entries.append(("MacroFOneOrder", order_agreement_phrase(strategy_summary),
+        entries.append(("MacroFOneOrder", order_agreement_phrase(study_rows(strategy_summary)),
                         "where final macro-F1 orders the strategies as final accuracy does, and where not, as text "
                         "(completes 'which order the strategies as final accuracy does')"))
     seen: dict[str, str] = {}
@@ -476,6 +477,13 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
         seen[name] = comment
         lines.append(f"\\newcommand{{\\{name}}}{{{value}}} % {comment}")
     return _atomic_write(Path(path), "\n".join(lines) + "\n")
+
+
+def study_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return the rows of the pairs in the shallow and deep roles (the study's two cells), or every
+    row when no pair fills a role; the appendix's macro-F1 table and its sentence use them."""
+    study = [p for p in (role_pair(role, frame["pair"]) for role in ROLES) if p]
+    return frame[frame["pair"].isin(study)] if study else frame
 
 
 def role_pair(role: str, pairs: Iterable[str]) -> str | None:
