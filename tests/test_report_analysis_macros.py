@@ -93,4 +93,7 @@ def test_crossed_phrase_macros():
     assert entries["CrossedSmallModelCifarTenResolved"] == "no strategy"
     assert entries["CrossedSmallScheduleResolved"] == "no strategy"
     assert entries["CrossedSmallInteractionResolved"] == r"entropy sampling (\ensuremath{-}5.00)"
+    assert entries["CrossedSmallModelResolved"] == (r"for margin sampling (\ensuremath{-}1.20) on MNIST and "
+                                                    "for no strategy on CIFAR-10")
+    assert "CrossedSmallDataResolved" not in entries  # the fixture has no data effect
     assert rep._crossed_phrase_entries(None, None) == []

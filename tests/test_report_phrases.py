@@ -120,3 +120,20 @@ def test_resolved_phrase_lists_the_intervals_that_exclude_zero():
     assert report.resolved_phrase(rows.assign(ci_low=float("nan"))) == "n/a"
     negative = rows.assign(ci_low=[-0.1, -0.03, 0.0], ci_high=[-0.01, 0.01, 0.05])
     assert report.resolved_phrase(negative) == r"entropy sampling (\ensuremath{+}6.33)"
+
+
+def test_resolved_by_level_phrase_names_each_level_or_says_neither():
+    def rows(low, high):
+        return pd.DataFrame({"strategy": ["entropy"], "estimate": [0.0045], "ci_low": [low], "ci_high": [high]})
+
+    nan = float("nan")
+    assert report.resolved_by_level_phrase({"on MNIST": rows(0.001, 0.008), "on CIFAR-10": rows(-0.01, 0.01)},
+                                           "on either dataset") == \
+        r"for entropy sampling (\ensuremath{+}0.45) on MNIST and for no strategy on CIFAR-10"
+    assert report.resolved_by_level_phrase({"on MNIST": rows(-0.01, 0.01), "on CIFAR-10": rows(-0.01, 0.01)},
+                                           "on either dataset") == "for no strategy on either dataset"
+    assert report.resolved_by_level_phrase({"on MNIST": rows(nan, nan)}, "on either dataset") == "n/a"
+    # A level without an interval yet says so; the other level is still reported.
+    assert report.resolved_by_level_phrase({"on MNIST": rows(nan, nan), "on CIFAR-10": rows(0.001, 0.008)},
+                                           "on either dataset") == \
+        r"for n/a on MNIST and for entropy sampling (\ensuremath{+}0.45) on CIFAR-10"

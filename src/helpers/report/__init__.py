@@ -108,6 +108,7 @@ from helpers.report.phrases import (  # noqa: F401
     cell_phrase,
     best_by_cell_phrase,
     resolved_phrase,
+    resolved_by_level_phrase,
     same_order_phrase,
     _order,
     order_agreement_phrase,

@@ -17,7 +17,8 @@ from helpers import stats
 from helpers.report.naming import c_macro_part, macro_name
 from helpers.report.numbers import _missing, fmt_num, fmt_pct, fmt_signed_pp, latex_escape
 from helpers.report.phrases import (
-    best_by_cell_phrase, number_word, per_value_phrase, resolved_phrase, strategy_phrase,
+    best_by_cell_phrase, number_word, per_value_phrase, resolved_by_level_phrase, resolved_phrase,
+    strategy_phrase,
 )
 
 
@@ -178,4 +179,18 @@ def _crossed_phrase_entries(effects: pd.DataFrame | None, bootstrap: pd.DataFram
         entries.append((macro_name("Crossed", experiment, effect, *parts, "Resolved"), resolved_phrase(rows),
                         f"strategies whose {effect} effect on the AULC gain has a 95 % interval excluding zero, "
                         "with the estimate (pp), as text"))
+    # Both levels of the model and of the data effect in one phrase.
+    for effect, where, either in (("model", _LEVEL_TEXT["model"], "on either dataset"),
+                                  ("data", _LEVEL_TEXT["data"], "with either model")):
+        for experiment, block in ([] if effects is None or effects.empty
+                                  else effects[effects["effect"] == effect].groupby("experiment", sort=False)):
+            levels = {where[level]: block[block["level"] == level] for level in where if level in set(block["level"])}
+            entries.append((macro_name("Crossed", experiment, effect, "Resolved"),
+                            resolved_by_level_phrase(levels, either),
+                            f"the {effect} effect's resolved strategies at each level, as text"))
     return entries
+
+
+#: How the text names the levels of the model effect (a dataset) and of the data effect (a model).
+_LEVEL_TEXT = {"model": {"mnist": "on MNIST", "cifar10": "on CIFAR-10"},
+               "data": {"logreg": "with the logistic regression", "cnn": "with the network"}}

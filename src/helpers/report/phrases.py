@@ -334,3 +334,32 @@ def resolved_phrase(rows: pd.DataFrame, digits: int = 2) -> str:
     resolved = resolved.sort_values("strategy", key=lambda col: col.map(order))
     return join_phrases(f"{strategy_phrase(r.strategy)} ({fmt_signed_pp(r.estimate, digits)})"
                         for r in resolved.itertuples(index=False))
+
+
+def resolved_by_level_phrase(levels: Mapping[str, pd.DataFrame], either: str, digits: int = 2) -> str:
+    r"""Say, for each level of a factor, which strategies' effects have intervals excluding zero.
+
+    Parameters
+    ----------
+    levels
+        Where the effect was measured, as the text says it (``"on MNIST"``, ``"with the network"``)
+        -> its rows of :func:`helpers.stats.crossed_effects` (see :func:`resolved_phrase`).
+    either
+        How the text says "at every level" (``"on either dataset"``).
+    digits
+        Decimals of the estimates.
+
+    Returns
+    -------
+    str
+        ``"for entropy sampling (\ensuremath{+}0.45) on MNIST and for no strategy on CIFAR-10"``;
+        ``"for no strategy on either dataset"`` when no interval excludes zero; ``"n/a"`` when
+        no level has an interval.
+    """
+    said = {where: resolved_phrase(rows, digits) for where, rows in levels.items()}
+    known = {where: text for where, text in said.items() if text != "n/a"}
+    if not known:
+        return "n/a"
+    if len(said) > 1 and all(text == "no strategy" for text in said.values()):
+        return f"for no strategy {either}"
+    return join_phrases(f"for {text} {where}" for where, text in said.items())
