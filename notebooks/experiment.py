@@ -79,10 +79,13 @@ for png in experiment_figures(summary, pair, experiment, results_root / "noteboo
 # ## Summary over seeds
 #
 # Area under the learning curve (AULC, the mean accuracy over the label budget) and final
-# accuracy, as mean and 95 % confidence interval over seeds; then each strategy against
+# accuracy, as mean and 95 % confidence interval over seeds (with a note when the pool runs
+# out before the budget, as it does in `large` at 250 labels per query); then each strategy against
 # random sampling, paired by seed (exact signed-rank test, Holm-corrected).
 
 # %%
+if summary.exhaustion:
+    print(summary.exhaustion)
 summary.table
 
 # %%

@@ -289,3 +289,13 @@ def test_collapse_table_by_hand():
     older = runs.drop(columns="top_class_share")
     assert notebook.collapse_table(older).empty
     assert notebook.collapse_table(runs.assign(top_class_share=float("nan"))).empty
+
+
+def test_exhaustion_note_says_when_the_pool_runs_out():
+    out = {"stop_reason": "pool exhausted: all 8000 pool samples labelled after 32 iterations", "iterations_run": 32}
+    assert notebook.exhaustion_note([{"stop_reason": None, "iterations_run": 50}]) == ""
+    every = notebook.exhaustion_note([out, dict(out)])
+    assert every.startswith("The pool runs out before the label budget in every run after 32 iterations")
+    assert "Read this experiment by AULC" in every
+    some = notebook.exhaustion_note([out, {**out, "iterations_run": 33}, {"stop_reason": None, "iterations_run": 50}])
+    assert some == "The pool ran out before the label budget in 2 of 3 runs after 32-33 iterations."

@@ -14,6 +14,7 @@ from helpers.notebook.experiment import (
     ExperimentSummary,
     collapse_table,
     describe_pair,
+    exhaustion_note,
     experiment_figures,
     remove_leftovers,
     run_experiment,

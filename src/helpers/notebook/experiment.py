@@ -96,6 +96,9 @@ class ExperimentSummary:
         Per strategy: the mean share of evaluation predictions going to the most predicted
         class after pre-training, at its highest over the run, and at the end, with the
         number of runs that record it (:func:`collapse_table`).
+    exhaustion : str
+        Whether the pool ran out before the label budget, as a sentence (:func:`exhaustion_note`;
+        empty when no run stopped early).
     """
 
     runs: pd.DataFrame
@@ -112,6 +115,7 @@ class ExperimentSummary:
     per_class: pd.DataFrame
     deficit: pd.DataFrame
     collapse: pd.DataFrame
+    exhaustion: str = ""
 
 
 #: Temporary files younger than this may belong to a write in progress elsewhere; older ones
@@ -251,7 +255,36 @@ def summarize_experiment(results_root, pair: str, experiment: str, *, strategies
         per_class=stats.class_table(meta),
         deficit=stats.deficit_summary(meta),
         collapse=collapse_table(runs),
+        exhaustion=exhaustion_note(meta),
     )
+
+
+def exhaustion_note(meta: list) -> str:
+    """Say whether the runs' pool ran out before their label budget.
+
+    Parameters
+    ----------
+    meta
+        The runs' JSON metadata (``stop_reason``, ``iterations_run``).
+
+    Returns
+    -------
+    str
+        A sentence for the notebook: in every run (with the range of iterations after which it
+        ran out, and that the labelled sets end identical, so the experiment is read by AULC),
+        in some of them, or ``""`` when no run's pool ran out.
+    """
+    out = [m for m in meta if str(m.get("stop_reason") or "").startswith("pool exhausted")]
+    if not out:
+        return ""
+    its = sorted(int(m["iterations_run"]) for m in out if m.get("iterations_run") is not None)
+    when = (f" after {its[0]} iterations" if its and its[0] == its[-1]
+            else f" after {its[0]}-{its[-1]} iterations" if its else "")
+    if len(out) == len(meta):
+        return (f"The pool runs out before the label budget in every run{when}: every strategy ends with "
+                "the same labelled set, the whole pool, so final accuracies differ only through the order "
+                "of the labels. Read this experiment by AULC.")
+    return f"The pool ran out before the label budget in {len(out)} of {len(meta)} runs{when}."
 
 
 #: The stream's selectivity per run (:func:`helpers.stats.per_run_metrics`), shown beside its account.
