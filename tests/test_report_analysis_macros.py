@@ -8,7 +8,7 @@ import pandas as pd
 
 from helpers import stats
 from helpers.report import analysis_macros as rep
-from test_report_tables import _effects
+from test_report_crossed import _effects
 
 
 def test_perclass_and_bootstrap_macros():

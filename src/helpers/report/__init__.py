@@ -18,17 +18,19 @@ Files
 ``shallow_vs_deep.tex``, ``shallow_vs_deep.csv``
     :func:`write_model_comparison_table`, a whole ``table*`` float (caption included), and
     the frame behind it, when both a shallow and a deep pair have results.
-``regularisation_<pair>.tex``, ``crossed_effects.tex`` (and their ``.csv``)
-    :func:`write_regularisation_table` (the C ablation) and :func:`write_crossed_table` (the
-    crossed design's effects), when their runs exist.
+``regularisation_<pair>.tex``, ``crossed_effects.tex`` (and their ``.csv``), ``best_by_cell.tex``
+    :func:`write_regularisation_table` (the C ablation), :func:`write_crossed_table` (the
+    crossed design's effects) and :func:`write_best_by_cell_table` (its best strategy per cell),
+    when their runs exist.
 
 Layout:
 
 - :mod:`~helpers.report.numbers`: the one number formatter (``round_half_up``, ``fmt_*``)
 - :mod:`~helpers.report.output`: atomic writes
 - :mod:`~helpers.report.naming`: roles, dataset names, macro names
-- :mod:`~helpers.report.tables`: summary, macro-F1, update-rule, regularisation, model-comparison
-  and crossed-effects tables
+- :mod:`~helpers.report.tables`: summary, macro-F1, update-rule, regularisation and
+  model-comparison tables
+- :mod:`~helpers.report.crossed`: the crossed design's effects and best-by-cell tables
 - :mod:`~helpers.report.pilots`: pilot tables
 - :mod:`~helpers.report.phrases`: generated prose phrases
 - :mod:`~helpers.report.analysis_macros`: the analyses' macros (comparison, per class, C ablation,
@@ -77,13 +79,16 @@ from helpers.report.tables import (  # noqa: F401
     _RULE_LABELS,
     write_update_rule_table,
     write_regularisation_table,
-    write_crossed_table,
-    _SHORT_STRATEGY,
-    write_best_by_cell_table,
     _MODEL_TEX,
     _seeds_phrase,
     _model_tex,
     write_model_comparison_table,
+)
+from helpers.report.crossed import (  # noqa: F401
+    CROSSED_TABLE_COLUMNS,
+    _SHORT_STRATEGY,
+    write_crossed_table,
+    write_best_by_cell_table,
 )
 from helpers.report.pilots import (  # noqa: F401
     PILOTS,

@@ -18,8 +18,9 @@ from helpers.report.output import _atomic_csv
 from helpers.report.pilots import PILOTS, write_pilot_tables
 from helpers.report.tables import (
     TABLE_TEST_METRICS, write_macro_f1_table, write_model_comparison_table, write_summary_table,
-    write_best_by_cell_table, write_crossed_table, write_regularisation_table, write_update_rule_table,
+    write_regularisation_table, write_update_rule_table,
 )
+from helpers.report.crossed import write_best_by_cell_table, write_crossed_table
 
 
 # --------------------------------------------------------------------------- everything

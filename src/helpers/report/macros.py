@@ -165,7 +165,7 @@ def _macro_entries(strategy_summary: pd.DataFrame, tests: pd.DataFrame,
                         add(s_base + [tag, "Diff"], fmt_signed_pp(t["mean_diff"].iloc[0], digits),
                             f"mean paired difference to random in {metric}, pp")
                         add(s_base + [tag, "Change"], change_phrase(t["mean_diff"].iloc[0], digits),
-                            f"the same difference as text ('gains 1.5 points', 'loses 1.5 points')")
+                            "the same difference as text ('gains 1.5 points', 'loses 1.5 points')")
                         add(s_base + [tag, "P"], fmt_p(t["p_holm"].iloc[0]),
                             f"Holm-corrected Wilcoxon p for {metric}")
                         add(s_base + [tag, "Better"], str(int(t["n_better"].iloc[0])),

@@ -233,7 +233,7 @@ def order_agreement_phrase(strategy_summary: pd.DataFrame, metric: str = "final_
             digits = experiment_digits(block)
             shown = block.assign(**{c: [float(round_half_up(v, digits, scale=2)) for v in block[c]]
                                     for c in (metric, reference)})
-            by_metric, by_reference = _order(shown, metric), _order(shown, reference)
+            by_metric = _order(shown, metric)
             values = shown.set_index("strategy")
             swaps = [(a, b) for i, a in enumerate(by_metric) for b in by_metric[i + 1:]
                      if values.loc[a, metric] > values.loc[b, metric]
