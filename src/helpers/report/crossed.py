@@ -97,7 +97,7 @@ def write_best_by_cell_table(bootstrap: pd.DataFrame, path, cells=None) -> Path:
 
     One column per cell of the crossed design that has runs (model, dataset, labels per query
     ``k`` and the fewest seeds of an experiment as header rows), one row per experiment. An entry is the strategy with the
-    best observed mean AULC rank (ties joined by ``/``) with, below it, how often it is best
+    best observed mean AULC rank (tied ones stacked in a ``\\shortstack``) with, below it, how often it is best
     when the seeds are resampled (:func:`helpers.stats.bootstrap_best`; ties: the share of
     the first). Only the ``tabular``; the paper supplies the float.
 
@@ -147,7 +147,8 @@ def write_best_by_cell_table(bootstrap: pd.DataFrame, path, cells=None) -> Path:
             names = [_SHORT_STRATEGY.get(s, latex_escape(stats.strategy_label(s)))
                      for s in stats.ordered_strategies(best["strategy"])]
             share = block.set_index("strategy").loc[stats.ordered_strategies(best["strategy"])[0], "p_best"]
-            top.append("/".join(names))
+            # Tied strategies are stacked, one per line, so a three-way tie does not widen the column.
+            top.append(names[0] if len(names) == 1 else r"\shortstack{" + r" \\ ".join(names) + "}")
             bottom.append(rf"\scriptsize {fmt_num(share, 0, scale=2)}\,\%")
         lines.append(" & ".join(top) + r" \\")
         lines.append(" & ".join(bottom) + r" \\[2pt]")
