@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Mapping
 
-import numpy as np
 import pandas as pd
 
 from helpers import stats
@@ -163,13 +162,10 @@ def _crossed_phrase_entries(effects: pd.DataFrame | None, bootstrap: pd.DataFram
         if present:
             entries.append((macro_name("Crossed", "N", "Cells"), number_word(len(present)),
                             "cells of the crossed design with runs, as a word"))
+        best_of = {(r.pair, r.experiment): r.best
+                   for r in stats.best_by_rank(bootstrap.assign(n_blocks=bootstrap["n_seeds"])).itertuples()}
         for experiment in stats.ordered_experiments(bootstrap["experiment"]):
-            best = {}
-            for pair in present:
-                block = bootstrap[(bootstrap["pair"] == pair) & (bootstrap["experiment"] == experiment)]
-                if not block.empty:
-                    tied = block[np.isclose(block["mean_rank"], block["mean_rank"].min(), rtol=0, atol=1e-12)]
-                    best[pair] = ",".join(stats.ordered_strategies(tied["strategy"]))
+            best = {pair: best_of[(pair, experiment)] for pair in present if (pair, experiment) in best_of}
             if best:
                 entries.append((macro_name("Crossed", experiment, "Best", "Phrase"), best_by_cell_phrase(best),
                                 "strategy with the best mean AULC rank in each cell, as text"))

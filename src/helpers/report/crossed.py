@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from helpers import stats
@@ -135,6 +134,8 @@ def write_best_by_cell_table(bootstrap: pd.DataFrame, path, cells=None) -> Path:
              r"\begin{tabular}{l" + "c" * len(present) + "}", r"\toprule"]
     lines += [" & ".join([label] + row) + r" \\" for label, row in zip(("Model", "Data", "$k$", "Seeds"), heads)]
     lines.append(r"\midrule")
+    best_of = {(r.pair, r.experiment): r.best.split(",")
+               for r in stats.best_by_rank(bootstrap.assign(n_blocks=bootstrap["n_seeds"])).itertuples()}
     for experiment in stats.ordered_experiments(bootstrap["experiment"]):
         top, bottom = [latex_escape(experiment.capitalize())], [""]
         for pair in present:
@@ -143,10 +144,9 @@ def write_best_by_cell_table(bootstrap: pd.DataFrame, path, cells=None) -> Path:
                 top.append("")
                 bottom.append("")
                 continue
-            best = block[np.isclose(block["mean_rank"], block["mean_rank"].min(), rtol=0, atol=1e-12)]
-            names = [_SHORT_STRATEGY.get(s, latex_escape(stats.strategy_label(s)))
-                     for s in stats.ordered_strategies(best["strategy"])]
-            share = block.set_index("strategy").loc[stats.ordered_strategies(best["strategy"])[0], "p_best"]
+            best = best_of[(pair, experiment)]
+            names = [_SHORT_STRATEGY.get(s, latex_escape(stats.strategy_label(s))) for s in best]
+            share = block.set_index("strategy").loc[best[0], "p_best"]
             # Tied strategies are stacked, one per line, so a three-way tie does not widen the column.
             top.append(names[0] if len(names) == 1 else r"\shortstack{" + r" \\ ".join(names) + "}")
             bottom.append(rf"\scriptsize {fmt_num(share, 0, scale=2)}\,\%")
