@@ -163,3 +163,6 @@ def test_roles_pick_a_logistic_regression_and_a_cnn():
     assert stats.comparison_roles([SHALLOW, "digits_logreg"]) is None
     assert stats.comparison_roles([]) is None
     assert stats.role_pair("Deep", ["digits_cnn", DEEP]) == DEEP
+    # The study's two cells, shallow first, beside the crossed cells; only the roles filled.
+    assert stats.study_pairs(["mnist_cnn", DEEP, "cifar10_logreg", SHALLOW]) == [SHALLOW, DEEP]
+    assert stats.study_pairs([SHALLOW, "digits_logreg"]) == [SHALLOW] and stats.study_pairs([]) == []

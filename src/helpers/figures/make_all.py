@@ -76,8 +76,7 @@ def make_all_figures(results_root=None, out_dir=FIGURES_DIR,
     written += plot_aulc_summary(stats.strategy_summary(per_run), out_dir=out_dir)
     # The paper's summary figures show the study's two cells (its shallow and deep roles) where
     # they exist; the crossed cells have their own figure, and each pair its own curves.
-    study = [p for p in (stats.role_pair(role, runs["pair"]) for role in ("Shallow", "Deep")) if p] \
-        or stats.ordered_pairs(runs["pair"])
+    study = stats.study_pairs(runs["pair"]) or stats.ordered_pairs(runs["pair"])
     table = stats.labels_to_target_table(runs[runs["pair"].isin(study)])
     if not table.empty:
         written += plot_labels_to_target(table, out_dir=out_dir)

@@ -482,7 +482,7 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
 def study_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """Return the rows of the pairs in the shallow and deep roles (the study's two cells), or every
     row when no pair fills a role; the appendix's macro-F1 table and its sentence use them."""
-    study = [p for p in (role_pair(role, frame["pair"]) for role in ROLES) if p]
+    study = stats.study_pairs(frame["pair"])
     return frame[frame["pair"].isin(study)] if study else frame
 
 

@@ -124,6 +124,7 @@ from helpers.stats.naming import (
     pair_label,
     role_pair,
     strategy_label,
+    study_pairs,
 )
 
 __all__ = [
@@ -137,7 +138,7 @@ __all__ = [
     "query_composition", "rank_blocks", "signed_rank_test", "reference_summary", "strategy_label",
     "strategy_summary", "UPDATE_RULE_COLUMNS", "update_rule_table",
     "BEST_COLUMNS", "COMPARISON_COLUMNS", "COMPARISON_METRICS", "ROLES", "best_by_rank", "best_strategies",
-    "comparison_roles", "model_comparison", "role_pair", "OPTIONAL_RUN_COLUMNS", "runs_with_column",
+    "comparison_roles", "model_comparison", "role_pair", "study_pairs", "OPTIONAL_RUN_COLUMNS", "runs_with_column",
     "ABLATION_C_VALUES", "REGULARISATION_COLUMNS", "STUDY_C", "c_folder", "compare_regularisation", "load_regularisation",
     "regularisation_root", "regularisation_roots", "regularisation_table",
     "BOOTSTRAP_COLUMNS", "CROSSED_CELLS", "EFFECT_COLUMNS", "bootstrap_best", "crossed_effects", "paired_interval",

@@ -123,6 +123,16 @@ def role_pair(role: str, pairs: Iterable[str]) -> str | None:
     return candidates[0] if candidates else None
 
 
+def study_pairs(pairs: Iterable[str]) -> list[str]:
+    """Return the pairs of ``pairs`` in the shallow and the deep role (:func:`role_pair`), in that order.
+
+    These are the study's two cells, which the paper's summary figures and its macro-F1 table
+    show; an empty list when no pair fills a role.
+    """
+    pairs = list(pairs)
+    return [p for p in (role_pair(role, pairs) for role in ROLES) if p]
+
+
 def _sort_display(frame: pd.DataFrame, then: Sequence[tuple[str, Sequence[str]]] = ()) -> pd.DataFrame:
     """Sort a frame by whichever of its pair/experiment/strategy columns exist, in display order.
 
