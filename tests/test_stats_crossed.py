@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import scipy.stats as sps
 
+from helpers import stats
 from helpers.stats import crossed
 
 
@@ -108,3 +109,17 @@ def test_bootstrap_best_reflects_uncertainty():
     result = crossed.bootstrap_best(frame(rows), n_resamples=4000, seed=1).set_index("strategy")
     # P(a best) = P(a wins more of 3 draws than b) where each draw picks an a-win with 2/3: 20/27
     assert result.loc["a", "p_best"] == pytest.approx(20 / 27, abs=0.03)
+
+
+@pytest.mark.parametrize("low, high, expected", [
+    (0.1, 2.0, True), (-2.0, -0.1, True), (-0.1, 0.1, False), (0.0, 1.0, False), (-1.0, 0.0, False),
+    (float("nan"), 1.0, False), (0.5, float("nan"), False),
+])
+def test_excludes_zero_scalar(low, high, expected):
+    assert stats.excludes_zero(low, high) is expected
+
+
+def test_excludes_zero_elementwise_on_series():
+    low = pd.Series([0.2, -1.0, float("nan"), -3.0])
+    high = pd.Series([0.5, 1.0, 2.0, -0.5])
+    assert stats.excludes_zero(low, high).tolist() == [True, False, False, True]

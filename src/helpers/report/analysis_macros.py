@@ -146,7 +146,7 @@ def _crossed_entries(effects: pd.DataFrame | None) -> list[tuple[str, str, str]]
                     (name + "Interval", f"[{fmt_signed_pp(row.ci_low, 2)}, {fmt_signed_pp(row.ci_high, 2)}]",
                      "its 95 % interval, pp"),
                     (name + "Excludes", "n/a" if _missing(row.ci_low) or _missing(row.ci_high)
-                     else "excludes" if row.ci_low > 0 or row.ci_high < 0 else "includes",
+                     else "excludes" if stats.excludes_zero(row.ci_low, row.ci_high) else "includes",
                      "whether that interval excludes or includes zero (n/a: no interval with one seed)")]
     return entries
 

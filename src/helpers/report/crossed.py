@@ -73,7 +73,7 @@ def write_crossed_table(effects: pd.DataFrame, path) -> Path:
                     continue
                 row = indexed.loc[key]
                 value = fmt_signed_pp(row["estimate"], 2)
-                excludes = row["ci_low"] > 0 or row["ci_high"] < 0
+                excludes = stats.excludes_zero(row["ci_low"], row["ci_high"])
                 top.append(rf"\textbf{{{value}}}" if excludes else value)
                 bottom.append(rf"\scriptsize[{fmt_signed_pp(row['ci_low'], 2)}, {fmt_signed_pp(row['ci_high'], 2)}]")
             lines.append(" & ".join(top) + r" \\")

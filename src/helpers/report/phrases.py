@@ -327,7 +327,7 @@ def resolved_phrase(rows: pd.DataFrame, digits: int = 2) -> str:
     with_interval = rows[~rows["ci_low"].map(_missing) & ~rows["ci_high"].map(_missing)]
     if with_interval.empty:
         return "n/a"
-    resolved = with_interval[(with_interval["ci_low"] > 0) | (with_interval["ci_high"] < 0)]
+    resolved = with_interval[stats.excludes_zero(with_interval["ci_low"], with_interval["ci_high"])]
     if resolved.empty:
         return "no strategy"
     order = {s: i for i, s in enumerate(stats.ordered_strategies(resolved["strategy"]))}

@@ -46,6 +46,7 @@ from helpers.stats.crossed import (
     EFFECT_COLUMNS,
     bootstrap_best,
     crossed_effects,
+    excludes_zero,
     paired_interval,
     seed_gains,
     welch_interval,
@@ -141,7 +142,7 @@ __all__ = [
     "comparison_roles", "model_comparison", "role_pair", "study_pairs", "OPTIONAL_RUN_COLUMNS", "runs_with_column",
     "ABLATION_C_VALUES", "REGULARISATION_COLUMNS", "STUDY_C", "c_folder", "compare_regularisation", "load_regularisation",
     "regularisation_root", "regularisation_roots", "regularisation_table",
-    "BOOTSTRAP_COLUMNS", "CROSSED_CELLS", "EFFECT_COLUMNS", "bootstrap_best", "crossed_effects", "paired_interval",
+    "BOOTSTRAP_COLUMNS", "CROSSED_CELLS", "EFFECT_COLUMNS", "bootstrap_best", "crossed_effects", "excludes_zero", "paired_interval",
     "seed_gains", "welch_interval", "DEFICIT_COLUMNS", "PERCLASS_COLUMNS", "class_runs", "class_table",
     "deficit_summary", "DRIFT_COLUMNS", "SPREAD_COLUMNS", "exhausted_spread", "random_drift",
 ]

@@ -120,6 +120,25 @@ def welch_interval(means: Iterable[float], variances: Iterable[float], dfs: Iter
     return estimate, estimate - half, estimate + half
 
 
+def excludes_zero(low, high):
+    """Return whether an interval lies wholly on one side of zero.
+
+    Parameters
+    ----------
+    low, high
+        The interval's bounds: scalars, or arrays / Series of equal length (element-wise).
+
+    Returns
+    -------
+    bool or numpy.ndarray of bool
+        True where ``low > 0`` or ``high < 0``; False where the interval contains zero, touches
+        it, or has a missing (NaN) bound.
+    """
+    low, high = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+    result = np.isfinite(low) & np.isfinite(high) & ((low > 0) | (high < 0))
+    return bool(result) if result.ndim == 0 else result
+
+
 def _mean_var(values: np.ndarray) -> tuple[float, float, float]:
     """Mean, variance of the mean and degrees of freedom of a sample."""
     n = values.size
