@@ -1,0 +1,52 @@
+"""Tests of the sentence macros defined in paper/main.tex itself (not generated): the text they
+typeset through a real pdflatex run, for the count patterns the results can produce."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+MAIN_TEX = Path(__file__).resolve().parents[1] / "paper" / "main.tex"
+
+pytestmark = pytest.mark.skipif(not (shutil.which("pdflatex") and shutil.which("pdftotext")),
+                                reason="needs pdflatex and pdftotext")
+
+
+def seeds_better_definition() -> str:
+    """Return the block of paper/main.tex that defines \\SeedsBetter."""
+    match = re.search(r"\\makeatletter\n\\newcommand\{\\SeedsBetter\}.*?\\makeatother\n", MAIN_TEX.read_text(), re.S)
+    assert match, "paper/main.tex no longer defines \\SeedsBetter in a \\makeatletter block"
+    return match.group(0)
+
+
+def typeset(tmp_path: Path, body: list[str]) -> list[str]:
+    """Typeset each line of ``body`` as its own paragraph; return the PDF's text, one entry per line."""
+    doc = "\n".join([r"\documentclass{article}", r"\pagestyle{empty}", seeds_better_definition(),
+                     r"\def\Five{5}\def\Four{4}\def\Three{3}\def\Zero{0}\def\N{5}",
+                     r"\begin{document}", *(rf"\noindent[{line}]\par" for line in body), r"\end{document}", ""])
+    (tmp_path / "t.tex").write_text(doc)
+    build = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert build.returncode == 0, build.stdout[-2000:]
+    text = subprocess.run(["pdftotext", "t.pdf", "-"], cwd=tmp_path, capture_output=True, text=True,
+                          check=True).stdout
+    return re.findall(r"\[([^\]]*)\]", " ".join(text.split()))
+
+
+def test_seeds_better_reads_as_words(tmp_path):
+    lines = typeset(tmp_path, [
+        r"\SeedsBetter{\Five,\Five}{\N}",                 # every strategy on every seed
+        r"\SeedsBetter{\Zero,\Zero}{\N}",                 # none
+        r"\SeedsBetter{\Four,\Four}{\N}",                 # the same count below all
+        r"\SeedsBetter{\Four,\Three}{\N}",                # two different counts
+        r"\SeedsBetter{\Five,\Four,\Three,\Zero}{\N}",    # a serial list
+        r"\SeedsBetter{\Five}{\N}", r"\SeedsBetter{\Four}{\N}", r"\SeedsBetter{\Zero}{20}",
+        r"better on \SeedsBetter{\Four,\Three}{\N}. Next",  # spacing around it in running text
+    ])
+    assert lines == ["all 5 seeds", "none of the 5 seeds", "4 of 5 seeds each", "4 and 3 of 5 seeds",
+                     "5, 4, 3 and 0 of 5 seeds", "all 5 seeds", "4 of 5 seeds", "none of the 20 seeds",
+                     "better on 4 and 3 of 5 seeds. Next"]
