@@ -1,5 +1,5 @@
-"""Tests of the sentence macros defined in paper/main.tex itself (not generated): the text they
-typeset through a real pdflatex run, for the count patterns the results can produce."""
+"""Tests of the sentence macros defined in paper/main.tex itself (not generated: \\SeedsBetter,
+\\IfSameText): the text they typeset through a real pdflatex run, for the cases the results can produce."""
 
 from __future__ import annotations
 
@@ -16,17 +16,19 @@ pytestmark = pytest.mark.skipif(not (shutil.which("pdflatex") and shutil.which("
                                 reason="needs pdflatex and pdftotext")
 
 
-def seeds_better_definition() -> str:
-    """Return the block of paper/main.tex that defines \\SeedsBetter."""
+def text_macros() -> str:
+    """Return the block of paper/main.tex that defines its sentence macros (\\SeedsBetter, \\IfSameText)."""
     match = re.search(r"\\makeatletter\n\\newcommand\{\\SeedsBetter\}.*?\\makeatother\n", MAIN_TEX.read_text(), re.S)
-    assert match, "paper/main.tex no longer defines \\SeedsBetter in a \\makeatletter block"
+    assert match and r"\IfSameText" in match.group(0), \
+        "paper/main.tex no longer defines \\SeedsBetter and \\IfSameText in one \\makeatletter block"
     return match.group(0)
 
 
 def typeset(tmp_path: Path, body: list[str]) -> list[str]:
     """Typeset each line of ``body`` as its own paragraph; return the PDF's text, one entry per line."""
-    doc = "\n".join([r"\documentclass{article}", r"\pagestyle{empty}", seeds_better_definition(),
+    doc = "\n".join([r"\documentclass{article}", r"\pagestyle{empty}", text_macros(),
                      r"\def\Five{5}\def\Four{4}\def\Three{3}\def\Zero{0}\def\N{5}",
+                     r"\def\OrderA{in the same order}\def\OrderB{in the same order}\def\OrderC{in another order}",
                      r"\begin{document}", *(rf"\noindent[{line}]\par" for line in body), r"\end{document}", ""])
     (tmp_path / "t.tex").write_text(doc)
     build = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"],
@@ -50,3 +52,14 @@ def test_seeds_better_reads_as_words(tmp_path):
     assert lines == ["all 5 seeds", "none of the 5 seeds", "4 of 5 seeds each", "4 and 3 of 5 seeds",
                      "5, 4, 3 and 0 of 5 seeds", "all 5 seeds", "4 of 5 seeds", "none of the 20 seeds",
                      "better on 4 and 3 of 5 seeds. Next"]
+
+
+def test_if_same_text_compares_expansions(tmp_path):
+    lines = typeset(tmp_path, [
+        r"\IfSameText{\OrderA}{\OrderB}{same}{different}",
+        r"\IfSameText{\OrderA}{\OrderC}{same}{different}",
+        r"\IfSameText{\Four}{4}{same}{different}",
+        r"digit 0 and \IfSameText{\Zero}{\Five}{}{digit \Five{} }for",
+        r"digit 0 and \IfSameText{\Zero}{\Zero}{}{digit \Zero{} }for",
+    ])
+    assert lines == ["same", "different", "same", "digit 0 and digit 5 for", "digit 0 and for"]
