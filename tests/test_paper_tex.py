@@ -17,10 +17,11 @@ pytestmark = pytest.mark.skipif(not (shutil.which("pdflatex") and shutil.which("
 
 
 def text_macros() -> str:
-    """Return the block of paper/main.tex that defines its sentence macros (\\SeedsBetter, \\IfSameText)."""
+    """Return the block of paper/main.tex that defines its sentence macros (\\SeedsBetter, \\IfSameText,
+    \\ZeroNote)."""
     match = re.search(r"\\makeatletter\n\\newcommand\{\\SeedsBetter\}.*?\\makeatother\n", MAIN_TEX.read_text(), re.S)
-    assert match and r"\IfSameText" in match.group(0), \
-        "paper/main.tex no longer defines \\SeedsBetter and \\IfSameText in one \\makeatletter block"
+    assert match and r"\IfSameText" in match.group(0) and r"\ZeroNote" in match.group(0), \
+        "paper/main.tex no longer defines its sentence macros in one \\makeatletter block"
     return match.group(0)
 
 
@@ -28,6 +29,7 @@ def typeset(tmp_path: Path, body: list[str]) -> list[str]:
     """Typeset each line of ``body`` as its own paragraph; return the PDF's text, one entry per line."""
     doc = "\n".join([r"\documentclass{article}", r"\pagestyle{empty}", text_macros(),
                      r"\def\Five{5}\def\Four{4}\def\Three{3}\def\Zero{0}\def\N{5}",
+                     r"\def\Inc{includes}\def\Exc{excludes}",
                      r"\def\OrderA{in the same order}\def\OrderB{in the same order}\def\OrderC{in another order}",
                      r"\begin{document}", *(rf"\noindent[{line}]\par" for line in body), r"\end{document}", ""])
     (tmp_path / "t.tex").write_text(doc)
@@ -63,3 +65,21 @@ def test_if_same_text_compares_expansions(tmp_path):
         r"digit 0 and \IfSameText{\Zero}{\Zero}{}{digit \Zero{} }for",
     ])
     assert lines == ["same", "different", "same", "digit 0 and digit 5 for", "digit 0 and for"]
+
+
+def test_zero_note_says_which_intervals_include_zero(tmp_path):
+    lines = typeset(tmp_path, [
+        r"+1.0 and +2.0\ZeroNote{\Exc,\Exc}.",
+        r"+1.0\ZeroNote{\Inc}.",
+        r"+1.0 and +2.0\ZeroNote{\Inc,\Inc}.",
+        r"+1.0 and +2.0\ZeroNote{\Inc,\Exc}.",
+        r"+1.0 and +2.0\ZeroNote{\Exc,\Inc}.",
+        r"a, b and c\ZeroNote{\Inc,\Exc,\Inc}.",
+        r"a, b and c\ZeroNote{\Inc,\Inc,\Inc}.",
+    ])
+    assert lines == ["+1.0 and +2.0.", "+1.0 (its interval includes zero).",
+                     "+1.0 and +2.0 (both intervals include zero).",
+                     "+1.0 and +2.0 (the first interval includes zero).",
+                     "+1.0 and +2.0 (the second interval includes zero).",
+                     "a, b and c (2 of the 3 intervals include zero).",
+                     "a, b and c (all 3 intervals include zero)."]
