@@ -56,6 +56,20 @@ def test_write_all_adds_the_fine_tuning_ablation_where_it_exists(tmp_path):
     assert rankings["same_order"].dtype == bool
 
 
+def test_write_all_writes_the_stream_table_only_where_the_stream_ran(tmp_path):
+    root = write_fake_tree(tmp_path / "results", pairs=("mnist_logreg",), seeds=(42, 43))
+    out = tmp_path / "generated"
+    names = {p.name for p in report.write_all(root, out)}
+    assert "stream.tex" in names and _switches(out / "macros.tex")["StreamTable"] is True
+    assert r"\emph{Logistic regression on MNIST}" in (out / "stream.tex").read_text()
+
+    bare = write_fake_tree(tmp_path / "bare", pairs=("mnist_logreg",), seeds=(42, 43),
+                           strategies=("random", "margin"))
+    names = {p.name for p in report.write_all(bare, out)}   # the same folder: the old table goes
+    assert "stream.tex" not in names and not (out / "stream.tex").exists()
+    assert _switches(out / "macros.tex")["StreamTable"] is False
+
+
 def test_write_all_writes_the_comparison_with_both_models(bundle, tmp_path):
     names = {p.name for p in report.write_all(bundle["root"], out_dir=tmp_path)}
     assert {"shallow_vs_deep.tex", "shallow_vs_deep.csv"} <= names

@@ -20,9 +20,7 @@ import pandas as pd
 from helpers import stats
 from helpers.figures import style as fig_style
 from helpers.figures.style import PAIR_COLORS, RC, SINGLE_COLUMN, _PAIR_MARKERS, _facet_keys
-
-
-STREAM_STRATEGY = "stream_uncertainty"
+from helpers.stats import STREAM_STRATEGY
 
 
 # --------------------------------------------------------------------------- 5. stream cost

@@ -76,6 +76,7 @@ from helpers.report.tables import (  # noqa: F401
     _INITIAL_SET_TEX,
     write_summary_table,
     write_macro_f1_table,
+    write_stream_table,
     _RULE_LABELS,
     write_update_rule_table,
     write_regularisation_table,

@@ -17,7 +17,7 @@ from helpers.report.macros import role_pair, study_rows, write_macros
 from helpers.report.output import _atomic_csv
 from helpers.report.pilots import PILOTS, write_pilot_tables
 from helpers.report.tables import (
-    TABLE_TEST_METRICS, write_macro_f1_table, write_model_comparison_table, write_summary_table,
+    TABLE_TEST_METRICS, write_macro_f1_table, write_model_comparison_table, write_stream_table, write_summary_table,
     write_regularisation_table, write_update_rule_table,
 )
 from helpers.report.crossed import write_best_by_cell_table, write_crossed_table
@@ -66,6 +66,8 @@ def write_all(results_root=None, out_dir=PAPER_GENERATED_DIR,
     (:func:`helpers.stats.model_comparison`), and ``macros.tex`` switches ``\\ifHaveComparison`` on.
     ``macro_f1.tex`` (:func:`write_macro_f1_table`) covers the study's two cells
     (:func:`helpers.report.macros.study_rows`), every pair when neither role is filled.
+    ``stream.tex`` (:func:`write_stream_table`) gives the one-pass stream's selectivity in every
+    pair and experiment, where the stream ran (``\\ifHaveStreamTable``).
 
     Parameters
     ----------
@@ -122,9 +124,11 @@ def write_all(results_root=None, out_dir=PAPER_GENERATED_DIR,
     # The crossed design is shown once the model effect has an interval (two seeds) on both datasets.
     full_cross = effects is not None and {"mnist", "cifar10"} <= set(
         effects.loc[(effects["effect"] == "model") & (effects["n_a"] >= 2), "level"])
+    has_stream = ("inspected_per_label_mean" in summary
+                  and bool((summary["strategy"] == stats.STREAM_STRATEGY).any()))
     switches = {"UpdateRules": shallow in update_rules, "Regularisation": shallow in regularisation,
                 "Crossed": full_cross, "Pilots": len(pilots) == len(PILOTS),
-                "Comparison": comparison is not None}
+                "Comparison": comparison is not None, "StreamTable": has_stream}
     for stale in ([] if switches["Pilots"] else pilots):
         stale.unlink()  # all pilot tables or none: the appendix shows them together
     written += pilots if switches["Pilots"] else []
@@ -148,6 +152,10 @@ def write_all(results_root=None, out_dir=PAPER_GENERATED_DIR,
         written.append(write_crossed_table(effects, out / "crossed_effects.tex"))
         written.append(write_best_by_cell_table(bootstrap, out / "best_by_cell.tex"))
     written.append(write_macro_f1_table(study_rows(summary), out / "macro_f1.tex"))
+    if has_stream:
+        written.append(write_stream_table(summary, out / "stream.tex", strategy=stats.STREAM_STRATEGY))
+    elif (out / "stream.tex").exists():
+        (out / "stream.tex").unlink()  # a stale table of runs no longer summarised
     for pair, table in regularisation.items():
         written.append(write_regularisation_table(table, out / f"regularisation_{pair}.tex"))
         written.append(_atomic_csv(table, out / f"regularisation_{pair}.csv"))

@@ -114,6 +114,7 @@ from helpers.stats.naming import (
     PAIR_LABELS,
     PAIR_ORDER,
     REFERENCE_STRATEGY,
+    STREAM_STRATEGY,
     ROLES,
     RUN_KEYS,
     STRATEGY_LABELS,
@@ -131,7 +132,7 @@ from helpers.stats.naming import (
 __all__ = [
     "ABLATION_RULES", "ablation_root", "compare_update_rules", "update_rule_roots", "ranking_agreement",
     "BALANCE_COLUMNS", "COMPOSITION_COLUMNS", "EXPERIMENT_LABELS", "EXPERIMENT_ORDER", "PAIR_LABELS", "PAIR_ORDER",
-    "REFERENCE_COLUMNS", "REFERENCE_STRATEGY", "RUN_COLUMNS", "RUN_KEYS", "STRATEGY_LABELS", "STRATEGY_ORDER",
+    "REFERENCE_COLUMNS", "REFERENCE_STRATEGY", "RUN_COLUMNS", "STREAM_STRATEGY", "RUN_KEYS", "STRATEGY_LABELS", "STRATEGY_ORDER",
     "OutsideGridWarning", "RunGrid", "aulc", "best_strategy", "curve_summary", "experiment_label", "first_rounds_balance",
     "friedman_ranks", "holm", "labels_to_target", "labels_to_target_table", "load_reference", "load_run_meta",
     "load_runs", "load_update_rules", "mean_ci", "min_attainable_p", "nemenyi_critical_difference",

@@ -11,6 +11,9 @@ from helpers.config import PAIRS
 #: Strategy used as the baseline in every comparison.
 REFERENCE_STRATEGY = "random"
 
+#: The study's one-pass stream strategy (its runs record the stream's selectivity).
+STREAM_STRATEGY = "stream_uncertainty"
+
 #: Display order of strategies (reference first); unknown ones follow alphabetically.
 STRATEGY_ORDER = ("random", "least_confident", "margin", "entropy", "stream_uncertainty", "stream_redraw")
 
