@@ -137,6 +137,25 @@ else:
                  for s in stats.ordered_strategies(effects["strategy"])], names=["experiment", "strategy"])))
 
 # %% [markdown]
+# ## The one-pass stream: how selective it is
+#
+# Per cell and experiment, means over the stream's runs (the paper's `stream.tex`): arrivals
+# it consumed per label, forced labels (arrivals left no more than the labels due), arrivals
+# discarded because the label rate had reached the budget or because the model was confident
+# (shares of the arrivals), the pool share that never arrived, and the labelled arrivals' mean
+# percentile of uncertainty among their round's arrivals (0.5: no better than random).
+# `n_runs_selectivity` counts the runs that record the discards and the percentile.
+
+# %%
+stream_columns = ["inspected_per_label_mean", "fallback_share_mean", "budget_discard_share_mean",
+                  "confidence_discard_share_mean", "never_arrived_share_mean",
+                  "labeled_uncertainty_percentile_mean", "n_seeds", "n_runs_selectivity"]
+summary = stats.strategy_summary(per_run)
+stream = summary[summary["strategy"] == stats.STREAM_STRATEGY]
+(stream.set_index(["pair", "experiment"])[[c for c in stream_columns if c in stream]].round(3)
+ if not stream.empty else print("no stream runs in this grid"))
+
+# %% [markdown]
 # ## Per class: which classes carry each strategy's difference to random sampling
 #
 # Per pair, experiment and strategy: the final-accuracy difference to random sampling, the
