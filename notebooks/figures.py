@@ -143,13 +143,14 @@ else:
 # it consumed per label, forced labels (arrivals left no more than the labels due), arrivals
 # discarded because the label rate had reached the budget or because the model was confident
 # (shares of the arrivals), the pool share that never arrived, and the labelled arrivals' mean
-# percentile of uncertainty among their round's arrivals (0.5: no better than random).
+# percentile of uncertainty among their round's arrivals (0.5: no better than random), and
+# the threshold theta (median over a run's query rounds; a label is asked below it).
 # `n_runs_selectivity` counts the runs that record the discards and the percentile.
 
 # %%
 stream_columns = ["inspected_per_label_mean", "fallback_share_mean", "budget_discard_share_mean",
                   "confidence_discard_share_mean", "never_arrived_share_mean",
-                  "labeled_uncertainty_percentile_mean", "n_seeds", "n_runs_selectivity"]
+                  "labeled_uncertainty_percentile_mean", "threshold_median_mean", "n_seeds", "n_runs_selectivity"]
 summary = stats.strategy_summary(per_run)
 stream = summary[summary["strategy"] == stats.STREAM_STRATEGY]
 (stream.set_index(["pair", "experiment"])[[c for c in stream_columns if c in stream]].round(3)

@@ -158,14 +158,15 @@ def test_stream_selectivity_macros_only_where_runs_record_it(bundle, tmp_path):
     stream = (summary["pair"] == "mnist_logreg") & (summary["experiment"] == "small") \
         & (summary["strategy"] == "stream_uncertainty")
     summary.loc[stream, ["budget_discard_share_mean", "confidence_discard_share_mean", "never_arrived_share_mean",
-                         "labeled_uncertainty_percentile_mean", "n_runs_selectivity"]] = [0.9456, 0.031, 0.00055,
-                                                                                           0.735, 3]
+                         "labeled_uncertainty_percentile_mean", "threshold_median_mean",
+                         "n_runs_selectivity"]] = [0.9456, 0.031, 0.00055, 0.735, 0.78451, 3]
     defs = _macros(report.write_macros(summary, bundle["tests"], tmp_path / "macros.tex"))
     assert defs["MnistLogregSmallStreamUncertaintyBudgetDiscardShare"] == "94.6"
     assert defs["MnistLogregSmallStreamUncertaintyConfidenceDiscardShare"] == "3.1"
     assert defs["MnistLogregSmallStreamUncertaintyNeverArrivedShare"] == "0.06"  # 0.055 % rounds half up
     assert defs["MnistLogregSmallStreamUncertaintyLabeledPercentile"] == "0.74"  # 0.735 half up
     assert defs["MnistLogregSmallStreamUncertaintySelectivityNRuns"] == "3"
+    assert defs["MnistLogregSmallStreamUncertaintyThresholdMedian"] == "0.785"
 
 
 def test_role_aliases_stay_with_their_own_pair():

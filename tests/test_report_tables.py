@@ -164,14 +164,16 @@ def _stream_rows():
         {**base, "pair": "mnist_logreg", "experiment": "small", "inspected_per_label_mean": 38.19,
          "fallback_share_mean": 0.0, "budget_discard_share_mean": 0.9486, "confidence_discard_share_mean": 0.0252,
          "never_arrived_share_mean": 0.005014, "labeled_uncertainty_percentile_mean": 0.7301,
-         "n_runs_selectivity": 3},
+         "threshold_median_mean": 0.78476, "n_runs_selectivity": 3},
         {**base, "pair": "mnist_cnn", "experiment": "large", "inspected_per_label_mean": 1.0,
          "fallback_share_mean": 1.0, "budget_discard_share_mean": 0.0, "confidence_discard_share_mean": 0.0,
-         "never_arrived_share_mean": 0.0, "labeled_uncertainty_percentile_mean": 0.5, "n_runs_selectivity": 2},
+         "never_arrived_share_mean": 0.0, "labeled_uncertainty_percentile_mean": 0.5,
+         "threshold_median_mean": 1.0, "n_runs_selectivity": 2},
         {**base, "pair": "mnist_cnn", "experiment": "small", "inspected_per_label_mean": 3.84,
          "fallback_share_mean": 0.0, "budget_discard_share_mean": float("nan"),
          "confidence_discard_share_mean": float("nan"), "never_arrived_share_mean": 0.0,
-         "labeled_uncertainty_percentile_mean": float("nan"), "n_runs_selectivity": 0},
+         "labeled_uncertainty_percentile_mean": float("nan"), "threshold_median_mean": float("nan"),
+         "n_runs_selectivity": 0},
         {**base, "pair": "mnist_cnn", "experiment": "small", "strategy": "margin"},
     ])
 
@@ -181,10 +183,10 @@ def test_stream_table(tmp_path):
     text = path.read_text()
     rows = [line for line in text.splitlines() if line.startswith(" & ") and "Experiment" not in line]
     # One row per (pair, experiment) of the stream, experiments in the study's order; percentages x 100.
-    assert rows == [" & Small & 38.2 & 0.0 & 94.9 & 2.5 & 0.50 & 0.73 & 3 \\\\",
-                    " & Small & 3.8 & 0.0 & --- & --- & 0.00 & --- & 0/3 \\\\",
-                    " & Large & 1.0 & 100.0 & 0.0 & 0.0 & 0.00 & 0.50 & 2/3 \\\\"]
-    headings = re.findall(r"\\multicolumn\{9\}\{l\}\{(.*)\} \\\\", text)
+    assert rows == [" & Small & 38.2 & 0.0 & 94.9 & 2.5 & 0.50 & 0.73 & 0.785 & 3 \\\\",
+                    " & Small & 3.8 & 0.0 & --- & --- & 0.00 & --- & --- & 0/3 \\\\",
+                    " & Large & 1.0 & 100.0 & 0.0 & 0.0 & 0.00 & 0.50 & 1.000 & 2/3 \\\\"]
+    headings = re.findall(r"\\multicolumn\{10\}\{l\}\{(.*)\} \\\\", text)
     assert headings[:2] == [r"\emph{Logistic regression on MNIST} ($k = 5$, 250 queries)",
                             r"\emph{CNN on MNIST} ($k = 250$, 50 queries)"]
     assert text.count(r"\begin{tabular}") == 1 and text.rstrip().endswith(r"\end{tabular}")

@@ -368,15 +368,18 @@ def test_stream_selectivity_against_hand_counts():
         return pd.DataFrame({**base, **columns})
 
     full = stats.per_run_metrics(run(n_discarded_budget=[np.nan, 12, 20], n_discarded_confidence=[np.nan, 3, 5],
-                                     labeled_uncertainty_percentile=[np.nan, 0.8, 0.6])).iloc[0]
+                                     labeled_uncertainty_percentile=[np.nan, 0.8, 0.6],
+                                     theta=[1.0, 0.9, 0.7])).iloc[0]
     assert full["budget_discard_share"] == pytest.approx(32 / 50)  # 50 arrivals, 10 labelled
     assert full["confidence_discard_share"] == pytest.approx(8 / 50)
     assert full["labeled_uncertainty_percentile"] == pytest.approx(0.7)  # 5 labels at 0.8, 5 at 0.6
+    assert full["threshold_median"] == pytest.approx(0.8)  # the query iterations' 0.9 and 0.7, not the start's 1.0
     assert full["never_arrived_share"] == pytest.approx(1 - 50 / 90)  # 90 unlabelled, 50 arrived
     weighted = stats.per_run_metrics(run(n_queried=[0, 2, 8], labeled_uncertainty_percentile=[np.nan, 1.0, 0.5]))
     assert weighted["labeled_uncertainty_percentile"].iloc[0] == pytest.approx((2 * 1.0 + 8 * 0.5) / 10)
     old = stats.per_run_metrics(run()).iloc[0]  # a run written before the columns existed
     assert np.isnan(old["budget_discard_share"]) and np.isnan(old["labeled_uncertainty_percentile"])
+    assert np.isnan(old["threshold_median"])
     assert old["never_arrived_share"] == pytest.approx(1 - 50 / 90)
     both = pd.concat([stats.per_run_metrics(run(n_discarded_budget=[np.nan, 12, 20],
                                                 n_discarded_confidence=[np.nan, 3, 5])),

@@ -192,6 +192,10 @@ def _macro_entries(strategy_summary: pd.DataFrame, tests: pd.DataFrame,
                         "(0.5 = random; mean over the runs that record it)")
                     add(s_base + ["Selectivity", "N", "Runs"], str(int(row.get("n_runs_selectivity", 0) or 0)),
                         "runs that record the stream's selectivity")
+                if stream_row and "threshold_median_mean" in row:
+                    add(s_base + ["Threshold", "Median"], fmt_num(row["threshold_median_mean"], 3),
+                        "the stream's threshold theta, median over the query iterations of a run "
+                        "(mean over the runs that record it)")
                 if "fallback_share_mean" in row and not _missing(row["fallback_share_mean"]):
                     add(s_base + ["Fallback", "Share"], fmt_pct(row["fallback_share_mean"]),
                         "labels filled in after the stream ran dry, % of labels acquired")
@@ -355,7 +359,7 @@ def write_macros(strategy_summary: pd.DataFrame, tests: pd.DataFrame, path,
       ``FinalAccBetter``, ``AulcChange`` and ``FinalAccChange`` (the difference as a verb
       phrase, :func:`change_phrase`); ``InspectedPerLabel`` and ``FallbackShare`` (stream strategy),
       and where its runs record them ``BudgetDiscardShare``, ``ConfidenceDiscardShare``,
-      ``NeverArrivedShare`` (%), ``LabeledPercentile`` and ``SelectivityNRuns``;
+      ``NeverArrivedShare`` (%), ``LabeledPercentile``, ``ThresholdMedian`` and ``SelectivityNRuns``;
       ``LabelsRatio`` (needs ``labels_table``);
     * from ``ranks`` (:func:`helpers.stats.friedman_ranks`, ``experiment`` ``"all"`` for a
       pair's whole grid): ``<Pair>[<Experiment>]FriedmanP``, ``RankCD``, ``NRankBlocks``,

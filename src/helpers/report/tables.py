@@ -227,6 +227,7 @@ STREAM_TABLE_COLUMNS = (
     ("confidence_discard_share", r"\shortstack{Confidence\\discards (\%)}", 100, 1),
     ("never_arrived_share", r"\shortstack{Never\\arrived (\%)}", 100, 2),
     ("labeled_uncertainty_percentile", r"\shortstack{Labelled\\percentile}", 1, 2),
+    ("threshold_median", r"\shortstack{Threshold\\$\tau$ (median)}", 1, 3),
 )
 
 
@@ -237,8 +238,9 @@ def write_stream_table(strategy_summary: pd.DataFrame, path, strategy: str = sta
     pair's display name. Columns (means over the runs): arrivals consumed per label, forced
     labels (% of labels), arrivals discarded because the label rate had reached the budget and
     because the model was confident (% of arrivals), pool that never arrived (%), the labelled
-    arrivals' mean uncertainty percentile among their round's arrivals (0.5: random), and the
-    runs behind the selectivity columns out of the seeds (``3/5`` where only some runs record
+    arrivals' mean uncertainty percentile among their round's arrivals (0.5: random), the
+    median threshold theta over the query rounds, and the runs behind the selectivity columns
+    out of the seeds (``3/5`` where only some runs record
     them; ``---`` in a column none records). No notes: the caption explains the columns.
 
     Parameters

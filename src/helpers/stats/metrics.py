@@ -223,6 +223,10 @@ def per_run_metrics(df: pd.DataFrame) -> pd.DataFrame:
             mean uncertainty percentile of the stream's labelled arrivals among the
             arrivals of their iteration (0.5: no more uncertain than a random arrival;
             iterations weighted by their labels; NaN where not recorded);
+        ``threshold_median``
+            median over the query iterations of the stream's threshold theta at the end of
+            the iteration (a label is asked when the top-class probability is below it;
+            NaN where not recorded);
         ``never_arrived_share``
             share of the stream's unlabelled pool that never arrived because the budget
             was spent before (``1 - total_inspected / (n_pool - n_labeled_initial)``, the
@@ -265,7 +269,7 @@ def per_run_metrics(df: pd.DataFrame) -> pd.DataFrame:
 def _stream_selectivity(run: pd.DataFrame, inspected: float) -> dict[str, float]:
     """The one-pass stream's selectivity columns of :func:`per_run_metrics` for one run."""
     out = dict.fromkeys(("budget_discard_share", "confidence_discard_share", "labeled_uncertainty_percentile",
-                         "never_arrived_share"), np.nan)
+                         "threshold_median", "never_arrived_share"), np.nan)
     if pd.isna(inspected) or inspected <= 0:
         return out
     for column, name in (("n_discarded_budget", "budget_discard_share"),
@@ -278,6 +282,10 @@ def _stream_selectivity(run: pd.DataFrame, inspected: float) -> dict[str, float]
         if not rows.empty:
             out["labeled_uncertainty_percentile"] = float(np.average(rows["labeled_uncertainty_percentile"],
                                                                      weights=rows["n_queried"]))
+    if "theta" in run:
+        theta = run.loc[(run["iteration"] > 0) & run["theta"].notna(), "theta"]
+        if not theta.empty:
+            out["threshold_median"] = float(theta.median())
     first = run.iloc[0]
     if "frac_labeled" in run and first["frac_labeled"] > 0:
         n_pool = float(first["n_labeled"]) / float(first["frac_labeled"])
@@ -308,7 +316,8 @@ def strategy_summary(per_run: pd.DataFrame,
                      metrics: Sequence[str] = ("aulc", "final_accuracy", "final_macro_f1", "final_train_accuracy",
                                                "initial_accuracy", "lowest_accuracy", "inspected_per_label",
                                                "fallback_share", "budget_discard_share", "confidence_discard_share",
-                                               "labeled_uncertainty_percentile", "never_arrived_share"),
+                                               "labeled_uncertainty_percentile", "threshold_median",
+                                               "never_arrived_share"),
                      confidence: float = 0.95) -> pd.DataFrame:
     """Mean and confidence interval over seeds of per-run metrics.
 
