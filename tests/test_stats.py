@@ -374,6 +374,10 @@ def test_stream_selectivity_against_hand_counts():
     assert full["confidence_discard_share"] == pytest.approx(8 / 50)
     assert full["labeled_uncertainty_percentile"] == pytest.approx(0.7)  # 5 labels at 0.8, 5 at 0.6
     assert full["threshold_median"] == pytest.approx(0.8)  # the query iterations' 0.9 and 0.7, not the start's 1.0
+    forced = stats.per_run_metrics(run(theta=[1.0, 0.9, 0.7], n_fallback=[np.nan, 0, 5])).iloc[0]
+    assert forced["threshold_median"] == pytest.approx(0.9)  # iteration 2's labels were all forced
+    all_forced = stats.per_run_metrics(run(theta=[1.0, 0.9, 0.7], n_fallback=[np.nan, 5, 5])).iloc[0]
+    assert np.isnan(all_forced["threshold_median"])
     assert full["never_arrived_share"] == pytest.approx(1 - 50 / 90)  # 90 unlabelled, 50 arrived
     weighted = stats.per_run_metrics(run(n_queried=[0, 2, 8], labeled_uncertainty_percentile=[np.nan, 1.0, 0.5]))
     assert weighted["labeled_uncertainty_percentile"].iloc[0] == pytest.approx((2 * 1.0 + 8 * 0.5) / 10)

@@ -225,8 +225,9 @@ def per_run_metrics(df: pd.DataFrame) -> pd.DataFrame:
             iterations weighted by their labels; NaN where not recorded);
         ``threshold_median``
             median over the query iterations of the stream's threshold theta at the end of
-            the iteration (a label is asked when the top-class probability is below it;
-            NaN where not recorded);
+            the iteration (a label is asked when the top-class probability is below it),
+            leaving out iterations whose labels were all forced (there the threshold decides
+            nothing); NaN where not recorded or where every label was forced;
         ``never_arrived_share``
             share of the stream's unlabelled pool that never arrived because the budget
             was spent before (``1 - total_inspected / (n_pool - n_labeled_initial)``, the
@@ -283,7 +284,8 @@ def _stream_selectivity(run: pd.DataFrame, inspected: float) -> dict[str, float]
             out["labeled_uncertainty_percentile"] = float(np.average(rows["labeled_uncertainty_percentile"],
                                                                      weights=rows["n_queried"]))
     if "theta" in run:
-        theta = run.loc[(run["iteration"] > 0) & run["theta"].notna(), "theta"]
+        forced = run["n_fallback"].fillna(0) >= run["n_queried"]   # every label of the round forced
+        theta = run.loc[(run["iteration"] > 0) & run["theta"].notna() & ~forced, "theta"]
         if not theta.empty:
             out["threshold_median"] = float(theta.median())
     first = run.iloc[0]
