@@ -1,5 +1,6 @@
 """Tests of the sentence macros defined in paper/main.tex itself (not generated: \\SeedsBetter,
-\\IfSameText): the text they typeset through a real pdflatex run, for the cases the results can produce."""
+\\IfSameText, \\ZeroNote): the text they typeset through a real pdflatex run under the paper's own
+preamble, for the cases the results can produce."""
 
 from __future__ import annotations
 
@@ -16,20 +17,25 @@ pytestmark = pytest.mark.skipif(not (shutil.which("pdflatex") and shutil.which("
                                 reason="needs pdflatex and pdftotext")
 
 
-def text_macros() -> str:
-    """Return the block of paper/main.tex that defines its sentence macros (\\SeedsBetter, \\IfSameText,
-    \\ZeroNote)."""
-    match = re.search(r"\\makeatletter\n\\newcommand\{\\SeedsBetter\}.*?\\makeatother\n", MAIN_TEX.read_text(), re.S)
-    assert match and r"\IfSameText" in match.group(0) and r"\ZeroNote" in match.group(0), \
-        "paper/main.tex no longer defines its sentence macros in one \\makeatletter block"
-    return match.group(0)
+def paper_preamble() -> str:
+    """Return paper/main.tex up to ``\\begin{document}``, without the generated macros: the paper's own
+    packages and definitions, under which the sentence macros must work (a robust command such
+    as ``\\emph`` behaves differently there than in a bare ``article``)."""
+    text = MAIN_TEX.read_text()
+    for name in (r"\newcommand{\SeedsBetter}", r"\newcommand{\IfSameText}", r"\newcommand{\ZeroNote}"):
+        assert name in text, f"paper/main.tex no longer defines {name[12:-1]}"
+    preamble = text[:text.index(r"\begin{document}")]
+    return preamble.replace(r"\input{generated/macros.tex}", "")
 
 
 def typeset(tmp_path: Path, body: list[str]) -> list[str]:
-    """Typeset each line of ``body`` as its own paragraph; return the PDF's text, one entry per line."""
-    doc = "\n".join([r"\documentclass{article}", r"\pagestyle{empty}", text_macros(),
+    """Typeset each line of ``body`` as its own paragraph under the paper's preamble; return the PDF's
+    text of each bracketed line."""
+    shutil.copy(MAIN_TEX.parent / "icmlish.sty", tmp_path)
+    doc = "\n".join([paper_preamble(),
                      r"\def\Five{5}\def\Four{4}\def\Three{3}\def\Zero{0}\def\N{5}",
                      r"\def\Inc{includes}\def\Exc{excludes}",
+                     r"\def\EmA{margin in \emph{small}}\def\EmB{margin in \emph{small}}\def\EmC{margin in \emph{large}}",
                      r"\def\OrderA{in the same order}\def\OrderB{in the same order}\def\OrderC{in another order}",
                      r"\begin{document}", *(rf"\noindent[{line}]\par" for line in body), r"\end{document}", ""])
     (tmp_path / "t.tex").write_text(doc)
@@ -61,10 +67,12 @@ def test_if_same_text_compares_expansions(tmp_path):
         r"\IfSameText{\OrderA}{\OrderB}{same}{different}",
         r"\IfSameText{\OrderA}{\OrderC}{same}{different}",
         r"\IfSameText{\Four}{4}{same}{different}",
+        r"\IfSameText{\EmA}{\EmB}{same}{different}",    # robust commands (\emph) inside
+        r"\IfSameText{\EmA}{\EmC}{same}{different}",
         r"digit 0 and \IfSameText{\Zero}{\Five}{}{digit \Five{} }for",
         r"digit 0 and \IfSameText{\Zero}{\Zero}{}{digit \Zero{} }for",
     ])
-    assert lines == ["same", "different", "same", "digit 0 and digit 5 for", "digit 0 and for"]
+    assert lines == ["same", "different", "same", "same", "different", "digit 0 and digit 5 for", "digit 0 and for"]
 
 
 def test_zero_note_says_which_intervals_include_zero(tmp_path):
