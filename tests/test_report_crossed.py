@@ -51,6 +51,6 @@ def test_best_by_cell_table(tmp_path):
     assert r"Model & LogReg & CNN \\" in lines and r"$k$ & 5 & 250 \\" in lines
     assert r"Seeds & 20 & 4 \\" in lines
     small = lines.index(r"Small & Margin & \shortstack{Margin \\ Entropy} \\")  # a tie stacks both, in study order
-    assert lines[small + 1] == r" & \scriptsize 100\,\% & \scriptsize 60\,\% \\[2pt]"
+    assert lines[small + 1] == r" & \scriptsize 100\,\% & \scriptsize 60/40\,\% \\[2pt]"  # each tied one's share
     with pytest.raises(ValueError, match="no cell"):
         report.write_best_by_cell_table(boot.assign(pair="digits_logreg"), tmp_path / "none.tex")

@@ -97,8 +97,8 @@ def write_best_by_cell_table(bootstrap: pd.DataFrame, path, cells=None) -> Path:
     One column per cell of the crossed design that has runs (model, dataset, labels per query
     ``k`` and the fewest seeds of an experiment as header rows), one row per experiment. An entry is the strategy with the
     best observed mean AULC rank (tied ones stacked in a ``\\shortstack``) with, below it, how often it is best
-    when the seeds are resampled (:func:`helpers.stats.bootstrap_best`; ties: the share of
-    the first). Only the ``tabular``; the paper supplies the float.
+    when the seeds are resampled (:func:`helpers.stats.bootstrap_best`; ties: each tied
+    strategy's share, in the stacked order, ``33/34/33\\,\\%``). Only the ``tabular``; the paper supplies the float.
 
     Parameters
     ----------
@@ -146,10 +146,11 @@ def write_best_by_cell_table(bootstrap: pd.DataFrame, path, cells=None) -> Path:
                 continue
             best = best_of[(pair, experiment)]
             names = [_SHORT_STRATEGY.get(s, latex_escape(stats.strategy_label(s))) for s in best]
-            share = block.set_index("strategy").loc[best[0], "p_best"]
-            # Tied strategies are stacked, one per line, so a three-way tie does not widen the column.
+            shares = block.set_index("strategy").loc[best, "p_best"]
+            # Tied strategies are stacked, one per line, so a three-way tie does not widen the column;
+            # each keeps its own bootstrap share, in the same order.
             top.append(names[0] if len(names) == 1 else r"\shortstack{" + r" \\ ".join(names) + "}")
-            bottom.append(rf"\scriptsize {fmt_num(share, 0, scale=2)}\,\%")
+            bottom.append(r"\scriptsize " + "/".join(fmt_num(s, 0, scale=2) for s in shares) + r"\,\%")
         lines.append(" & ".join(top) + r" \\")
         lines.append(" & ".join(bottom) + r" \\[2pt]")
     lines += [r"\bottomrule",
