@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 import traceback
 import uuid
 import warnings
@@ -21,7 +22,7 @@ from helpers import provenance, results
 from helpers.config import ConfigError, ProtocolConfig
 from helpers.data import Dataset
 from helpers.executors import scheduler_check
-from helpers.executors.base import GridExecutor, RunOutcome, execute, run_name
+from helpers.executors.base import TERMINATE_GRACE_SECONDS, GridExecutor, RunOutcome, execute, run_name
 from helpers.executors.process_pool import _on_sigterm
 from helpers.executors.scheduler_check import connect_scheduler
 
@@ -53,6 +54,22 @@ class KernelMismatchWarning(UserWarning):
 
 def _kernels(record: dict) -> str:
     return ", ".join(f"{b.get('library')} {b.get('architecture')}" for b in record.get("blas") or []) or "none"
+
+
+def _wait_for_exit(pids: Sequence[int], timeout: float) -> None:
+    """Wait until every process in ``pids`` has exited (or is a zombie), at most ``timeout`` seconds."""
+    import psutil  # a dependency of distributed, imported where Dask is used
+
+    deadline = time.monotonic() + timeout
+    for pid in pids:
+        try:
+            process = psutil.Process(pid)
+            while process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
+                if time.monotonic() >= deadline:
+                    return
+                time.sleep(0.05)
+        except psutil.NoSuchProcess:
+            continue
 
 
 class DaskExecutor(GridExecutor):
@@ -215,9 +232,13 @@ class DaskExecutor(GridExecutor):
                     os.kill(pid, signal.SIGTERM)
                 except ProcessLookupError:
                     pass
+            # Let each worker's SIGTERM handler release its lock and remove its temporary files
+            # before the cluster's shutdown can end the process harder (seen on a loaded machine).
+            _wait_for_exit(self._local_pids, TERMINATE_GRACE_SECONDS)
             self.close()
 
     def close(self) -> None:
+        """Close the client made here and the local cluster started here (a given client stays open)."""
         if self.client is not None and self.client is not self._given_client:
             self.client.close()
             self.client = None
