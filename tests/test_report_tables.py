@@ -134,11 +134,12 @@ def _regularisation_rows():
 def test_regularisation_table(tmp_path):
     tex = report.write_regularisation_table(_regularisation_rows(), tmp_path / "reg.tex").read_text()
     rows = [line[:-len(r" \\")].split(" & ") for line in _body_rows(tex) if not line.startswith(" &  &")]
-    # Random's dip, with the top-class share only where the runs record it; gains with seeds better.
-    assert rows[0] == ["Small", "0.01", "43.9", "28.0", r"\ensuremath{+}4.6 (20)", r"\ensuremath{-}12.3 (0)",
+    # Random's dip, with the top-class share where the runs record it (a dash where they do not);
+    # gains with seeds better.
+    assert rows[0] == ["Small", "0.01", "43.9", "28.0 (---)", r"\ensuremath{+}4.6 (20)", r"\ensuremath{-}12.3 (0)",
                        "Margin"]
     assert rows[1] == ["", "1", "43.9", "41.6 (30)", r"\ensuremath{+}2.1 (19)", r"\ensuremath{-}8.0 (0)", "Margin"]
-    assert "20 seeds" in tex and tex.count(r"\begin{tabular}") == 1
+    assert "20 seeds" in tex and tex.count(r"\begin{tabular}") == 1 and "---: not recorded" in tex
     with pytest.raises(ValueError, match="empty"):
         report.write_regularisation_table(_regularisation_rows().iloc[:0], tmp_path / "empty.tex")
 

@@ -360,8 +360,8 @@ def write_regularisation_table(table: pd.DataFrame, path) -> Path:
 
     Rows: experiments, then the values of C in increasing order. Columns: the pre-trained
     model's accuracy (%), the dip (random sampling's lowest mean accuracy after a query, %)
-    with the share of test predictions of the most predicted class there (%, where the runs
-    record it), then for every strategy but random its mean paired AULC difference to random
+    with the share of test predictions of the most predicted class there (%; a dash where the
+    runs do not record it), then for every strategy but random its mean paired AULC difference to random
     (pp) with the seeds on which it is better, and the strategy ranked first by mean AULC
     rank. Only the ``tabular``; the paper supplies the float.
 
@@ -394,7 +394,7 @@ def write_regularisation_table(table: pd.DataFrame, path) -> Path:
         for r, (c, rows) in enumerate(block.groupby("C", sort=True)):
             rows = rows.set_index("strategy")
             random = rows.loc[stats.REFERENCE_STRATEGY] if stats.REFERENCE_STRATEGY in rows.index else None
-            share = "" if random is None or pd.isna(random["dip_top_class_share"]) else \
+            share = "" if random is None else " (---)" if pd.isna(random["dip_top_class_share"]) else \
                 f" ({fmt_pct(random['dip_top_class_share'], 0)})"
             cells = [latex_escape(experiment.capitalize()) if r == 0 else "", f"{float(c):g}",
                      fmt_pct(rows["initial_accuracy"].mean()),
@@ -413,8 +413,8 @@ def write_regularisation_table(table: pd.DataFrame, path) -> Path:
               rf"\multicolumn{{{n_cols}}}{{l}}{{\footnotesize initial: pre-trained model (\%); dip: random "
               r"sampling's lowest mean accuracy after a query (\%), in parentheses the share of test} \\",
               rf"\multicolumn{{{n_cols}}}{{l}}{{\footnotesize predictions given to the most predicted class "
-              rf"there (\%); $\Delta$AULC: mean paired difference to random (pp), {'/'.join(map(str, seeds))} "
-              r"seeds; first: best mean AULC rank.} \\",
+              rf"there (\%; ---: not recorded by these runs); $\Delta$AULC: mean paired difference to random "
+              rf"(pp), {'/'.join(map(str, seeds))} seeds; first: best mean AULC rank.}} \\",
               r"\end{tabular}"]
     return _atomic_write(Path(path), "\n".join(lines) + "\n")
 
