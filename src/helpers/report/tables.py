@@ -413,8 +413,9 @@ def write_regularisation_table(table: pd.DataFrame, path) -> Path:
               rf"\multicolumn{{{n_cols}}}{{l}}{{\footnotesize initial: pre-trained model (\%); dip: random "
               r"sampling's lowest mean accuracy after a query (\%), in parentheses the share of test} \\",
               rf"\multicolumn{{{n_cols}}}{{l}}{{\footnotesize predictions given to the most predicted class "
-              rf"there (\%; ---: not recorded by these runs); $\Delta$AULC: mean paired difference to random "
-              rf"(pp), {'/'.join(map(str, seeds))} seeds; first: best mean AULC rank.}} \\",
+              r"there (\%; ---: not recorded by these runs); first: best mean AULC rank.} \\",
+              rf"\multicolumn{{{n_cols}}}{{l}}{{\footnotesize $\Delta$AULC: mean paired difference to random (pp), "
+              rf"{'/'.join(map(str, seeds))} seeds.}} \\",
               r"\end{tabular}"]
     return _atomic_write(Path(path), "\n".join(lines) + "\n")
 
