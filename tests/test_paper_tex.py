@@ -1,6 +1,6 @@
 """Tests of the sentence macros defined in paper/main.tex itself (not generated: \\SeedsBetter,
-\\IfSameText, \\ZeroNote): the text they typeset through a real pdflatex run under the paper's own
-preamble, for the cases the results can produce."""
+\\IfSameText, \\ZeroNote, \\NumWord): the text they typeset through a real pdflatex run under the
+paper's own preamble, for the cases the results can produce."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ def paper_preamble() -> str:
     packages and definitions, under which the sentence macros must work (a robust command such
     as ``\\emph`` behaves differently there than in a bare ``article``)."""
     text = MAIN_TEX.read_text()
-    for name in (r"\newcommand{\SeedsBetter}", r"\newcommand{\IfSameText}", r"\newcommand{\ZeroNote}"):
+    for name in (r"\newcommand{\SeedsBetter}", r"\newcommand{\IfSameText}", r"\newcommand{\ZeroNote}",
+                 r"\newcommand{\NumWord}"):
         assert name in text, f"paper/main.tex no longer defines {name[12:-1]}"
     preamble = text[:text.index(r"\begin{document}")]
     return preamble.replace(r"\input{generated/macros.tex}", "")
@@ -91,3 +92,14 @@ def test_zero_note_says_which_intervals_include_zero(tmp_path):
                      "+1.0 and +2.0 (the second interval includes zero).",
                      "a, b and c (2 of the 3 intervals include zero).",
                      "a, b and c (all 3 intervals include zero)."]
+
+
+def test_num_word_writes_small_counts_as_words(tmp_path):
+    lines = typeset(tmp_path, [
+        r"in \NumWord{\Zero} of the \NumWord{\Three} experiments",
+        r"\NumWord{1}, \NumWord{\Four}, \NumWord{\Five}, \NumWord{10}",
+        r"\NumWord{11} and \NumWord{20}",                 # beyond ten: digits
+        r"in \NumWord{2} experiments. Next",              # spacing around it in running text
+    ])
+    assert lines == ["in zero of the three experiments", "one, four, five, ten", "11 and 20",
+                     "in two experiments. Next"]
