@@ -361,9 +361,9 @@ def write_regularisation_table(table: pd.DataFrame, path) -> Path:
     Rows: experiments, then the values of C in increasing order. Columns: the pre-trained
     model's accuracy (%), the dip (random sampling's lowest mean accuracy after a query, %)
     with the share of test predictions of the most predicted class there (%; a dash where the
-    runs do not record it), then for every strategy but random its mean paired AULC difference to random
-    (pp) with the seeds on which it is better, and the strategy ranked first by mean AULC
-    rank. Only the ``tabular``; the paper supplies the float.
+    runs do not record it), then for every strategy but random its mean paired AULC
+    difference to random (pp) with the seeds on which it is better, and the strategy ranked
+    first by mean AULC rank. Only the ``tabular``; the paper supplies the float.
 
     Parameters
     ----------
