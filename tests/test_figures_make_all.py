@@ -42,6 +42,8 @@ def test_summary_figures_show_the_study_cells_beside_the_crossed_ones(tmp_path, 
     root = write_fake_tree(tmp_path / "results", pairs=("mnist_logreg", "cifar10_cnn", "mnist_cnn"),
                            experiments=("small",), seeds=(42, 43), n_iterations=4)
     drawn = {}
+    # Saving normally closes each figure; kept open here for inspection (closed by close_figures).
+    monkeypatch.setitem(matplotlib.rcParams, "figure.max_open_warning", 0)
     monkeypatch.setattr(figures.style, "_save", lambda fig, out_dir, stem: drawn.setdefault(stem, fig) and [])
     figures.make_all_figures(root, out_dir=tmp_path / "figures")
     assert len(drawn["critical_difference"].axes) == 2
