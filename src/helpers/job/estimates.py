@@ -17,11 +17,12 @@ from helpers.job.options import Job, Step
 #: ``--jobs 2``: two runs in parallel, one BLAS thread each); the digits values are the means
 #: of ``./run_all.sh --profile smoke`` on the same machine. ``mnist_logreg_b250``: the
 #: medians of its grid (see beside it). ``cifar10_cnn``, ``cifar10_logreg`` and ``mnist_cnn``:
-#: the means over their committed seeds (42-46, 42-47 and 42-46; ``--jobs 2``, one BLAS or torch
-#: thread per worker, while other work used the machine now and then), so that the
+#: the means over their committed seeds (42-49, 42-50 and 42-50; ``--jobs 2``, one BLAS or
+#: torch thread per worker, while other work used the machine now and then), so that the
 #: pre-training, which falls on whichever runs of a seed start first (then restored from
-#: helpers.checkpoints by the others), is spread as in a whole grid. A pair or experiment without a value counts as unknown. A run with another
-#: iteration count is scaled in proportion.
+#: helpers.checkpoints by the others), is spread as in a whole grid. A pair or experiment
+#: without a value counts as unknown. A run with another iteration count is scaled in
+#: proportion.
 RUN_SECONDS: dict[tuple[str, str], dict[str, float]] = {
     ("mnist_logreg", "small"): {"random": 4, "least_confident": 27, "margin": 21, "entropy": 23,
                                 "stream_uncertainty": 8},
@@ -29,12 +30,12 @@ RUN_SECONDS: dict[tuple[str, str], dict[str, float]] = {
                                    "stream_uncertainty": 29},
     ("mnist_logreg", "large"): {"random": 107, "least_confident": 65, "margin": 64, "entropy": 65,
                                 "stream_uncertainty": 105},
-    ("cifar10_cnn", "small"): {"random": 310.5, "least_confident": 227.7, "margin": 282.5, "entropy": 274.5,
-                               "stream_uncertainty": 140.3},
-    ("cifar10_cnn", "moderate"): {"random": 166.1, "least_confident": 183.9, "margin": 184.3, "entropy": 186.6,
-                                  "stream_uncertainty": 142.3},
-    ("cifar10_cnn", "large"): {"random": 221.4, "least_confident": 131.5, "margin": 105.2, "entropy": 103.7,
-                               "stream_uncertainty": 93.6},
+    ("cifar10_cnn", "small"): {"random": 304.6, "least_confident": 290.6, "margin": 319.9, "entropy": 313.4,
+                               "stream_uncertainty": 207.1},
+    ("cifar10_cnn", "moderate"): {"random": 252.9, "least_confident": 274.8, "margin": 259.8, "entropy": 269.3,
+                                  "stream_uncertainty": 209.3},
+    ("cifar10_cnn", "large"): {"random": 279.8, "least_confident": 225.8, "margin": 122.7, "entropy": 121.4,
+                               "stream_uncertainty": 108.9},
     # mnist_logreg_b250: medians of its grid (20 seeds), run with --jobs 2 while two other
     # processes shared the two cores (an update-rule ablation and a recomputation): about twice
     # what an idle core takes, so an upper estimate.
@@ -45,18 +46,18 @@ RUN_SECONDS: dict[tuple[str, str], dict[str, float]] = {
     ("mnist_logreg_b250", "large"): {"random": 42.6, "least_confident": 66.1, "margin": 60.7, "entropy": 54.4,
                                      "stream_uncertainty": 39.7},
     # cifar10_logreg and mnist_cnn: means over their committed seeds (see above).
-    ("cifar10_logreg", "small"): {"random": 13.8, "least_confident": 15.6, "margin": 14.2, "entropy": 14.4,
-                                  "stream_uncertainty": 13.4},
-    ("cifar10_logreg", "moderate"): {"random": 27.7, "least_confident": 29.0, "margin": 26.6, "entropy": 26.2,
-                                     "stream_uncertainty": 25.2},
-    ("cifar10_logreg", "large"): {"random": 74.1, "least_confident": 79.4, "margin": 90.6, "entropy": 90.4,
-                                  "stream_uncertainty": 73.0},
-    ("mnist_cnn", "small"): {"random": 236.2, "least_confident": 321.5, "margin": 310.8, "entropy": 305.4,
-                             "stream_uncertainty": 215.9},
-    ("mnist_cnn", "moderate"): {"random": 235.6, "least_confident": 220.2, "margin": 204.1, "entropy": 228.3,
-                                "stream_uncertainty": 186.8},
-    ("mnist_cnn", "large"): {"random": 332.3, "least_confident": 350.5, "margin": 139.7, "entropy": 137.8,
-                             "stream_uncertainty": 119.1},
+    ("cifar10_logreg", "small"): {"random": 13.4, "least_confident": 15.0, "margin": 13.5, "entropy": 13.9,
+                                  "stream_uncertainty": 12.8},
+    ("cifar10_logreg", "moderate"): {"random": 26.8, "least_confident": 29.6, "margin": 28.8, "entropy": 28.4,
+                                     "stream_uncertainty": 27.5},
+    ("cifar10_logreg", "large"): {"random": 77.6, "least_confident": 80.0, "margin": 83.4, "entropy": 82.9,
+                                  "stream_uncertainty": 70.2},
+    ("mnist_cnn", "small"): {"random": 227.7, "least_confident": 309.5, "margin": 305.9, "entropy": 300.6,
+                             "stream_uncertainty": 220.9},
+    ("mnist_cnn", "moderate"): {"random": 253.1, "least_confident": 256.1, "margin": 245.8, "entropy": 256.9,
+                                "stream_uncertainty": 197.9},
+    ("mnist_cnn", "large"): {"random": 361.2, "least_confident": 389.3, "margin": 168.8, "entropy": 165.7,
+                             "stream_uncertainty": 127.8},
     **{("digits_logreg", e): dict.fromkeys(("random", "least_confident", "margin", "entropy", "stream_uncertainty"),
                                            0.15) for e in ("small", "moderate", "large")},
     **{("digits_cnn", e): dict.fromkeys(("random", "least_confident", "margin", "entropy", "stream_uncertainty"),
@@ -66,8 +67,8 @@ RUN_SECONDS: dict[tuple[str, str], dict[str, float]] = {
 #: Seconds of the whole-pool reference fit per seed, same machine and sources; for
 #: ``cifar10_cnn``, ``cifar10_logreg`` and ``mnist_cnn`` the mean fit of their committed references,
 #: ``mnist_logreg_b250`` being ``mnist_logreg``'s model and data.
-REFERENCE_SECONDS: dict[str, float] = {"mnist_logreg": 2.2, "cifar10_cnn": 173.6, "mnist_logreg_b250": 2.2,
-                                       "cifar10_logreg": 41.7, "mnist_cnn": 212.4, "digits_logreg": 0.01,
+REFERENCE_SECONDS: dict[str, float] = {"mnist_logreg": 2.2, "cifar10_cnn": 199.3, "mnist_logreg_b250": 2.2,
+                                       "cifar10_logreg": 42.2, "mnist_cnn": 210.5, "digits_logreg": 0.01,
                                        "digits_cnn": 1.4}
 
 #: Seconds each notebook costs beyond its runs: papermill and kernel start, imports, loading
