@@ -148,10 +148,18 @@ def test_run_experiment_tidies_up_and_summaries_keep_to_the_asked_grid(isolated_
     assert not (root / "digits_logreg" / "moderate").exists()
     notebook.run_experiment("digits_logreg", "small", ["random"], [44], n_iterations=3, progress=False,
                             reference=False, results_dir=str(root))
-    with pytest.warns(stats.OutsideGridWarning, match="seed 44: 1"):
+    notebook.run_experiment("digits_logreg", "large", ["random"], [42], n_iterations=3, progress=False,
+                            reference=False, results_dir=str(root))
+    with pytest.warns(stats.OutsideGridWarning, match="seed 44: 1") as caught:
         summary = notebook.summarize_experiment(root, "digits_logreg", "small", strategies=["random", "margin"],
                                                 seeds=[42, 43], n_iterations=3)
+    # The pair's other experiment is part of its folder, not a run outside the grid.
+    assert not any("experiment large" in str(w.message) for w in caught)
     assert set(summary.runs["seed"]) == {42, 43} and len(summary.meta) == 4
+    assert set(summary.runs["experiment"]) == {"small"} and {m["experiment"] for m in summary.meta} == {"small"}
+    assert set(summary.per_run["experiment"]) == {"small"}
+    with pytest.raises(FileNotFoundError):
+        notebook.summarize_experiment(root, "digits_logreg", "moderate", n_iterations=3)
     assert summary.stream.empty  # no stream run asked
     assert sorted(summary.reference["seed"]) == [42, 43]
     with pytest.raises(FileNotFoundError):  # nothing at the protocol's 20 iterations

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -199,6 +200,28 @@ def test_grid_keeps_what_was_asked_and_warns_about_the_rest(tmp_path):
     with pytest.warns(stats.OutsideGridWarning, match="1 reference"):
         assert list(stats.load_reference(root, grid)["seed"]) == [42, 43]
     assert list(grid) == ["digits_logreg"]  # a grid stands where a list of pairs is expected
+
+
+def test_grid_leaves_unreported_fields_out_without_a_warning(tmp_path):
+    root, grid = _outside_grid(tmp_path)
+    quiet_seeds = stats.RunGrid(pairs=grid.pairs, strategies=grid.strategies, seeds=grid.seeds,
+                                n_iterations=grid.n_iterations, unreported=("seed",))
+    with pytest.warns(stats.OutsideGridWarning) as caught:
+        df = stats.load_runs(root, quiet_seeds)
+    assert set(df["seed"]) == {42, 43} and set(df["strategy"]) == {"random", "margin"}
+    message = str(caught[0].message)  # the other strategy is still reported, the other seed not
+    assert len(caught) == 1 and "strategy stream_uncertainty: 6" in message and "seed 44" not in message
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", stats.OutsideGridWarning)
+        assert list(stats.load_reference(root, quiet_seeds)["seed"]) == [42, 43]
+        silent = stats.RunGrid(pairs=grid.pairs, strategies=grid.strategies, seeds=grid.seeds,
+                               n_iterations=grid.n_iterations, unreported=["strategy", "seed"])
+        pd.testing.assert_frame_equal(stats.load_runs(root, silent), df)
+    assert silent.unreported == ("strategy", "seed")
+    with pytest.raises(ValueError, match="unknown field"):
+        stats.RunGrid(pairs=grid.pairs, unreported=("experiments",))
+    with pytest.raises(TypeError):
+        stats.RunGrid(pairs=grid.pairs, unreported="seed")
 
 
 def test_grid_iteration_count(tmp_path):

@@ -226,7 +226,8 @@ def summarize_experiment(results_root, pair: str, experiment: str, *, strategies
         What to summarise.
     strategies, seeds : sequence, optional
         The strategies and seeds asked for; runs of others found in the folder are left
-        out with a :class:`helpers.stats.OutsideGridWarning`. ``None`` accepts any.
+        out with a :class:`helpers.stats.OutsideGridWarning`. ``None`` accepts any. The
+        pair's other experiments are left out without a warning.
     n_iterations : int, optional
         Iterations asked per run; ``None`` means the pair's protocol value.
 
@@ -234,8 +235,9 @@ def summarize_experiment(results_root, pair: str, experiment: str, *, strategies
     -------
     ExperimentSummary
     """
+    # The pair's other experiments share its folder by design: leaving them out is not news.
     grid = stats.RunGrid(pairs=(pair,), experiments=(experiment,), strategies=strategies, seeds=seeds,
-                         n_iterations={pair: n_iterations or PAIRS[pair].n_iterations})
+                         n_iterations={pair: n_iterations or PAIRS[pair].n_iterations}, unreported=("experiment",))
     runs = stats.load_runs(results_root, grid)
     per_run = stats.per_run_metrics(runs)
     meta = stats.load_run_meta(results_root, grid)

@@ -47,6 +47,11 @@ _REFERENCE_DIR = "reference"
 
 
 # --------------------------------------------------------------------------- loading
+#: The fields of a run that :meth:`RunGrid.outside` compares, in its order; a reason it gives
+#: starts with one of them.
+_FIELDS = ("pair", "experiment", "strategy", "seed", "n_iterations")
+
+
 class OutsideGridWarning(UserWarning):
     """The results folder holds runs that the asked grid does not cover; they were left out."""
 
@@ -74,6 +79,10 @@ class RunGrid:
     n_iterations : mapping of str to int, optional
         Query iterations asked per pair (a run's JSON ``config.n_iterations``); a pair
         missing from the mapping, or ``None``, accepts any.
+    unreported : tuple of str
+        Fields (``"experiment"``, ``"strategy"``, ``"seed"``, ``"n_iterations"``) whose
+        other values the folder holds by design, such as the pair's other experiments
+        beside a one-experiment summary: runs left out for one of them raise no warning.
     """
 
     pairs: tuple[str, ...]
@@ -81,6 +90,7 @@ class RunGrid:
     strategies: tuple[str, ...] | None = None
     seeds: tuple[int, ...] | None = None
     n_iterations: Mapping[str, int] | None = None
+    unreported: tuple[str, ...] = ()
 
     def __post_init__(self):
         if isinstance(self.pairs, str):
@@ -94,6 +104,12 @@ class RunGrid:
                 object.__setattr__(self, name, tuple(value))
         if self.n_iterations is not None:
             object.__setattr__(self, "n_iterations", dict(self.n_iterations))
+        if isinstance(self.unreported, str):
+            raise TypeError("RunGrid.unreported must be a sequence of field names, not one string")
+        unknown = sorted(set(self.unreported) - set(_FIELDS))
+        if unknown:
+            raise ValueError(f"RunGrid.unreported names unknown field(s) {unknown}; known: {list(_FIELDS)}")
+        object.__setattr__(self, "unreported", tuple(self.unreported))
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.pairs)
@@ -270,7 +286,8 @@ def load_runs(results_root: str | Path, pairs: Iterable[str] | RunGrid | None = 
         if grid is not None:
             reason = grid.outside(*_run_key(path), _asked_iterations(meta))
             if reason is not None:
-                outside.setdefault(reason, []).append(path)
+                if reason.split(" ", 1)[0] not in grid.unreported:
+                    outside.setdefault(reason, []).append(path)
                 continue
         state = _run_state(meta)
         if complete_only and state != "complete":
@@ -432,7 +449,8 @@ def load_reference(results_root: str | Path, pairs: Iterable[str] | RunGrid | No
                 continue
             seed = int(_SEED_FILE.match(path.name).group(1))
             if grid is not None and grid.seeds is not None and seed not in grid.seeds:
-                outside.setdefault(f"seed {seed}", []).append(path)
+                if "seed" not in grid.unreported:
+                    outside.setdefault(f"seed {seed}", []).append(path)
                 continue
             record = _read_json(path)
             if record is None:
